@@ -1,0 +1,37 @@
+# Two entry points for newcomers: `make reproduce` and `make test`.
+# Both create .venv on first use and install the pinned stack into it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= 2
+
+.PHONY: install reproduce full test lint lock clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip check
+	$(BIN)/python -m hh_models.mechanisms
+	touch $@
+
+install: $(BIN)/.installed
+
+reproduce: install  ## whole pipeline on the quick config
+	$(BIN)/snakemake --cores $(CORES) --configfile config/quick.yaml
+
+full: install  ## the paper protocol (a GPU helps)
+	$(BIN)/snakemake --cores 8
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+lock: install  ## refresh constraints.txt from the current venv
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
+
+clean:
+	rm -rf results .snakemake build

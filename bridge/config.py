@@ -1,0 +1,204 @@
+"""Load and validate the workflow config and the conditions table.
+
+The same JSON schemas (``workflow/schemas``) serve Snakemake's ``validate`` and this
+module, so a bad file fails the same way with or without Snakemake. Errors name the
+file, the line/row and the column.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from bridge import SCHEMA_DIR
+
+CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
+CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
+
+#: Columns that hold numbers in the conditions table.
+NUMERIC_COLUMNS = (
+    "gnabar",
+    "gkbar",
+    "gl",
+    "m_shift_mV",
+    "h_shift_mV",
+    "nap_fraction",
+    "celsius",
+    "v_rest_mV",
+)
+
+
+class ConfigError(ValueError):
+    """A config file or the conditions table is invalid (message names file, row, field)."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One channelopathy condition (one row of conditions.tsv). Conductances in S/cm2."""
+
+    name: str
+    gnabar: float
+    gkbar: float
+    gl: float
+    m_shift_mV: float = 0.0
+    h_shift_mV: float = 0.0
+    nap_fraction: float = 0.0
+    celsius: float | None = None
+    v_rest_mV: float | None = None
+    description: str = ""
+
+    @property
+    def needs_custom_mechanism(self) -> bool:
+        """True when the built-in ``hh`` cannot express this condition."""
+        return self.m_shift_mV != 0.0 or self.h_shift_mV != 0.0 or self.nap_fraction != 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _load_schema(path: Path) -> dict[str, Any]:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursively merge ``override`` into a copy of ``base`` (as Snakemake's --configfile)."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def validate_config(config: Mapping[str, Any], source: str = "config") -> None:
+    """Raise ConfigError naming the offending key path when ``config`` breaks the schema."""
+    validator = jsonschema.Draft202012Validator(_load_schema(CONFIG_SCHEMA))
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [
+            f"{source}: key '{'.'.join(map(str, e.absolute_path)) or '<top>'}': {e.message}"
+            for e in errors
+        ]
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+
+
+def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
+    """Load YAML files in order, each merged on top of the previous one, and validate."""
+    config: dict[str, Any] = {}
+    names = []
+    for path in paths:
+        with open(path) as fh:
+            config = deep_merge(config, yaml.safe_load(fh) or {})
+        names.append(str(path))
+    validate_config(config, source=" + ".join(names))
+    return config
+
+
+def _parse_cell(text: str) -> Any:
+    """Turn a TSV cell into a number when it looks like one, else keep the text."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value
+
+
+def _row_error(path: Path, line: int, name: str | None, column: str, message: str) -> ConfigError:
+    who = f" (condition '{name}')" if name else ""
+    return ConfigError(f"{path}: line {line}{who}, column '{column}': {message}")
+
+
+def load_conditions(path: str | Path) -> list[Condition]:
+    """Read and validate a conditions TSV; every problem names file, line and column.
+
+    Line numbers count the header as line 1, as an editor shows them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: conditions table not found")
+    schema = _load_schema(CONDITIONS_SCHEMA)
+    allowed = set(schema["properties"])
+    required = list(schema["required"])
+    text_lines = path.read_text().splitlines()
+    rows = [(i + 1, line) for i, line in enumerate(text_lines) if line.strip()]
+    if not rows:
+        raise ConfigError(f"{path}: empty file, expected a header line with columns {required}")
+    header_line, header_text = rows[0]
+    header = [h.strip() for h in header_text.split("\t")]
+    unknown = [h for h in header if h not in allowed]
+    if unknown:
+        raise ConfigError(
+            f"{path}: line {header_line}: unknown column(s) {unknown}; allowed: {sorted(allowed)}"
+        )
+    missing = [c for c in required if c not in header]
+    if missing:
+        raise ConfigError(f"{path}: line {header_line}: missing required column(s) {missing}")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise ConfigError(f"{path}: line {header_line}: duplicated column(s) {duplicated}")
+
+    validator = jsonschema.Draft202012Validator(schema)
+    conditions: list[Condition] = []
+    seen: dict[str, int] = {}
+    for line_no, line in rows[1:]:
+        cells = line.split("\t")
+        if len(cells) > len(header):
+            raise ConfigError(
+                f"{path}: line {line_no}: {len(cells)} cells but the header has {len(header)}"
+            )
+        cells += [""] * (len(header) - len(cells))
+        record: dict[str, Any] = {}
+        for column, cell in zip(header, cells, strict=True):
+            cell = cell.strip()
+            if cell == "":
+                continue
+            record[column] = _parse_cell(cell) if column in NUMERIC_COLUMNS else cell
+        name = record.get("name") if isinstance(record.get("name"), str) else None
+        for column, value in record.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise _row_error(path, line_no, name, column, f"{value!r} is not a finite number")
+        errors = sorted(validator.iter_errors(record), key=lambda e: str(e.path))
+        if errors:
+            err = errors[0]
+            if err.validator == "required":
+                column = re.findall(r"'([^']+)'", err.message)[0]
+                raise _row_error(path, line_no, name, column, "required value is empty")
+            column = str(err.path[0]) if err.path else "?"
+            value = record.get(column)
+            if err.validator == "type" and column in NUMERIC_COLUMNS:
+                message = f"{value!r} is not a number"
+            elif err.validator == "pattern":
+                message = (
+                    f"{value!r} is not a path-safe name (letters, digits, '_' or '-', "
+                    "starting with a letter, at most 64 characters)"
+                )
+            else:
+                message = err.message
+            raise _row_error(path, line_no, name, column, message)
+        assert name is not None  # guaranteed by the schema's "required"
+        if name in seen:
+            raise _row_error(
+                path, line_no, name, "name", f"duplicate name, first used on line {seen[name]}"
+            )
+        seen[name] = line_no
+        conditions.append(Condition(**record))
+    if not conditions:
+        raise ConfigError(f"{path}: no condition rows below the header")
+    return conditions
+
+
+def condition_by_name(conditions: Iterable[Condition], name: str) -> Condition:
+    for condition in conditions:
+        if condition.name == name:
+            return condition
+    raise KeyError(f"no condition named {name!r}")

@@ -1,0 +1,1 @@
+"""Biophysical models: NEURON cell builders, .mod files, protocols, the Brian2 twin."""

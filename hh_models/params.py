@@ -1,0 +1,162 @@
+"""Parameter sets of the HH cell and its protocols, shared by NEURON and the Brian2 twin.
+
+Conventions are NEURON's built-in ``hh`` (6.3 degC reference, ena 50, ek -77, el -54.3 mV).
+Pure numpy: nothing here imports a simulator.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bridge.config import Condition
+
+ENA_mV = 50.0
+EK_mV = -77.0
+EL_DEFAULT_mV = -54.3
+CELSIUS_REF = 6.3
+Q10_BASE = 3.0
+#: 1 uA/cm2 on the 100 um2 compartment is 1e-6 A/cm2 * 1e-6 cm2 = 1e-12 A = 0.001 nA.
+UM2_PER_CM2 = 1e8
+NA_PER_UA = 1e3
+
+
+@dataclass(frozen=True)
+class HHParams:
+    """One HH cell. Conductances in S/cm2, potentials in mV, area in um2."""
+
+    gnabar: float
+    gkbar: float
+    gl: float
+    el_mV: float = EL_DEFAULT_mV
+    ena_mV: float = ENA_mV
+    ek_mV: float = EK_mV
+    m_shift_mV: float = 0.0
+    h_shift_mV: float = 0.0
+    nap_fraction: float = 0.0
+    celsius: float = CELSIUS_REF
+    cm_uF_cm2: float = 1.0
+    area_um2: float = 100.0
+    #: resting potential the leak was re-balanced to (None: el kept)
+    v_rest_target_mV: float | None = None
+
+    @property
+    def q10_factor(self) -> float:
+        return Q10_BASE ** ((self.celsius - CELSIUS_REF) / 10.0)
+
+    @property
+    def uses_builtin_hh(self) -> bool:
+        return self.m_shift_mV == 0.0 and self.h_shift_mV == 0.0 and self.nap_fraction == 0.0
+
+    def density_to_nA(self, amp_uA_cm2: np.ndarray | float) -> np.ndarray | float:
+        """Convert a current density (uA/cm2) on this compartment to nA."""
+        return np.asarray(amp_uA_cm2) * self.area_um2 / UM2_PER_CM2 * NA_PER_UA
+
+
+def _vtrap(x: np.ndarray, y: float) -> np.ndarray:
+    """x / (exp(x/y) - 1) with its limit y at x = 0 (as in hh.mod)."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x / y) < 1e-6
+    safe = np.where(small, 1.0, x)
+    return np.where(small, y * (1.0 - x / y / 2.0), safe / np.expm1(safe / y))
+
+
+def rates(v_mV: np.ndarray, m_shift_mV: float = 0.0, h_shift_mV: float = 0.0) -> dict:
+    """HH opening/closing rates (1/ms at 6.3 degC) of hh.mod, with half-voltage shifts."""
+    v = np.asarray(v_mV, dtype=float)
+    vm = v - m_shift_mV
+    vh = v - h_shift_mV
+    return {
+        "alpha_m": 0.1 * _vtrap(-(vm + 40.0), 10.0),
+        "beta_m": 4.0 * np.exp(-(vm + 65.0) / 18.0),
+        "alpha_h": 0.07 * np.exp(-(vh + 65.0) / 20.0),
+        "beta_h": 1.0 / (np.exp(-(vh + 35.0) / 10.0) + 1.0),
+        "alpha_n": 0.01 * _vtrap(-(v + 55.0), 10.0),
+        "beta_n": 0.125 * np.exp(-(v + 65.0) / 80.0),
+    }
+
+
+def steady_state_currents(params: HHParams, v_mV: np.ndarray | float) -> dict:
+    """Na and K current densities (mA/cm2) with every gate at its steady state."""
+    r = rates(v_mV, params.m_shift_mV, params.h_shift_mV)
+    m = r["alpha_m"] / (r["alpha_m"] + r["beta_m"])
+    h = r["alpha_h"] / (r["alpha_h"] + r["beta_h"])
+    n = r["alpha_n"] / (r["alpha_n"] + r["beta_n"])
+    h_eff = (1.0 - params.nap_fraction) * h + params.nap_fraction
+    v = np.asarray(v_mV, dtype=float)
+    return {
+        "ina": params.gnabar * m**3 * h_eff * (v - params.ena_mV),
+        "ik": params.gkbar * n**4 * (v - params.ek_mV),
+    }
+
+
+def rebalanced_el(params: HHParams, v_rest_mV: float) -> float:
+    """Leak reversal (mV) that makes ``v_rest_mV`` a steady state (zero net current).
+
+    Only a fixed point: whether it is stable is checked by simulation (perturbation).
+    """
+    cur = steady_state_currents(params, v_rest_mV)
+    return float(v_rest_mV + (cur["ina"] + cur["ik"]) / params.gl)
+
+
+def params_from_condition(condition: Condition, hh_cfg: Mapping[str, Any]) -> HHParams:
+    """Build the cell's parameters from a conditions row and the ``hh`` config section."""
+    params = HHParams(
+        gnabar=condition.gnabar,
+        gkbar=condition.gkbar,
+        gl=condition.gl,
+        m_shift_mV=condition.m_shift_mV,
+        h_shift_mV=condition.h_shift_mV,
+        nap_fraction=condition.nap_fraction,
+        celsius=condition.celsius if condition.celsius is not None else float(hh_cfg["celsius"]),
+        cm_uF_cm2=float(hh_cfg["cm_uF_cm2"]),
+        area_um2=float(hh_cfg["area_um2"]),
+    )
+    if condition.v_rest_mV is None:
+        return params
+    el = rebalanced_el(params, condition.v_rest_mV)
+    return HHParams(**{**params.__dict__, "el_mV": el, "v_rest_target_mV": condition.v_rest_mV})
+
+
+def diameter_um(area_um2: float) -> float:
+    """Diameter (= length) of a cylinder whose side area is ``area_um2``."""
+    return math.sqrt(area_um2 / math.pi)
+
+
+@dataclass(frozen=True)
+class StepProtocol:
+    """Current steps for an f-I curve: delay, step, after (ms); amplitudes in uA/cm2."""
+
+    amps_uA_cm2: tuple[float, ...]
+    delay_ms: float = 100.0
+    duration_ms: float = 800.0
+    after_ms: float = 100.0
+    dt_ms: float = 0.025
+
+    @property
+    def tstop_ms(self) -> float:
+        return self.delay_ms + self.duration_ms + self.after_ms
+
+
+def amplitude_grid(segments: Sequence[Sequence[float]]) -> tuple[float, ...]:
+    """Amplitudes (uA/cm2) from [start, stop, spacing] segments; stop inclusive, sorted, unique."""
+    values: list[float] = []
+    for start, stop, spacing in segments:
+        n = int(math.floor((stop - start) / spacing + 1e-9)) + 1
+        values.extend(start + spacing * np.arange(n))
+    return tuple(float(v) for v in np.unique(np.round(values, 6)))
+
+
+def step_protocol_from_config(hh_cfg: Mapping[str, Any]) -> StepProtocol:
+    steps = hh_cfg["steps"]
+    return StepProtocol(
+        amps_uA_cm2=amplitude_grid(steps["amp_segments_uA_cm2"]),
+        delay_ms=float(steps["delay_ms"]),
+        duration_ms=float(steps["duration_ms"]),
+        after_ms=float(steps["after_ms"]),
+        dt_ms=float(hh_cfg["dt_ms"]),
+    )
