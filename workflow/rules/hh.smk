@@ -88,3 +88,9 @@ rule hh_figure:
         runtime=10,
     script:
         "../scripts/hh_figure.py"
+
+
+rule hh_all:
+    """Everything of the HH stage (a target for tests and partial runs)."""
+    input:
+        hh_outputs(),
