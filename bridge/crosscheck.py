@@ -5,9 +5,10 @@ two sweeps on either side of a rate jump of more than ``onset_jump_hz`` between 
 amplitudes (in either simulator). Near such a jump the exact amplitude where it happens is
 sensitive to the integrator, so those sweeps are excluded from the rate test and the jump is
 checked instead: the other simulator must make a jump of the same sign no more than one
-amplitude step away (or agree in rate on both sweeps outright). The onset (first amplitude with
-a spike in the step window) must also agree within one amplitude step. "One step" is one
-position in the shared amplitude grid, whatever its spacing there.
+amplitude step away (jumps pair one to one) or agree in rate on both sweeps outright. An
+excluded sweep fails only when its rates disagree and a jump beside it is not reproduced. The
+onset (first amplitude with a spike in the step window) must also agree within one amplitude
+step. "One step" is one position in the shared amplitude grid, whatever its spacing there.
 """
 
 from __future__ import annotations

@@ -131,8 +131,13 @@ def test_persistent_fraction_one_makes_inactivation_irrelevant(hh_cfg) -> None:
 
 @pytest.mark.parametrize(
     ("params", "amps"),
-    [(CONTROL, (3.0, 6.0, 10.0, 55.0)), (HYPEREXCITABLE, (-10.0, 0.0, 55.0, 150.0))],
-    ids=["gnabar_0.12", "gnabar_1.0"],
+    [
+        (CONTROL, (3.0, 6.0, 10.0, 55.0)),
+        (HYPEREXCITABLE, (-10.0, 0.0, 55.0, 150.0)),
+        # Temperature (q10 = 3 at 16.3 degC) and a leak reversal other than hh's default.
+        (HHParams(gnabar=0.12, gkbar=0.036, gl=0.0003, el_mV=-60.0, celsius=16.3), (15.0, 60.0)),
+    ],
+    ids=["gnabar_0.12", "gnabar_1.0", "16.3C_el-60"],
 )
 def test_agrees_with_neuron_builtin_hh(hh_cfg, params, amps) -> None:
     protocol = StepProtocol(amps_uA_cm2=amps, delay_ms=50.0, duration_ms=300.0, after_ms=20.0)
