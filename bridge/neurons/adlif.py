@@ -57,6 +57,12 @@ class BoxcarSpike(torch.autograd.Function):
         return grad_output * (x.abs() < ADLIF_BOXCAR_HALF_WIDTH).to(grad_output.dtype)
 
 
+def _clamp(value: float | torch.Tensor, bounds: tuple[float, float]) -> float | torch.Tensor:
+    if isinstance(value, torch.Tensor):
+        return torch.clamp(value, *bounds)
+    return min(max(float(value), bounds[0]), bounds[1])
+
+
 @dataclass(frozen=True)
 class AdLIFParams:
     """Raw AdLIF parameters (floats or tensors broadcastable against the state); the step
@@ -72,10 +78,10 @@ class AdLIFParams:
     def constrained(self) -> AdLIFParams:
         """The parameters clamped to the published ranges (what a step actually uses)."""
         return AdLIFParams(
-            alpha=torch.clamp(torch.as_tensor(self.alpha), *ADLIF_ALPHA_BOUNDS),
-            beta=torch.clamp(torch.as_tensor(self.beta), *ADLIF_BETA_BOUNDS),
-            a=torch.clamp(torch.as_tensor(self.a), *ADLIF_A_BOUNDS),
-            b=torch.clamp(torch.as_tensor(self.b), *ADLIF_B_BOUNDS),
+            alpha=_clamp(self.alpha, ADLIF_ALPHA_BOUNDS),
+            beta=_clamp(self.beta, ADLIF_BETA_BOUNDS),
+            a=_clamp(self.a, ADLIF_A_BOUNDS),
+            b=_clamp(self.b, ADLIF_B_BOUNDS),
             bias=self.bias,
             threshold=self.threshold,
         )
@@ -115,12 +121,13 @@ class AdLIFLayer(nn.Module):
         trainable: bool = True,
         bias: float | torch.Tensor = 0.0,
         generator: torch.Generator | None = None,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if n_neurons < 1:
             raise ValueError(f"AdLIFLayer: n_neurons must be >= 1; got {n_neurons}")
         self.n_neurons = n_neurons
-        dtype = torch.get_default_dtype()
+        dtype = dtype or torch.get_default_dtype()
         bounds = {
             "alpha": ADLIF_ALPHA_BOUNDS,
             "beta": ADLIF_BETA_BOUNDS,

@@ -74,7 +74,8 @@ class LIFLayer(nn.Module):
 
     ``beta`` (float or ``[N]``) is trainable when ``train_beta`` (snntorch's ``learn_beta``),
     frozen otherwise; ``bias`` (float or ``[N]``) is a fixed buffer added to the input.
-    The initial membrane is zero unless a state is passed.
+    The initial membrane is zero unless a state is passed. Build float64 layers with
+    ``dtype`` (``.double()`` would round the values through float32 first).
     """
 
     def __init__(
@@ -83,11 +84,13 @@ class LIFLayer(nn.Module):
         beta: float | torch.Tensor = LIF_DEFAULT_BETA,
         bias: float | torch.Tensor = 0.0,
         train_beta: bool = False,
+        dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
         if n_neurons < 1:
             raise ValueError(f"LIFLayer: n_neurons must be >= 1; got {n_neurons}")
-        beta_t = torch.as_tensor(beta, dtype=torch.get_default_dtype()).detach()
+        dtype = dtype or torch.get_default_dtype()
+        beta_t = torch.as_tensor(beta, dtype=dtype).detach()
         if beta_t.numel() not in (1, n_neurons):
             raise ValueError(f"LIFLayer: beta has {beta_t.numel()} values for {n_neurons} neurons")
         if bool(((beta_t < 0) | (beta_t > 1)).any()):
@@ -100,7 +103,7 @@ class LIFLayer(nn.Module):
             learn_beta=train_beta,
             reset_mechanism="subtract",
         )
-        bias_t = torch.as_tensor(bias, dtype=torch.get_default_dtype()).detach()
+        bias_t = torch.as_tensor(bias, dtype=dtype).detach()
         self.register_buffer("bias", torch.broadcast_to(bias_t, (n_neurons,)).clone())
 
     @property

@@ -200,10 +200,9 @@ def mtc_internal_current(
     )
 
 
-def mtc_applied_current(input_current: torch.Tensor | float, params: MTCParams) -> torch.Tensor:
+def mtc_applied_current(input_current: Scalar, params: MTCParams) -> Scalar:
     """``I_app = input_scale * x + input_offset + i_bias`` (model current units)."""
-    x = torch.as_tensor(input_current)
-    return params.input_scale * x + params.input_offset + params.i_bias
+    return params.input_scale * input_current + params.input_offset + params.i_bias
 
 
 def mtc_output(v: torch.Tensor, params: MTCParams) -> torch.Tensor:
