@@ -10,34 +10,24 @@ from bridge.neurons.mtc import (
     MTC_GAIN_FIELDS,
     MTC_PRESET_STEP,
     MTC_PRESETS,
-    MTC_SPIKE_THRESHOLD_V,
     MTCLayer,
     MTCParams,
     MTCState,
     mtc_fi_curve,
     mtc_preset,
     mtc_rest_state,
-    mtc_simulate,
     mtc_steady_state_current,
     mtc_step,
+    mtc_step_response,
 )
-
-
-def spike_times(v: torch.Tensor, dt: float) -> np.ndarray:
-    """Times (model units) of upward crossings of the spike threshold in a 1-D V trace."""
-    v = v.detach().numpy()
-    up = (v[:-1] < MTC_SPIKE_THRESHOLD_V) & (v[1:] >= MTC_SPIKE_THRESHOLD_V)
-    return (np.flatnonzero(up) + 1) * dt
 
 
 def step_response(preset: str, rest_time: float, step_time: float, params=None):
     """Rest at zero input, then the preset's demo step; returns spike times and step onset."""
-    p = params or MTC_PRESETS[preset]
-    n_rest, n_step = round(rest_time / p.dt), round(step_time / p.dt)
-    x = torch.zeros(n_rest + n_step, 1, dtype=torch.float64)
-    x[n_rest:] = MTC_PRESET_STEP[preset]
-    result = mtc_simulate(x, p)
-    return spike_times(result.recorded["v"][:, 0], p.dt), n_rest * p.dt
+    response = mtc_step_response(
+        params or MTC_PRESETS[preset], MTC_PRESET_STEP[preset], rest_time, step_time
+    )
+    return response.spike_times.numpy(), response.step_onset
 
 
 def test_tonic_preset_rests_then_fires_regularly() -> None:

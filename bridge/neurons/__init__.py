@@ -13,10 +13,12 @@ from bridge.neurons.mtc import (
     MTCLayer,
     MTCParams,
     MTCState,
+    MTCStepResponse,
     mtc_fi_curve,
     mtc_rest_state,
     mtc_simulate,
     mtc_step,
+    mtc_step_response,
 )
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "MTCLayer",
     "MTCParams",
     "MTCState",
+    "MTCStepResponse",
     "MTC_PRESETS",
     "adlif_step",
     "lif_simulate",
@@ -39,4 +42,5 @@ __all__ = [
     "mtc_rest_state",
     "mtc_simulate",
     "mtc_step",
+    "mtc_step_response",
 ]

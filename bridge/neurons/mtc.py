@@ -34,21 +34,22 @@ simulation at ``dt = 0.5`` (see ``tests/test_mtc.py``):
 
 - ``tonic``: fast -2, slow+ +2 (MODELS.md section 4). With these gains the steady-state
   I-V curve is the identity, so the equilibrium is V* = I_app; it is unstable (tonic
-  firing, period about 57 units at I_app = -0.5) for I_app between about -0.85 and +0.9
-  and stable below. i_bias = -1 (MODELS.md's "I_app about -1") therefore rests just below
-  the firing band; a step of +0.5 fires tonically.
+  firing, period about 57 units at I_app = -0.5) for I_app between about -0.85 and +0.85,
+  stable below, and above it the cell fires once and stays depolarised (a depolarisation
+  block). i_bias = -1 (MODELS.md's "I_app about -1") therefore rests just below the
+  firing band; a step of +0.5 fires tonically.
 - ``phasic``: our own choice, not from a publication: a class-3-excitable circuit built
   with the I-V reasoning of Ribar & Sepulchre. The slow restoring element is shifted to
-  hyperpolarised voltages (delta = -1.2) and doubled (a = +4), so the only equilibrium
-  reachable from rest stays below the fast fold for step inputs up to about +2.5; a step
-  moves the fast I-V curve before the slow current catches up, so the cell fires exactly
-  one spike at onset and then rests. i_bias = -1, demo step +1.
+  hyperpolarised voltages (delta = -1.2) and doubled (a = +4), so the equilibrium reached
+  from rest stays below the fast fold for steps up to about +2.6; a step moves the fast
+  I-V curve before the slow current catches up, so the cell fires exactly one spike at
+  onset and then rests (measured for steps +0.6 to +2.6; tonic from about +2.8).
+  i_bias = -1, demo step +1.
 - ``bursting``: fast -2, slow+ +2, slow- -1.5 (delta -0.88), ultra-slow +2 (delta 0)
-  (MODELS.md section 4). MODELS.md's I_app about -2.6 is silent in this discretisation
-  (and with scipy-free Euler at dt 0.1 too): bursting was measured for I_app between
-  -2.4 and -1.6. So i_bias = -2.6 is the resting operating point and the demo step +0.6
-  (I_app = -2.0) gives bursts of about 10 spikes (intra-burst ISI about 82 units) every
-  about 1650 units.
+  (MODELS.md section 4). MODELS.md's I_app about -2.6 is silent here (at dt 1, 0.5 and
+  0.1 alike): bursting was measured for I_app from about -2.5 to -1.6. So i_bias = -2.6
+  is the resting operating point and the demo step +0.6 (I_app = -2.0) gives bursts of
+  about 10 spikes (intra-burst ISI about 82 units) every about 1650 units.
 """
 
 from __future__ import annotations
@@ -305,6 +306,57 @@ def mtc_simulate(
         for name in state._fields:
             record[name].append(getattr(state, name))
     return LayerOutput(torch.stack(outputs), state, stack_recorded(record))
+
+
+@dataclass(frozen=True)
+class MTCStepResponse:
+    """One neuron's response to rest then a step (time in model units, float64).
+
+    ``time`` and the state traces have T + 1 samples (index 0 the rest state); ``input``
+    and ``output`` have T (step k covers time[k] to time[k + 1]); ``spike_times`` are the
+    sample times at which V first reaches the spike threshold (upward crossings).
+    """
+
+    time: torch.Tensor
+    input: torch.Tensor
+    v: torch.Tensor
+    v_slow: torch.Tensor
+    v_ultraslow: torch.Tensor
+    output: torch.Tensor
+    spike_times: torch.Tensor
+    step_onset: float
+
+
+def mtc_step_response(
+    params: MTCParams,
+    step_amp: float,
+    rest_time: float,
+    step_time: float,
+    spike_threshold_v: float = MTC_SPIKE_THRESHOLD_V,
+) -> MTCStepResponse:
+    """Zero layer input for ``rest_time``, then ``step_amp`` for ``step_time`` (model units).
+
+    With a preset and its :data:`MTC_PRESET_STEP` this is the regime figure's trace.
+    """
+    n_rest, n_step = round(rest_time / params.dt), round(step_time / params.dt)
+    if n_step < 1 or n_rest < 0:
+        raise ValueError(f"mtc_step_response: need step_time >= dt ({step_time=}, dt={params.dt})")
+    x = torch.zeros(n_rest + n_step, 1, dtype=torch.float64)
+    x[n_rest:] = step_amp
+    result = mtc_simulate(x, params)
+    v = result.recorded["v"][:, 0]
+    time = params.dt * torch.arange(len(v), dtype=torch.float64)
+    crossed = (v[:-1] < spike_threshold_v) & (v[1:] >= spike_threshold_v)
+    return MTCStepResponse(
+        time=time,
+        input=x[:, 0],
+        v=v,
+        v_slow=result.recorded["v_slow"][:, 0],
+        v_ultraslow=result.recorded["v_ultraslow"][:, 0],
+        output=result.output[:, 0],
+        spike_times=time[1:][crossed],
+        step_onset=n_rest * params.dt,
+    )
 
 
 @dataclass(frozen=True)
