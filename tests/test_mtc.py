@@ -10,11 +10,13 @@ from bridge.neurons.mtc import (
     MTC_GAIN_FIELDS,
     MTC_PRESET_STEP,
     MTC_PRESETS,
+    MTC_REST_KICK_V,
     MTCLayer,
     MTCParams,
     MTCState,
     mtc_fi_curve,
     mtc_preset,
+    mtc_rest_is_stable,
     mtc_rest_state,
     mtc_steady_state_current,
     mtc_step,
@@ -97,7 +99,9 @@ def test_rest_state_is_a_fixed_point(preset: str) -> None:
 def test_rest_state_picks_the_lowest_root() -> None:
     # Tonic gains make the steady-state I-V the identity: V* = I_app exactly.
     rest = mtc_rest_state(MTC_PRESETS["tonic"], (1,), 0.3, dtype=torch.float64)
-    assert rest.v.item() == pytest.approx(-0.7, abs=1e-9)
+    assert rest.v_slow.item() == pytest.approx(-0.7, abs=1e-9)
+    # -0.7 lies in the tonic band (unstable), so V starts kicked off the equilibrium.
+    assert rest.v.item() == pytest.approx(-0.7 + MTC_REST_KICK_V, abs=1e-9)
     # A strong fast gain makes the curve N-shaped with three roots at I_app = 0: 0 and
     # +-r with r = 5 tanh(r), r = 4.99955; the lowest one is -r.
     p = MTCParams(a_fast=-5.0, a_slow_pos=0.0, i_bias=0.0, dt=0.1)
@@ -105,6 +109,25 @@ def test_rest_state_picks_the_lowest_root() -> None:
     assert (torch.diff(torch.sign(mtc_steady_state_current(v, p))) != 0).sum() == 3
     rest = mtc_rest_state(p, (1,), 0.0, dtype=torch.float64)
     assert rest.v.item() == pytest.approx(-4.999545608576162, abs=1e-9)
+
+
+def test_rest_stability_matches_the_tonic_band() -> None:
+    p = MTC_PRESETS["tonic"]
+    v_star = torch.tensor([-1.2, -0.95, -0.8, 0.0, 0.8, 0.95], dtype=torch.float64)
+    # Fast-slow trace at V*: -1 + 2 sech^2 V* - 1/tau_s > 0 inside |V*| < 0.87.
+    assert mtc_rest_is_stable(v_star, p).tolist() == [True, True, False, False, False, True]
+
+
+def test_spontaneous_firing_starts_at_once_in_any_precision() -> None:
+    # i_bias inside the tonic band: the rest state is unstable and the neuron fires on its
+    # own; without the kick the first spike would wait for rounding errors to grow.
+    p = MTC_PRESETS["tonic"].replace(i_bias=-0.5)
+    first = [
+        mtc_fi_curve(torch.zeros(1, dtype=dtype), p, n_steps=400).first_spike_time.item()
+        for dtype in (torch.float32, torch.float64)
+    ]
+    assert first[0] < 40.0 and first[1] < 40.0
+    assert first[0] == pytest.approx(first[1], abs=0.5)
 
 
 def test_fi_curve_batches_over_amplitudes_and_gains() -> None:
@@ -130,6 +153,11 @@ def test_fi_curve_batches_over_amplitudes_and_gains() -> None:
         single = mtc_fi_curve(amp[:1], p.replace(a_fast=gain), n_steps=n_steps)
         assert single.spike_count.item() == grid.spike_count[i].item()
     assert len(set(grid.spike_count.tolist())) > 1, "the gain must change the rate"
+    # A gains x amplitudes grid in one call.
+    table = mtc_fi_curve(amps, p.replace(a_fast=gains.reshape(3, 1)), n_steps=n_steps)
+    assert table.spike_count.shape == (3, 4)
+    assert torch.equal(table.spike_count[0], batch.spike_count)
+    assert table.spike_count[:, 1].tolist() == grid.spike_count.tolist()
 
 
 def test_input_scale_and_offset_map_layer_units() -> None:

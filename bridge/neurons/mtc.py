@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import NamedTuple
 
 import torch
@@ -66,8 +66,9 @@ from bridge.neurons.base import LayerOutput, check_time_major_input, stack_recor
 
 Scalar = float | torch.Tensor
 
-#: Default Euler step in model time units: the tonic ISI and the burst period at 0.5 are
-#: within 1 % of those at 0.1 (tests/test_mtc.py checks it), at a fifth of the cost.
+#: Default Euler step in model time units, a fifth of the cost of 0.1 at nearly its
+#: accuracy: tonic ISI 57.0 vs 56.5 units (tests/test_mtc.py checks 2 %), and the bursting
+#: preset fires the same 121 spikes in 20000 units at I_app = -2 with either step.
 MTC_DEFAULT_DT = 0.5
 #: Timescales of the slow and ultra-slow filters (MODELS.md section 4), model time units.
 MTC_TAU_SLOW = 50.0
@@ -85,6 +86,8 @@ MTC_OUTPUT_V_SAT = MTC_FAST_FOLD_V
 MTC_GAIN_FIELDS = ("a_fast", "a_slow_pos", "a_slow_neg", "a_ultraslow")
 MTC_OFFSET_FIELDS = ("delta_fast", "delta_slow_pos", "delta_slow_neg", "delta_ultraslow")
 MTC_TRAINABLE_FIELDS = MTC_GAIN_FIELDS + MTC_OFFSET_FIELDS + ("i_bias",)
+#: Displacement of V (model units) that starts an unstable rest state off its equilibrium.
+MTC_REST_KICK_V = 1e-3
 #: Grid points used to bracket the most hyperpolarised root of the steady-state I-V curve.
 REST_SEARCH_POINTS = 4001
 REST_BISECTION_ITERATIONS = 60
@@ -147,7 +150,8 @@ class MTCParams:
     def to_dict(self) -> dict[str, float | list[float]]:
         """JSON-ready values (tensors become floats or lists)."""
         out: dict[str, float | list[float]] = {}
-        for key, value in asdict(self).items():
+        for f in fields(self):
+            key, value = f.name, getattr(self, f.name)
             if isinstance(value, torch.Tensor):
                 value = value.detach().cpu()
                 out[key] = value.item() if value.numel() == 1 else value.tolist()
@@ -240,8 +244,10 @@ def mtc_rest_state(
     """Equilibrium state for a constant input: the most hyperpolarised steady-state root.
 
     Solves ``mtc_steady_state_current(V) = I_app(x)`` elementwise (grid bracketing, then
-    bisection in float64) and sets V = V_s = V_us to the lowest root. The root need not be
-    stable: a neuron that fires at this input starts firing from it. Gradients do not
+    bisection in float64) and sets V = V_s = V_us to the lowest root. Where that root is
+    unstable (:func:`mtc_rest_is_stable`; the neuron fires at this input) V is displaced by
+    :data:`MTC_REST_KICK_V`, so firing starts at once instead of after rounding errors
+    have grown (which would take a precision-dependent 50-150 time units). Gradients do not
     flow through the initial state.
     """
     dtype = dtype or torch.get_default_dtype()
@@ -276,8 +282,42 @@ def mtc_rest_state(
         above = mtc_steady_state_current(mid, p64) - target >= 0.0
         upper = torch.where(above, mid, upper)
         lower = torch.where(above, lower, mid)
-    v_rest = (0.5 * (lower + upper)).to(dtype)
-    return MTCState(v_rest, v_rest.clone(), v_rest.clone())
+    v_rest = 0.5 * (lower + upper)
+    stable = mtc_rest_is_stable(v_rest, p64)
+    v = torch.where(stable, v_rest, v_rest + MTC_REST_KICK_V).to(dtype)
+    v_rest = v_rest.to(dtype)
+    return MTCState(v, v_rest, v_rest.clone())
+
+
+def mtc_jacobian(v_rest: torch.Tensor, params: MTCParams) -> torch.Tensor:
+    """Jacobian ``[..., 3, 3]`` of the continuous (V, V_s, V_us) flow at V = V_s = V_us = v_rest."""
+    p = params
+
+    def slope(gain: Scalar, offset: Scalar) -> torch.Tensor:
+        return gain * (1.0 - torch.tanh(v_rest - offset) ** 2)
+
+    c, tau_s, tau_us = p.c_membrane, p.tau_slow, p.tau_ultraslow
+    zero = torch.zeros_like(v_rest)
+
+    def full(value: Scalar) -> torch.Tensor:
+        return torch.broadcast_to(torch.as_tensor(value, dtype=v_rest.dtype), v_rest.shape)
+
+    rows = [
+        [
+            -(1.0 + slope(p.a_fast, p.delta_fast)) / c,
+            -(slope(p.a_slow_pos, p.delta_slow_pos) + slope(p.a_slow_neg, p.delta_slow_neg)) / c,
+            -slope(p.a_ultraslow, p.delta_ultraslow) / c,
+        ],
+        [full(1.0 / tau_s) + zero, full(-1.0 / tau_s) + zero, zero],
+        [full(1.0 / tau_us) + zero, zero, full(-1.0 / tau_us) + zero],
+    ]
+    return torch.stack([torch.stack(row, dim=-1) for row in rows], dim=-2)
+
+
+def mtc_rest_is_stable(v_rest: torch.Tensor, params: MTCParams) -> torch.Tensor:
+    """True where the equilibrium at ``v_rest`` is linearly stable (all eigenvalues Re < 0)."""
+    eigenvalues = torch.linalg.eigvals(mtc_jacobian(v_rest.to(torch.float64), params))
+    return eigenvalues.real.max(dim=-1).values < 0.0
 
 
 def mtc_simulate(
@@ -384,7 +424,10 @@ def mtc_fi_curve(
     baseline_input: float = 0.0,
     spike_threshold_v: float = MTC_SPIKE_THRESHOLD_V,
 ) -> MTCFICurve:
-    """f-I curve of single MTC neurons, batched over amplitudes (and over any tensor params).
+    """f-I curve of single MTC neurons, batched over amplitudes and any tensor params.
+
+    The result has the broadcast shape of ``input_amp`` and the tensor fields of
+    ``params``: gains ``[g, 1]`` against amplitudes ``[n]`` give a ``[g, n]`` grid.
 
     Each neuron starts at :func:`mtc_rest_state` for ``baseline_input``, runs
     ``settle_steps`` at the baseline, then ``n_steps`` with the layer input set to
