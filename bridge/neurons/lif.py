@@ -130,6 +130,9 @@ class LIFLayer(nn.Module):
             spikes.append(spk.to(mem.dtype))
             if trajectory is not None:
                 trajectory.append(mem)
+        # Leaky keeps the last membrane (and its autograd graph) as an attribute; drop it so
+        # the graph lives only as long as the caller's tensors.
+        self.leaky.reset_mem()
         recorded = stack_recorded({"mem": trajectory}) if trajectory is not None else None
         return LayerOutput(torch.stack(spikes), LIFState(mem), recorded)
 
