@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,7 +93,10 @@ def _efel_settings(threshold_mV: float, dt_ms: float):
     # eFEL logs a warning for every sweep with too few spikes for bursts: expected here.
     efel_logger.setLevel(logging.ERROR)
     try:
-        yield
+        with warnings.catch_warnings():
+            # eFEL's burst code calls its own deprecated ISI_values()
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
     finally:
         efel_logger.setLevel(level)
         efel.reset()
@@ -121,15 +125,16 @@ def efel_features(
         {"T": t_ms, "V": np.asarray(v, dtype=float), "stim_start": [start], "stim_end": [end]}
         for v, (start, end) in zip(v_traces_mV, windows_ms, strict=True)
     ]
-    names = sorted(set(EFEL_FEATURES.values()) | {"ISI_values"})
+    names = sorted(set(EFEL_FEATURES.values()) | {"all_ISI_values"})
     with _efel_settings(threshold_mV, dt_ms):
         raw = efel.get_feature_values(traces, names, raise_warnings=False)
     rows = []
     for values in raw:
         count = _scalar(values["spike_count"])
         n = int(count) if count is not None else 0
-        isi_values = values["ISI_values"]
-        n_isi = 0 if isi_values is None else len(isi_values)
+        all_isi = values["all_ISI_values"]
+        # eFEL's burst code drops the first ISI (ignore_first_ISI, on by default)
+        n_isi = 0 if all_isi is None else max(len(all_isi) - 1, 0)
         row: dict[str, float | int | None] = {
             "spike_count": n,
             "mean_frequency_hz": (

@@ -25,27 +25,39 @@ class HHCell:
         return self.section(0.5)
 
 
-def set_globals(params: HHParams) -> None:
+MECHANISMS = ("hh", "hhx")
+
+
+def default_mechanism(params: HHParams) -> str:
+    """``hh`` when the condition needs nothing else, ``hhx`` (shifts, persistent Na) otherwise."""
+    return "hh" if params.uses_builtin_hh else "hhx"
+
+
+def set_globals(params: HHParams, mechanism: str) -> None:
     """Temperature and the hhx shifts are NEURON globals: one value per simulation."""
     from neuron import h
 
     h.celsius = params.celsius
-    if not params.uses_builtin_hh:
+    if mechanism == "hhx":
         load_mechanisms()
         h.mshift_hhx = params.m_shift_mV
         h.hshift_hhx = params.h_shift_mV
 
 
-def build_cell(params: HHParams, name: str = "hh") -> HHCell:
+def build_cell(params: HHParams, name: str = "hh", mechanism: str | None = None) -> HHCell:
     """A cylinder with L = diam so that its side area is ``params.area_um2``; nseg 1.
 
-    Uses ``hh`` when the condition needs nothing else, ``hhx`` (shifts, persistent Na)
-    otherwise. Also sets the simulation globals (celsius, shifts) from ``params``.
+    ``mechanism`` None picks :func:`default_mechanism`; ``"hhx"`` can be forced (it equals
+    ``hh`` at zero shifts). Also sets the simulation globals (celsius, shifts).
     """
     from neuron import h
 
-    set_globals(params)
-    mechanism = "hh" if params.uses_builtin_hh else "hhx"
+    mechanism = mechanism or default_mechanism(params)
+    if mechanism not in MECHANISMS:
+        raise ValueError(f"unknown HH mechanism {mechanism!r}; expected one of {MECHANISMS}")
+    if mechanism == "hh" and not params.uses_builtin_hh:
+        raise ValueError("built-in hh has no Na shifts or persistent Na: use hhx")
+    set_globals(params, mechanism)
     sec = h.Section(name=name)
     sec.L = sec.diam = diameter_um(params.area_um2)
     sec.nseg = 1

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 PSOLVE_MAXSTEP_MS = 10.0
 #: Duration (ms) of an IClamp that must stay on for the whole run.
 ALWAYS_ON_MS = 1e9
+#: Round-off allowed between the OU samples and the current NEURON applied (uA/cm2).
+PLAY_TOLERANCE_UA_CM2 = 1e-9
 
 
 @dataclass
@@ -69,7 +71,7 @@ class SingleRun:
     dt_ms: float
     v_full_mV: np.ndarray  #: [n_full] at dt_ms
     spike_times_ms: np.ndarray
-    #: injected current density (uA/cm2) per time step as NEURON applied it
+    #: injected current density (uA/cm2); sample k is applied during [k dt, (k+1) dt)
     i_uA_cm2: np.ndarray
 
     @property
@@ -106,13 +108,17 @@ class _Simulation:
     they disappear with it.
     """
 
-    def __init__(self, params: HHParams, n_cells: int, threshold_mV: float) -> None:
+    def __init__(
+        self, params: HHParams, n_cells: int, threshold_mV: float, mechanism: str | None = None
+    ) -> None:
         from neuron import h
 
         h.load_file("stdrun.hoc")
         self.h = h
         self.params = params
-        self.cells: list[HHCell] = [build_cell(params, name=f"hh_{i}") for i in range(n_cells)]
+        self.cells: list[HHCell] = [
+            build_cell(params, name=f"hh_{i}", mechanism=mechanism) for i in range(n_cells)
+        ]
         self.stims: list[Any] = []
         self.spike_vecs: list[Any] = []
         self.netcons: list[Any] = []
@@ -169,15 +175,22 @@ class _Simulation:
 
 
 def run_steps(
-    params: HHParams, protocol: StepProtocol, threshold_mV: float, store_dt_ms: float
+    params: HHParams,
+    protocol: StepProtocol,
+    threshold_mV: float,
+    store_dt_ms: float,
+    mechanism: str | None = None,
 ) -> StepRun:
-    """Every amplitude of ``protocol`` as one cell of a single NEURON simulation."""
+    """Every amplitude of ``protocol`` as one cell of a single NEURON simulation.
+
+    ``mechanism`` forces ``hh`` or ``hhx`` (default: the one the condition needs).
+    """
     amps = np.asarray(protocol.amps_uA_cm2, dtype=float)
     if amps.size == 0:
         raise ConfigError("hh.steps.amp_segments_uA_cm2 gives no amplitudes")
     k = decimation_factor(protocol.dt_ms, store_dt_ms)
     amps_nA = np.asarray(params.density_to_nA(amps), dtype=float)
-    sim = _Simulation(params, amps.size, threshold_mV)
+    sim = _Simulation(params, amps.size, threshold_mV, mechanism)
     for i, amp in enumerate(amps_nA):
         sim.iclamp(i, protocol.delay_ms, protocol.duration_ms, float(amp))
     sim.run(protocol.tstop_ms, protocol.dt_ms, params.v_init_mV)
@@ -263,14 +276,20 @@ def run_noise(
     applied = h.Vector()
     applied.record(stim._ref_i)
     sim.run(duration_ms, dt_ms, params.v_init_mV)
-    applied_uA_cm2 = applied.as_numpy().copy() / float(params.density_to_nA(1.0))
+    # The sample recorded at t = k * dt is the current of the step that ended there.
+    applied_uA_cm2 = applied.as_numpy()[1:] / float(params.density_to_nA(1.0))
+    mismatch = float(np.max(np.abs(applied_uA_cm2 - current[:-1])))
+    if mismatch > PLAY_TOLERANCE_UA_CM2:
+        raise RuntimeError(
+            f"NEURON applied a current that differs from the OU samples by {mismatch}"
+        )
     return SingleRun(
         params=params,
         threshold_mV=threshold_mV,
         dt_ms=dt_ms,
         v_full_mV=sim.voltages()[0],
         spike_times_ms=sim.spikes()[0],
-        i_uA_cm2=applied_uA_cm2,
+        i_uA_cm2=current,
     )
 
 
