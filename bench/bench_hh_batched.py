@@ -42,7 +42,7 @@ from hh_models.params import (
     params_from_condition,
     step_protocol_from_config,
 )
-from hh_models.protocols import _Simulation, run_steps
+from hh_models.protocols import PSOLVE_MAXSTEP_MS, CellBatch, run_steps
 
 TARGET_RATIO = 15.0
 
@@ -65,7 +65,7 @@ class PerAmplitude:
 
     def __init__(self, params: HHParams, protocol: StepProtocol, threshold_mV: float) -> None:
         self.params, self.protocol = params, protocol
-        self.sim = _Simulation(params, 1, threshold_mV)
+        self.sim = CellBatch(params, 1, threshold_mV)
         self.stim = self.sim.iclamp(0, protocol.delay_ms, protocol.duration_ms, 0.0)
         self.n_runs = 0
         self.init_s = self.step_s = self.copy_s = 0.0
@@ -84,11 +84,11 @@ class PerAmplitude:
                 t1 = time.perf_counter()
                 h.continuerun(protocol.tstop_ms)
             else:
-                # _Simulation.run = finitialize + psolve; split here to time the parts
+                # CellBatch.run = finitialize + psolve; split here to time the parts
                 h.dt = protocol.dt_ms
                 h.CVode().cache_efficient(1)
                 pc = h.ParallelContext()
-                pc.set_maxstep(10.0)
+                pc.set_maxstep(PSOLVE_MAXSTEP_MS)
                 h.finitialize(self.params.v_init_mV)
                 t1 = time.perf_counter()
                 pc.psolve(protocol.tstop_ms)
@@ -116,7 +116,7 @@ def per_step_costs(params: HHParams, protocol: StepProtocol, threshold_mV: float
             protocol.after_ms,
             protocol.dt_ms,
         )
-        sim = _Simulation(params, n_cells, threshold_mV)
+        sim = CellBatch(params, n_cells, threshold_mV)
         for i, amp in enumerate(proto.amps_uA_cm2):
             sim.iclamp(i, proto.delay_ms, proto.duration_ms, float(params.density_to_nA(amp)))
         t0 = time.perf_counter()

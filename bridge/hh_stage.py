@@ -191,6 +191,7 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
             float(rb["tolerance_mV"]),
             dt_ms=dt,
             condition_name=condition.name,
+            threshold_mV=threshold,
         )
 
     t0 = time.perf_counter()

@@ -31,6 +31,10 @@ PSOLVE_MAXSTEP_MS = 10.0
 ALWAYS_ON_MS = 1e9
 #: Round-off allowed between the OU samples and the current NEURON applied (uA/cm2).
 PLAY_TOLERANCE_UA_CM2 = 1e-9
+#: Time step when a caller gives none: the protocol default (hh_models.params.StepProtocol).
+DEFAULT_DT_ms = StepProtocol.dt_ms
+#: Threshold used to report whether a kick of the rest check fired (NEURON/eFEL -20 mV).
+DEFAULT_THRESHOLD_mV = -20.0
 
 
 @dataclass
@@ -101,7 +105,7 @@ def _n_steps(tstop_ms: float, dt_ms: float) -> int:
     return n
 
 
-class _Simulation:
+class CellBatch:
     """N cells of one condition in one NEURON run, each with its own stimulus.
 
     NEURON state is global; this object owns every section/point process it creates and
@@ -190,7 +194,7 @@ def run_steps(
         raise ConfigError("hh.steps.amp_segments_uA_cm2 gives no amplitudes")
     k = decimation_factor(protocol.dt_ms, store_dt_ms)
     amps_nA = np.asarray(params.density_to_nA(amps), dtype=float)
-    sim = _Simulation(params, amps.size, threshold_mV, mechanism)
+    sim = CellBatch(params, amps.size, threshold_mV, mechanism)
     for i, amp in enumerate(amps_nA):
         sim.iclamp(i, protocol.delay_ms, protocol.duration_ms, float(amp))
     sim.run(protocol.tstop_ms, protocol.dt_ms, params.v_init_mV)
@@ -214,7 +218,7 @@ def run_spontaneous(
     params: HHParams, duration_ms: float, dt_ms: float, threshold_mV: float
 ) -> SingleRun:
     """The cell with no input, started at ``params.v_init_mV`` with gates at steady state."""
-    sim = _Simulation(params, 1, threshold_mV)
+    sim = CellBatch(params, 1, threshold_mV)
     n = sim.run(duration_ms, dt_ms, params.v_init_mV)
     return SingleRun(
         params=params,
@@ -267,7 +271,7 @@ def run_noise(
         float(noise_cfg["tau_ms"]),
         rng,
     )
-    sim = _Simulation(params, 1, threshold_mV)
+    sim = CellBatch(params, 1, threshold_mV)
     h = sim.h
     stim = sim.iclamp(0, 0.0, ALWAYS_ON_MS, 0.0)
     played = h.Vector(np.asarray(params.density_to_nA(current), dtype=float))
@@ -313,8 +317,9 @@ def check_rest_stability(
     perturbation_mV: float,
     settle_ms: float,
     tolerance_mV: float,
-    dt_ms: float = 0.025,
+    dt_ms: float = DEFAULT_DT_ms,
     condition_name: str = "?",
+    threshold_mV: float = DEFAULT_THRESHOLD_mV,
 ) -> RestCheck:
     """Kick V by +-perturbation from the re-balanced rest; it must come back within tolerance.
 
@@ -326,7 +331,7 @@ def check_rest_stability(
     if target is None:
         raise ValueError(f"condition '{condition_name}': no re-balanced resting potential")
     offsets = (perturbation_mV, -perturbation_mV, 0.0)
-    sim = _Simulation(params, len(offsets), threshold_mV=0.0)
+    sim = CellBatch(params, len(offsets), threshold_mV)
 
     def displace() -> None:
         for cell, offset in zip(sim.cells, offsets, strict=True):
