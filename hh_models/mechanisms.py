@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import platform
 import shutil
 import subprocess
 import sys
@@ -61,7 +62,8 @@ def nrnivmodl_path() -> Path:
 
 
 def _library_present(build_dir: Path) -> bool:
-    return any(build_dir.glob("*/.libs/libnrnmech.so")) or any(build_dir.glob("*/libnrnmech.so"))
+    """nrnivmodl puts the library in a folder named after the machine (x86_64, aarch64...)."""
+    return (build_dir / platform.machine() / "libnrnmech.so").is_file()
 
 
 def is_current(stamp_path: Path) -> bool:
@@ -86,12 +88,25 @@ def _build_lock(build_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def _check_build_dir(build_dir: Path, stamp_path: Path) -> None:
+    """Refuse to clean a folder that holds anything but a previous build of ours."""
+    if build_dir == MOD_DIR:
+        raise ValueError(f"{build_dir}: the build folder must not be the .mod source folder")
+    ours = {LOCK_NAME, stamp_path.name, stamp_path.name + ".tmp", platform.machine()}
+    foreign = [p.name for p in build_dir.iterdir() if p.name not in ours and p.suffix != ".mod"]
+    if foreign:
+        raise RuntimeError(
+            f"{build_dir}: refusing to build NEURON mechanisms into a folder that holds "
+            f"other files {sorted(foreign)[:5]}; give the stamp its own folder"
+        )
+
+
 def _compile(build_dir: Path, digest: str, stamp_path: Path) -> None:
+    _check_build_dir(build_dir, stamp_path)
     stamp_path.unlink(missing_ok=True)
     for old in build_dir.glob("*.mod"):
         old.unlink()
-    for arch_dir in [p for p in build_dir.iterdir() if p.is_dir()]:
-        shutil.rmtree(arch_dir)
+    shutil.rmtree(build_dir / platform.machine(), ignore_errors=True)
     for src in mod_files():
         shutil.copy2(src, build_dir / src.name)
     cmd = [str(nrnivmodl_path())]

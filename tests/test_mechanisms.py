@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from hh_models.mechanisms import compile_mechanisms, is_current, load_mechanisms, mod_digest
 
 
@@ -32,3 +34,10 @@ def test_load_mechanisms_is_idempotent() -> None:
     load_mechanisms()
     load_mechanisms()
     assert hasattr(h, "mshift_hhx") and hasattr(h, "hshift_hhx")
+
+
+def test_refuses_to_clean_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "precious.txt").write_text("keep me")
+    with pytest.raises(RuntimeError, match="refusing to build"):
+        compile_mechanisms(stamp_path=tmp_path / "mod.sha256")
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
