@@ -18,6 +18,8 @@ from bridge.config import Condition
 ENA_mV = 50.0
 EK_mV = -77.0
 EL_DEFAULT_mV = -54.3
+#: Initial potential of a cell that keeps its el (NEURON's v_init default; hh rests near it).
+V_INIT_DEFAULT_mV = -65.0
 CELSIUS_REF = 6.3
 Q10_BASE = 3.0
 #: 1 uA/cm2 on the 100 um2 compartment is 1e-6 A/cm2 * 1e-6 cm2 = 1e-12 A = 0.001 nA.
@@ -47,6 +49,13 @@ class HHParams:
     @property
     def q10_factor(self) -> float:
         return Q10_BASE ** ((self.celsius - CELSIUS_REF) / 10.0)
+
+    @property
+    def v_init_mV(self) -> float:
+        """Initial potential (gates at steady state there): the re-balanced rest, else -65 mV."""
+        if self.v_rest_target_mV is not None:
+            return self.v_rest_target_mV
+        return V_INIT_DEFAULT_mV
 
     @property
     def uses_builtin_hh(self) -> bool:
