@@ -18,6 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+_FILE_MODE = 0o666
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -29,6 +37,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        # mkstemp creates 0600; outputs get the usual permissions under the user's umask.
+        os.chmod(tmp_path, _FILE_MODE & ~_current_umask())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -25,8 +25,8 @@ from hh_models.params import HHParams, StepProtocol, rates
 
 LOG = logging.getLogger(__name__)
 
-#: Potential every sweep starts from, gates at their steady state there (NEURON finitialize(-65)).
-V_INIT_mV = -65.0
+#: Every sweep starts at params.v_init_mV with the gates at their steady state there,
+#: as NEURON's finitialize does.
 CODEGEN_TARGETS = ("cython", "numpy")
 #: Where Brian2 keeps compiled Cython extensions (keyed by code hash, shared between runs).
 CYTHON_CACHE_DIR = REPO_ROOT / "build" / "brian2_cython"
@@ -76,8 +76,10 @@ class Brian2StepResult:
         )
 
 
-def steady_state_gates(params: HHParams, v_mV: float = V_INIT_mV) -> dict[str, float]:
-    """m, h, n at their steady state at ``v_mV`` (what NEURON's finitialize sets)."""
+def steady_state_gates(params: HHParams, v_mV: float | None = None) -> dict[str, float]:
+    """m, h, n at their steady state at ``v_mV`` (default: params.v_init_mV, as NEURON's
+    finitialize sets them)."""
+    v_mV = params.v_init_mV if v_mV is None else v_mV
     r = rates(np.array([v_mV]), params.m_shift_mV, params.h_shift_mV)
     return {
         gate: float(r[f"alpha_{gate}"][0] / (r[f"alpha_{gate}"][0] + r[f"beta_{gate}"][0]))
@@ -125,7 +127,7 @@ def _simulate(
             name="hh_steps",
         )
         group.amp_stim = amps * b2.uA / b2.cm**2
-        group.v = V_INIT_mV * b2.mV
+        group.v = params.v_init_mV * b2.mV
         for gate, value in steady_state_gates(params).items():
             setattr(group, gate, value)
         spikes = b2.SpikeMonitor(group, name="hh_spikes")

@@ -11,7 +11,7 @@ from scipy.optimize import brentq
 
 from bridge.config import load_config
 from bridge.crosscheck import brian2_fi_frame, compare_fi, summarize
-from hh_models.brian2_twin import V_INIT_mV, run_steps_brian2, steady_state_gates
+from hh_models.brian2_twin import run_steps_brian2, steady_state_gates
 from hh_models.params import HHParams, StepProtocol, steady_state_currents
 
 CONTROL = HHParams(gnabar=0.12, gkbar=0.036, gl=0.0003)
@@ -63,7 +63,7 @@ def test_control_single_spike_below_and_repetitive_above_rheobase(control_steps)
 def test_initial_state_is_steady_state_at_v_init() -> None:
     gates = steady_state_gates(CONTROL)
     # Textbook HH values at -65 mV (NEURON's finitialize(-65) gives the same).
-    assert V_INIT_mV == -65.0
+    assert CONTROL.v_init_mV == -65.0
     assert gates["m"] == pytest.approx(0.0529, abs=1e-3)
     assert gates["h"] == pytest.approx(0.5961, abs=1e-3)
     assert gates["n"] == pytest.approx(0.3177, abs=1e-3)
