@@ -1,0 +1,1 @@
+"""Conductance -> network-parameter mappings fitted from the HH spike statistics."""
