@@ -16,6 +16,7 @@ from bridge.mapping.analytic import beta_analytic, beta_membrane
 from bridge.mapping.lif_model import simulate_steps, spontaneous_count
 from bridge.mapping.settings import MappingConfigError, mapping_settings
 from bridge.mapping.targets import StepWindow, TargetError, fit_targets
+from bridge.mapping.trends import beta_trend_agreement
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +178,25 @@ def test_missing_column_and_summary_key(config):
         fit_targets(_fi_rows(), summary, settings.objective, WINDOW)
     with pytest.raises(TargetError, match="multiple"):
         StepWindow(50.5, 400.0, 400.0).n_steps(1.0)
+
+
+def _record(name, gnabar, beta_fit, usable=True):
+    return {
+        "condition": name,
+        "beta_analytic": beta_analytic(gnabar).beta,
+        "beta_fit": beta_fit,
+        "use_downstream": usable,
+        "status": "ok" if usable else "never_fires",
+    }
+
+
+def test_beta_trend_agreement():
+    # analytic beta falls with gnabar; a fit that rises with it is discordant
+    rising = [_record("a", 0.12, 0.60), _record("b", 0.25, 0.70), _record("c", 1.0, 0.80)]
+    out = beta_trend_agreement(rising)
+    assert out["same_direction"] is False and out["discordant_pairs"] == 3
+    falling = [_record("a", 0.12, 0.9), _record("b", 0.25, 0.8), _record("c", 1.0, 0.1, False)]
+    out = beta_trend_agreement(falling)
+    assert out["same_direction"] is True and out["concordant_pairs"] == 1
+    assert out["skipped"] == {"c": "never_fires"}
+    assert beta_trend_agreement(falling[:1])["same_direction"] is None

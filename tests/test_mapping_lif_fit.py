@@ -178,6 +178,21 @@ def test_never_fires_is_complete_and_skipped(mapping_cfg):
     assert d["residuals"]["spontaneous_rate_lif_hz"] == 0.0
 
 
+def test_silent_cell_that_fires_only_in_block_sweeps_never_fires(mapping_cfg):
+    """Every sweep blocks: nothing left for the LIF but the silent rest state."""
+    fi, summary = table(12.0, 3.0, bias_for_rheobase(12.0, 3.0, 0.004))
+    fi["spike_count"] = 2
+    fi["n_spikes"] = 2
+    fi["rate_hz"] = 5.0
+    fi["first_spike_latency_ms"] = 1.0
+    fi["block"] = True
+    d = fit_lif_condition(fi, summary, mapping_cfg, 3.0, window=WINDOW).to_dict()
+    assert_complete(d)
+    assert d["status"] == "never_fires" and not d["use_downstream"]
+    assert "depolarisation_block" in d["status_flags"]
+    assert d["fit_data"]["n_rate_points"] == 0
+
+
 def test_spontaneous_only_is_complete_and_skipped(mapping_cfg):
     """Fires at rest, every positive step blocks: the inputs say nothing about the drive."""
     fi, summary = table(8.0, 3.0, 0.14)

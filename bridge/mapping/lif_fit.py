@@ -2,26 +2,32 @@
 
 Parameters: beta (reported with tau = -dt/ln beta in ms), the bias b (threshold units per
 step) and the input gain w (per nA; fitted on the reference condition, then held fixed).
-The optimiser works in (ln tau, [ln w], I_rh) with I_rh = (THRESHOLD (1 - beta) - b) / w the
-LIF's exact rheobase in nA: for a fixed tau, rheobase and gain are nearly orthogonal in the
-data, whereas b and w trade off along a narrow ridge.
+The optimiser works in (ln tau, [ln w], c), c a drive coordinate pinned by its own data at a
+fixed tau (see ``_Problem``): the LIF's rheobase in nA for a cell silent at rest, the log of
+its resting interspike interval for a cell firing at rest. b and w themselves trade off along
+a narrow ridge.
 
 Method (recorded in every result as ``method``): the objective is evaluated on the exact
-discrete spike counts (piecewise constant in the parameters); latencies are read continuously
-by interpolating the threshold crossing inside its step. It is minimised without derivatives:
+discrete spike counts (piecewise constant in the parameters; no smooth surrogate, so the
+fitted LIF is the one the networks run); latencies are read continuously by interpolating the
+threshold crossing inside its step. It is minimised without derivatives:
 
-1. a vectorised grid over tau (the profile grid) x w x rheobase (a linear grid plus the
-   midpoints where the HH count turns from zero to non-zero), refined per tau by zoomed
-   grids over the remaining coordinates -> the profile J(tau);
+1. a vectorised grid over tau (the profile grid) x w x c (a linear grid plus the values the
+   data point at), refined per tau by zoomed grids over w and c -> the profile J(tau);
 2. scipy.optimize.minimize(method="Nelder-Mead", bounds) from the ``n_starts`` best profile
-   points (deterministic starts), in coordinates scaled to the data resolution;
-3. a profile interval for tau: {tau : J(tau) <= J_min + delta * max(1, J_min / (N - p))}, the
-   profile-likelihood rule with the residual variance estimated from the fit and floored at
-   the objective's own scale; edges refined by bisection. A ratio hi/lo above
-   ``max_tau_ratio`` sets status ``beta_unidentified``.
+   points (deterministic starts), in coordinates scaled to the data resolution; a profile
+   point that beats the result restarts it once;
+3. intervals: the accepted region {J <= J_min + delta * max(1, J_min / (N - p))} (the
+   profile-likelihood rule, residual variance estimated from the fit and floored at the
+   objective's own scale). The tau edges come from the profile over tau, bisected and
+   interpolated; every evaluated point inside the region widens the ranges of tau, w, b and
+   the rheobase. A tau ratio hi/lo above ``max_tau_ratio`` sets ``beta_unidentified``.
 
-Status (first that applies) and the downstream rule are in ``STATUS_ORDER`` and
-``DOWNSTREAM_RULE``; every result has all fields, finite or null, never NaN.
+Status (the first of ``STATUS_ORDER`` that applies; all of them in ``status_flags``):
+``never_fires`` (no spike in any fitted sweep, silent at rest), ``spontaneous_only`` (fires at
+rest, no fitted sweep with positive current fires), ``beta_unidentified``,
+``depolarisation_block`` (block sweeps left out, fit otherwise fine), ``ok``. Downstream use
+follows ``DOWNSTREAM_RULE``; every result has all fields, finite or null, never NaN.
 """
 
 from __future__ import annotations
@@ -489,7 +495,7 @@ def fit_lif_condition(
             continue
         break
     thr = _threshold(best_j, targets.n_points, problem.n_params, lif.profile_delta)
-    intervals, tradeoff, flags = _intervals(problem, ln_taus, js, zs, best_z, best_j, thr)
+    intervals, tradeoff, flags = _intervals(problem, ln_taus, js, zs, thr)
 
     beta_b, w_b, bias_b = (float(v[0]) for v in problem.params(best_z[None, :]))
     tau_b = float(tau_from_beta(beta_b, settings.dt_ms))
@@ -589,8 +595,6 @@ def _intervals(
     ln_taus: list[float],
     js: list[float],
     zs: list[np.ndarray],
-    best_z: np.ndarray,
-    best_j: float,
     thr: float,
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     order = np.argsort(ln_taus, kind="stable")
@@ -665,7 +669,6 @@ def _intervals(
         f"than {MIN_POINTS_FOR_CORRELATION} points or no spread; corr_beta_w null when w "
         "is fixed)",
     }
-    del best_z, best_j
     return intervals, tradeoff, flags
 
 
@@ -712,7 +715,7 @@ def _status(
         found.add("not_converged")
     if targets.spontaneous:
         found.add("spontaneous")
-    if not targets.fires_in_steps and not targets.spontaneous:
+    if not targets.fires_in_fitted_steps and not targets.spontaneous:
         found.add("never_fires")
     if targets.spontaneous and not targets.fires_with_positive_input:
         found.add("spontaneous_only")

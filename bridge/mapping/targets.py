@@ -112,9 +112,9 @@ class FitTargets:
         return int((~self.in_fit).sum())
 
     @property
-    def fires_in_steps(self) -> bool:
-        """Any step sweep with a spike in its window (block sweeps included)."""
-        return bool((self.spike_count > 0).any())
+    def fires_in_fitted_steps(self) -> bool:
+        """Any fitted (non-block) step sweep with a spike in its window."""
+        return bool(((self.spike_count > 0) & self.in_fit).any())
 
     @property
     def fires_with_positive_input(self) -> bool:
