@@ -1,0 +1,13 @@
+"""Conductance -> network-parameter mappings fitted from the HH spike statistics.
+
+Modules:
+
+* ``analytic``   the paper's label mapping beta = exp(-gnabar) and beta = exp(-dt/tau_m);
+* ``lif_model``  a numpy discrete LIF with snntorch ``Leaky`` semantics (vectorised);
+* ``targets``    which HH data (fi_curve.csv, summary.json) enter a fit, and the objective;
+* ``lif_fit``    the LIF fit (beta, bias; gain w on the reference condition), intervals,
+                 trade-offs and statuses (``fit_lif_condition``, ``fit_reference``);
+* ``lif_tables`` f-I tables of a known LIF in the HH contract format;
+* ``trends``     whether the analytic and fitted beta move the same way across conditions;
+* ``settings``   the typed ``mapping:`` config section.
+"""

@@ -1,0 +1,164 @@
+"""Typed view of the ``mapping:`` section of the workflow config.
+
+The schema (workflow/schemas/config.schema.yaml) already checks types and ranges when a
+config file is loaded; this module turns the section into dataclasses and re-checks the
+relations the schema cannot express, naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+class MappingConfigError(ValueError):
+    """The mapping section is incomplete or inconsistent (message names the key)."""
+
+
+@dataclass(frozen=True)
+class ObjectiveSettings:
+    """Scales and weights of the f-I objective (shared by the LIF and MTC fits).
+
+    Residuals are divided by their scale before squaring: rates by ``rate_scale_hz``,
+    latencies by ``latency_scale_ms + latency_rel_scale * latency_hh_ms``. Latencies enter
+    only at amplitudes where the HH cell fires at least ``latency_min_spikes`` spikes.
+    """
+
+    rate_scale_hz: float
+    latency_scale_ms: float
+    latency_rel_scale: float
+    latency_min_spikes: int
+    weight_rate: float
+    weight_latency: float
+    weight_spontaneous: float
+
+
+@dataclass(frozen=True)
+class LifFitSettings:
+    """Bounds, starts and profile settings of the LIF fit."""
+
+    tau_bounds_ms: tuple[float, float]
+    w_bounds_per_nA: tuple[float, float]
+    rheobase_margin: float
+    start_grid_points: int
+    n_starts: int
+    nm_max_iter: int
+    nm_xatol: float
+    nm_fatol: float
+    profile_points: int
+    profile_inner_points: int
+    profile_zoom_rounds: int
+    profile_edge_bisections: int
+    profile_delta: float
+    max_tau_ratio: float
+
+
+@dataclass(frozen=True)
+class MappingSettings:
+    dt_ms: float
+    reference_condition: str
+    alpha_syn: float
+    mtc_time_unit_ms: float
+    objective: ObjectiveSettings
+    lif: LifFitSettings
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _get(section: Mapping[str, Any], key: str, where: str) -> Any:
+    if not isinstance(section, Mapping):
+        raise MappingConfigError(f"config key '{where}': expected a mapping, got {section!r}")
+    if key not in section:
+        raise MappingConfigError(f"config key '{where}.{key}' is missing")
+    return section[key]
+
+
+def _number(section: Mapping[str, Any], key: str, where: str, *, positive: bool = True) -> float:
+    value = _get(section, key, where)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MappingConfigError(f"config key '{where}.{key}': {value!r} is not a finite number")
+    if positive and value <= 0:
+        raise MappingConfigError(f"config key '{where}.{key}': {value!r} must be > 0")
+    return float(value)
+
+
+def _count(section: Mapping[str, Any], key: str, where: str, minimum: int) -> int:
+    value = _get(section, key, where)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise MappingConfigError(
+            f"config key '{where}.{key}': {value!r} must be an integer >= {minimum}"
+        )
+    return value
+
+
+def _bounds(section: Mapping[str, Any], key: str, where: str) -> tuple[float, float]:
+    value = _get(section, key, where)
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in value)
+        or not value[0] < value[1]
+    ):
+        raise MappingConfigError(
+            f"config key '{where}.{key}': {value!r} must be [low, high] with 0 < low < high"
+        )
+    return float(value[0]), float(value[1])
+
+
+def mapping_settings(mapping_cfg: Mapping[str, Any]) -> MappingSettings:
+    """Parse ``config['mapping']``; raise MappingConfigError naming the bad key."""
+    where = "mapping"
+    obj = _get(mapping_cfg, "objective", where)
+    ow = f"{where}.objective"
+    weights = _get(obj, "weights", ow)
+    ww = f"{ow}.weights"
+    objective = ObjectiveSettings(
+        rate_scale_hz=_number(obj, "rate_scale_hz", ow),
+        latency_scale_ms=_number(obj, "latency_scale_ms", ow),
+        latency_rel_scale=_number(obj, "latency_rel_scale", ow, positive=False),
+        latency_min_spikes=_count(obj, "latency_min_spikes", ow, 1),
+        weight_rate=_number(weights, "rate", ww, positive=False),
+        weight_latency=_number(weights, "latency", ww, positive=False),
+        weight_spontaneous=_number(weights, "spontaneous", ww, positive=False),
+    )
+    lif = _get(mapping_cfg, "lif", where)
+    lw = f"{where}.lif"
+    nm = _get(lif, "nelder_mead", lw)
+    nw = f"{lw}.nelder_mead"
+    prof = _get(lif, "profile", lw)
+    pw = f"{lw}.profile"
+    lif_settings = LifFitSettings(
+        tau_bounds_ms=_bounds(lif, "tau_bounds_ms", lw),
+        w_bounds_per_nA=_bounds(lif, "w_bounds_per_nA", lw),
+        rheobase_margin=_number(lif, "rheobase_margin", lw),
+        start_grid_points=_count(lif, "start_grid_points", lw, 3),
+        n_starts=_count(lif, "n_starts", lw, 1),
+        nm_max_iter=_count(nm, "max_iter", nw, 1),
+        nm_xatol=_number(nm, "xatol", nw),
+        nm_fatol=_number(nm, "fatol", nw),
+        profile_points=_count(prof, "points", pw, 5),
+        profile_inner_points=_count(prof, "inner_points", pw, 5),
+        profile_zoom_rounds=_count(prof, "zoom_rounds", pw, 1),
+        profile_edge_bisections=_count(prof, "edge_bisections", pw, 0),
+        profile_delta=_number(prof, "delta", pw),
+        max_tau_ratio=_number(prof, "max_tau_ratio", pw),
+    )
+    if lif_settings.max_tau_ratio <= 1.0:
+        raise MappingConfigError(f"config key '{pw}.max_tau_ratio' must be > 1")
+    alpha = _number(mapping_cfg, "alpha_syn", where)
+    if alpha >= 1.0:
+        raise MappingConfigError(f"config key '{where}.alpha_syn': {alpha!r} must be in (0, 1)")
+    reference = _get(mapping_cfg, "reference_condition", where)
+    if not isinstance(reference, str) or not reference:
+        raise MappingConfigError(f"config key '{where}.reference_condition' must be a name")
+    return MappingSettings(
+        dt_ms=_number(mapping_cfg, "dt_ms", where),
+        reference_condition=reference,
+        alpha_syn=alpha,
+        mtc_time_unit_ms=_number(mapping_cfg, "mtc_time_unit_ms", where),
+        objective=objective,
+        lif=lif_settings,
+    )
