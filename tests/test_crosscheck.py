@@ -29,14 +29,14 @@ JUMP_HZ = 20.0
 DURATION_S = 0.8
 
 
-def fi_table(amps: list[float], counts: list[int]) -> pd.DataFrame:
+def fi_table(amps: list[float], counts: list[int], duration_s: float = DURATION_S) -> pd.DataFrame:
     counts_arr = np.asarray(counts)
     return pd.DataFrame(
         {
             "amp_uA_cm2": amps,
             "amp_nA": np.asarray(amps) * 1e-3,
             "spike_count": counts_arr,
-            "rate_hz": counts_arr / DURATION_S,
+            "rate_hz": counts_arr / duration_s,
         }
     )
 
@@ -71,6 +71,17 @@ def test_one_spike_apart_is_within_tolerance_two_is_not() -> None:
     assert not summary.ok
     assert summary.failed_amps_uA_cm2 == [7.0]
     assert summary.max_abs_rate_diff_hz == 2.5
+
+
+def test_one_spike_at_the_window_edge_passes_on_a_short_step_two_do_not() -> None:
+    short_s = 0.2  # one spike = 5 Hz, above the 2 Hz tolerance
+    neuron = [0, 0, 0, 9, 10, 11, 12, 13]
+    brian2 = [0, 0, 0, 10, 10, 11, 12, 15]
+    table = compare_fi(
+        fi_table(AMPS, neuron, short_s), fi_table(AMPS, brian2, short_s), TOL_HZ, JUMP_HZ
+    )
+    assert table["rate_diff_hz"].tolist()[3] == 5.0
+    assert table["ok"].tolist() == [True] * 7 + [False]
 
 
 def test_onset_jump_one_step_later_excludes_its_neighbours_and_passes() -> None:

@@ -15,6 +15,8 @@ rule hh_mechanisms:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../../envs/simulation.yaml"
     script:
         "../scripts/hh_mechanisms.py"
 
@@ -40,6 +42,8 @@ rule hh_simulate:
     resources:
         mem_mb=3000,
         runtime=20,
+    conda:
+        "../../envs/simulation.yaml"
     script:
         "../scripts/hh_simulate.py"
 
@@ -61,6 +65,8 @@ rule hh_crosscheck:
     resources:
         mem_mb=3000,
         runtime=30,
+    conda:
+        "../../envs/simulation.yaml"
     script:
         "../scripts/hh_crosscheck.py"
 
@@ -86,6 +92,8 @@ rule hh_figure:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/analysis.yaml"
     script:
         "../scripts/hh_figure.py"
 

@@ -1,10 +1,16 @@
+import sys
+from pathlib import Path
+
+# The library comes from this source tree, also inside conda envs and on cluster nodes.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
+
 from bridge.crosscheck import run_crosscheck
 from bridge.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 run_crosscheck(
-    snakemake.params.condition,  # noqa: F821
-    snakemake.params.hh,  # noqa: F821
-    neuron_fi_csv=snakemake.input.fi,  # noqa: F821
-    out_csv=snakemake.output.crosscheck,  # noqa: F821
+    snakemake.params.condition,
+    snakemake.params.hh,
+    neuron_fi_csv=snakemake.input.fi,
+    out_csv=snakemake.output.crosscheck,
 )

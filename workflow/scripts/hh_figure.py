@@ -1,11 +1,15 @@
+import sys
 from pathlib import Path
+
+# The library comes from this source tree, also inside conda envs and on cluster nodes.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
 
 from bridge.logs import setup_logging
 from bridge.plots.hh_overview import plot_hh_overview
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 plot_hh_overview(
-    [Path(p).parent for p in snakemake.input.summaries],  # noqa: F821
-    png=snakemake.output.png,  # noqa: F821
-    svg=snakemake.output.svg,  # noqa: F821
+    [Path(p).parent for p in snakemake.input.summaries],
+    png=snakemake.output.png,
+    svg=snakemake.output.svg,
 )

@@ -1,11 +1,15 @@
+import sys
 from pathlib import Path
+
+# The library comes from this source tree, also inside conda envs and on cluster nodes.
+sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
 
 from bridge.hh_stage import run_condition
 from bridge.logs import setup_logging
 
-setup_logging(snakemake.log[0])  # noqa: F821
+setup_logging(snakemake.log[0])
 run_condition(
-    snakemake.params.condition,  # noqa: F821
-    snakemake.params.hh,  # noqa: F821
-    Path(snakemake.output.fi).parent,  # noqa: F821
+    snakemake.params.condition,
+    snakemake.params.hh,
+    Path(snakemake.output.fi).parent,
 )
