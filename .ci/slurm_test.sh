@@ -137,7 +137,8 @@ stop_pid() { # TERM, KILL after 15 s; only the PID given
 teardown() {
 	local rc=$?
 	set +e
-	trap - EXIT INT TERM
+	trap - EXIT
+	trap '' INT TERM # the teardown finishes; only KILL stops it
 	exec 1>&3 2>&4
 	# A command still running under `guarded` (only after a signal): its process group.
 	[[ -n $GUARDED_PID ]] && kill -KILL -- "-$GUARDED_PID" 2>/dev/null
