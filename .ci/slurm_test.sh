@@ -11,7 +11,8 @@
 # the test's lifetime, a link at /etc/slurm/slurm.conf, see below); never into the repo.
 set -euo pipefail
 
-# Snakemake targets run through SLURM and locally, then compared (one rule name per stage).
+# Snakemake targets run through SLURM and locally, then compared (one rule name per stage; add
+# the mapping stage's target rule from workflow/rules/mapping.smk once it is in main).
 TARGETS=(hh_all)
 # A condition whose re-balanced resting potential is unstable: its hh_simulate job stops with
 # the error the README documents for v_rest_mV ("not a stable resting potential").
