@@ -6,7 +6,13 @@ import torch
 
 from bridge.mackey_glass import MackeyGlassParams
 from bridge.regressor.data import load_regressor_data
-from bridge.regressor.evaluation import accuracy, run_closed_loop, run_one_step, sparsity
+from bridge.regressor.evaluation import (
+    ModeTraces,
+    accuracy,
+    run_closed_loop,
+    run_one_step,
+    sparsity,
+)
 from bridge.regressor_model import NEURON_MODELS, RegressorSpec, SpikingRegressor
 
 N_HIDDEN = 6
@@ -64,3 +70,14 @@ def test_accuracy_reports_nonfinite_predictions_as_null() -> None:
     assert accuracy(np.array([1.0, 2.0, 4.0]), target)["r2"] == pytest.approx(0.5)
     bad = accuracy(np.array([1.0, np.nan, np.inf]), target)
     assert bad == {"r2": None, "smape": None, "n_steps": 3, "n_nonfinite": 2}
+
+
+def test_sparsity_counts_neurons_whose_state_ran_away() -> None:
+    output = torch.tensor([[[0.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]]])  # [T=2, B=1, N=3]
+    u = torch.tensor([[[0.0, 0.5, 0.2]], [[0.0, 0.1, 0.2]], [[0.0, -np.inf, 0.2]]])
+    w = torch.zeros(3, 1, 3)
+    values = sparsity(ModeTraces(np.zeros(2), output, {"u": u, "w": w}))
+    assert values["s_comm"] == pytest.approx(1 / 6)
+    # Skippable: neuron 0 at both steps, neuron 2 at both steps; neuron 1 never.
+    assert values["s_comp"] == pytest.approx(4 / 6)
+    assert values["n_neurons_state_nonfinite"] == 1

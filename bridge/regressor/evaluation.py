@@ -91,11 +91,21 @@ def accuracy(prediction: np.ndarray, target: np.ndarray) -> dict[str, float | in
     }
 
 
-def sparsity(traces: ModeTraces) -> dict[str, float]:
-    """S_comm and S_comp of the hidden layer over the scored steps."""
+def sparsity(traces: ModeTraces) -> dict[str, float | int]:
+    """S_comm and S_comp of the hidden layer over the scored steps.
+
+    ``n_neurons_state_nonfinite`` counts hidden neurons any of whose state variables is not
+    finite at some scored step (a layer whose dynamics ran away; Bittar & Garner's AdLIF
+    does for strongly negative ``a``): their outputs are still finite (0/1 spikes), so the
+    metrics stay defined, but the count says how much of the layer was lost.
+    """
+    nonfinite = torch.zeros(traces.hidden_output.shape[1:], dtype=torch.bool)
+    for states in traces.hidden_states.values():
+        nonfinite |= (~torch.isfinite(states)).any(dim=0).cpu()
     return {
         "s_comm": s_comm(traces.hidden_output),
         "s_comp": s_comp(traces.hidden_output, traces.hidden_states, atol=S_COMP_ATOL),
         "s_comp_atol": S_COMP_ATOL,
         "n_neuron_steps": int(traces.hidden_output.numel()),
+        "n_neurons_state_nonfinite": int(nonfinite.sum()),
     }

@@ -38,6 +38,7 @@ METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("s_comp", ("evaluation", "one_step", "s_comp")),
     ("s_comm_closed_loop", ("evaluation", "closed_loop", "s_comm")),
     ("s_comp_closed_loop", ("evaluation", "closed_loop", "s_comp")),
+    ("n_neurons_state_nonfinite", ("evaluation", "one_step", "n_neurons_state_nonfinite")),
     ("final_loss", ("training", "final_loss")),
     ("train_s", ("timing", "train_s")),
     ("repeat_last_r2_one_step", ("baselines", "repeat_last_value", "one_step", "r2")),
