@@ -45,6 +45,8 @@ def test_metrics_json_is_complete_and_finite(model: str, runs) -> None:
         assert block["n_steps"] == 75 and block["n_nonfinite"] == 0
         for baseline in ("repeat_last_value", "ridge_ar"):
             assert math.isfinite(on_disk["baselines"][baseline][mode]["r2"])
+            first = on_disk["baselines"][baseline]["closed_loop_first_lyapunov_time"]
+            assert first["n_steps"] == 75  # one Lyapunov time = the whole tiny test span
     assert set(on_disk["headline"]) == {"r2", "smape", "r2_one_step", "smape_one_step",
                                         "s_comm", "s_comp"}  # fmt: skip
     assert on_disk["headline"]["r2"] == on_disk["evaluation"]["closed_loop"]["r2"]

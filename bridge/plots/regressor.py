@@ -131,13 +131,16 @@ def plot_accuracy_vs_sparsity(
                     ax.scatter(paper[metric], paper["r2"], marker="*", s=140,
                                facecolors="none", edgecolors="C3")  # fmt: skip
                     ax.annotate(f"paper {MODEL_LABELS[model]}", (paper[metric], paper["r2"]),
-                                fontsize=6, color="C3", xytext=(4, -8),
+                                fontsize=6, color="C3", xytext=(-20, -12),
                                 textcoords="offset points")  # fmt: skip
             if not usable:
                 ax.text(0.5, 0.5, "no completed run", ha="center", transform=ax.transAxes)
             ax.axhline(R2_FLOOR, color="0.8", lw=0.5)
             if metric == "s_comm":
                 ax.set_xscale("symlog", linthresh=S_COMM_LINTHRESH)
+                ax.set_xlim(0.0, 1.0)
+            else:
+                ax.set_xlim(-0.02, 1.02)  # a fraction; margin keeps points at 0 off the spine
             ax.set_xlabel(xlabel + ", one-step run")
             ax.set_ylabel(ylabel)
     handles = [

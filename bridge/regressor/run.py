@@ -19,7 +19,8 @@ metrics.json (every number finite or null; ``provenance`` key)::
                       one-step run (the same true input for every model, so the sparsity of
                       different models is compared on identical drive; closed-loop values
                       are in evaluation.closed_loop)
-    baselines         repeat_last_value and ridge_ar at both horizons (+ ridge coefficients)
+    baselines         repeat_last_value and ridge_ar at both horizons and over the first
+                      Lyapunov time of the closed loop (+ the ridge coefficients)
     timing            wall seconds (train, evaluate, total, per epoch): the only fields
                       that differ between two runs with the same seed
     provenance
@@ -88,6 +89,10 @@ def _baseline_metrics(
         name: {mode: accuracy(values, target) for mode, values in modes.items()}
         for name, modes in predictions.items()
     }
+    for name, modes in predictions.items():
+        metrics[name]["closed_loop_first_lyapunov_time"] = _first_lyapunov_time(
+            modes["closed_loop"], data
+        )
     metrics["ridge_ar"]["model"] = ridge.to_dict()
     metrics["note"] = (
         "one step ahead both baselines are hard to beat: the series is smooth at this "

@@ -45,6 +45,10 @@ METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("repeat_last_r2_closed_loop", ("baselines", "repeat_last_value", "closed_loop", "r2")),
     ("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
     ("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
+    (
+        "ridge_ar_r2_closed_loop_first_lyapunov",
+        ("baselines", "ridge_ar", "closed_loop_first_lyapunov_time", "r2"),
+    ),
     ("ridge_ar_smape_one_step", ("baselines", "ridge_ar", "one_step", "smape")),
     ("ridge_ar_smape_closed_loop", ("baselines", "ridge_ar", "closed_loop", "smape")),
 )
