@@ -31,6 +31,8 @@ rule regressor_condition:
         "results/logs/regressor/{condition}/{model}/seed{seed}.log",
     benchmark:
         "results/benchmarks/regressor/{condition}/{model}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
@@ -54,6 +56,8 @@ rule regressor_reference:
         "results/logs/regressor/reference/adlif/seed{seed}.log",
     benchmark:
         "results/benchmarks/regressor/reference/adlif/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
@@ -74,6 +78,8 @@ rule regressor_regimes:
         "results/logs/regressor/regimes.log",
     benchmark:
         "results/benchmarks/regressor/regimes.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -112,6 +118,8 @@ rule regressor_summary:
         "results/logs/regressor/summary.log",
     benchmark:
         "results/benchmarks/regressor/summary.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=2000,
