@@ -140,6 +140,8 @@ def train_regressor(
     total_start = time.perf_counter()
     out_dir = Path(out_dir)
     settings = regressor_settings(cfg)
+    # Validates the mapping (naming mapping_source) before anything expensive runs.
+    setup = neuron_setup(model, condition_mapping, settings, mapping_source)
     condition = (
         REFERENCE_LABEL
         if condition_mapping is None
@@ -149,7 +151,6 @@ def train_regressor(
         {"regressor": dict(cfg), "model": model, "seed": seed, "mapping": condition_mapping}
     )
     base: dict[str, Any] = {"condition": condition, "model": model, "seed": seed}
-    setup = neuron_setup(model, condition_mapping, settings, mapping_source)
     if setup.spec is None:
         assert setup.skip_reason is not None
         return _write_skipped(out_dir, {**base, "neuron": setup.used}, setup.skip_reason, prov)
