@@ -10,6 +10,7 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
+include: "workflow/rules/regressor.smk"
 
 
 rule all:

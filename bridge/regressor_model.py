@@ -7,6 +7,10 @@ n_outputs)`` reads the layer's output at the same step. The synaptic parameters 
 identical in number; the neuron parameters differ and are reported by
 :func:`parameter_counts` (AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
 its gains train, else 0, the per-condition runs freezing them).
+
+``projection_bias=False`` drops the projection's per-neuron bias, so that a neuron's
+operating point is the one its own parameters set (a mapped ``i_bias``/``bias_fit``) and
+cannot be trained away by a learned input offset.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class RegressorSpec:
     lif_bias: float | torch.Tensor = 0.0
     lif_train_beta: bool = False
     adlif_trainable: bool = True
+    projection_bias: bool = True
 
     def __post_init__(self) -> None:
         if self.neuron not in NEURON_MODELS:
@@ -57,7 +62,9 @@ class SpikingRegressor(nn.Module):
         # touching the caller's global torch RNG.
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.projection = nn.Linear(spec.n_inputs, spec.n_hidden, dtype=dtype)
+            self.projection = nn.Linear(
+                spec.n_inputs, spec.n_hidden, bias=spec.projection_bias, dtype=dtype
+            )
             self.readout = nn.Linear(spec.n_hidden, spec.n_outputs, dtype=dtype)
             generator = torch.Generator().manual_seed(seed)
             self.hidden = _build_hidden(spec, generator, dtype)

@@ -28,3 +28,34 @@ def hh_outputs():
         name=["fi_curve.csv", "features.csv", "summary.json", "crosscheck.csv"],
     )
     return per_condition + ["results/hh/figures/hh_overview.png"]
+
+
+# The regressor stage writes the AdLIF reference under this name, so no condition may use it.
+REGRESSOR_REFERENCE_LABEL = "reference"
+if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
+    raise ValueError(
+        f"{config['conditions']}: a condition may not be named '{REGRESSOR_REFERENCE_LABEL}' "
+        "(the regressor stage writes its AdLIF reference under results/regressor/reference/)"
+    )
+
+
+def regressor_run_metrics():
+    """metrics.json of every regressor run: condition x {mtc, lif} x seed, AdLIF per seed."""
+    seeds = config["regressor"]["seeds"]
+    per_condition = expand(
+        "results/regressor/{condition}/{model}/seed{seed}/metrics.json",
+        condition=CONDITION_NAMES,
+        model=["mtc", "lif"],
+        seed=seeds,
+    )
+    reference = expand("results/regressor/reference/adlif/seed{seed}/metrics.json", seed=seeds)
+    return per_condition + reference
+
+
+def regressor_outputs():
+    figures = ["mtc_regimes", "predictions", "accuracy_vs_sparsity"]
+    return (
+        regressor_run_metrics()
+        + ["results/regressor/summary/summary.csv"]
+        + expand("results/regressor/figures/{name}.png", name=figures)
+    )

@@ -1,0 +1,175 @@
+"""From a condition's mapping JSON (or none) to the hidden layer the regressor trains.
+
+Per condition (``results/mapping/{condition}.json``, contract in the mapping stage):
+
+- ``mtc``: every :class:`~bridge.neurons.mtc.MTCParams` field from the JSON's ``mtc`` dict,
+  frozen (gains, offsets, timescales, bias, input scale/offset, output window, Euler dt).
+  One regressor step lasts ``step_time_units`` MTC time units (config), i.e.
+  ``step_time_units / dt`` Euler substeps with the input held; this must be a whole number.
+- ``lif``: ``beta_fit`` frozen and ``bias_fit`` as a fixed input offset (threshold units per
+  step); one regressor step is one LIF step (the mapping's ``dt_ms``).
+- ``adlif``: the reference baseline, trained with its own parameters; it takes no mapping.
+
+Without a mapping (the reference runs) MTC uses the configured preset and LIF the
+configured beta with no bias.
+
+Skipping: a mapping whose ``use_downstream`` is false (the mapping stage could not constrain
+the condition; its ``status`` says why) yields a skip reason instead of a layer, so no
+network is ever trained on missing values. For MTC an ``mtc.use_downstream`` of false, if
+the mapping stage writes one, skips the MTC run alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from bridge.neurons.mtc import MTC_PRESETS, MTCParams
+from bridge.regressor.settings import RegressorSettings
+from bridge.regressor_model import NEURON_MODELS, RegressorSpec
+
+#: Relative tolerance when checking that a step is a whole number of Euler substeps.
+SUBSTEP_RTOL = 1e-9
+MTC_FIELDS = tuple(f.name for f in fields(MTCParams))
+
+
+class MappingInputError(ValueError):
+    """A mapping JSON lacks a field the regressor needs (message names the source and key)."""
+
+
+@dataclass(frozen=True)
+class NeuronSetup:
+    """What to build (``spec``) or why not (``skip_reason``), and what was used (``used``)."""
+
+    model: str
+    spec: RegressorSpec | None
+    skip_reason: str | None
+    used: dict[str, Any] = field(default_factory=dict)
+
+
+def _finite(mapping: Mapping[str, Any], key: str, source: str) -> float:
+    if key not in mapping:
+        raise MappingInputError(f"{source}: field '{key}' is missing")
+    value = mapping[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MappingInputError(f"{source}: field '{key}' must be a finite number; got {value!r}")
+    return float(value)
+
+
+def _use_downstream(mapping: Mapping[str, Any], source: str) -> bool:
+    if "use_downstream" not in mapping:
+        raise MappingInputError(f"{source}: field 'use_downstream' is missing")
+    value = mapping["use_downstream"]
+    if not isinstance(value, bool):
+        raise MappingInputError(f"{source}: field 'use_downstream' must be true or false")
+    return value
+
+
+def _skip(model: str, mapping: Mapping[str, Any], prefix: str) -> NeuronSetup:
+    status = mapping.get("status")
+    rule = mapping.get("downstream_rule")
+    reason = f"{prefix}use_downstream is false (mapping status {status!r})"
+    if rule:
+        reason += f"; mapping rule: {rule}"
+    return NeuronSetup(model=model, spec=None, skip_reason=reason, used={"mapping_status": status})
+
+
+def mtc_substeps(step_time_units: float, dt: float, source: str) -> int:
+    """Euler substeps per regressor step; raises unless ``step_time_units / dt`` is whole."""
+    ratio = step_time_units / dt
+    substeps = round(ratio)
+    if substeps < 1 or abs(ratio - substeps) > SUBSTEP_RTOL * max(ratio, 1.0):
+        raise MappingInputError(
+            f"{source}: regressor.mtc.step_time_units ({step_time_units}) is not a whole "
+            f"multiple of the MTC Euler step dt ({dt})"
+        )
+    return substeps
+
+
+def _mtc_setup(
+    mapping: Mapping[str, Any] | None, settings: RegressorSettings, source: str, common: dict
+) -> NeuronSetup:
+    if mapping is None:
+        params = MTC_PRESETS[settings.mtc_reference_preset]
+        used: dict[str, Any] = {"source": f"preset {settings.mtc_reference_preset!r}"}
+        time_unit_ms = None
+    else:
+        mtc = mapping.get("mtc")
+        if not isinstance(mtc, Mapping):
+            raise MappingInputError(f"{source}: field 'mtc' is missing or not a mapping")
+        if "use_downstream" in mtc and not _use_downstream(mtc, f"{source} (mtc)"):
+            return _skip("mtc", mtc, "mtc.")
+        values = {name: _finite(mtc, name, f"{source} (mtc)") for name in MTC_FIELDS}
+        try:
+            params = MTCParams(**values)
+        except ValueError as err:
+            raise MappingInputError(f"{source} (mtc): {err}") from err
+        used = {"source": "mapping", "mtc_status": mtc.get("status")}
+        time_unit_ms = _finite(mapping, "mtc_time_unit_ms", source)
+    substeps = mtc_substeps(settings.mtc_step_time_units, params.dt, source)
+    used.update(
+        params=params.to_dict(),
+        substeps=substeps,
+        step_time_units=settings.mtc_step_time_units,
+        mtc_time_unit_ms=time_unit_ms,
+        step_ms=None if time_unit_ms is None else settings.mtc_step_time_units * time_unit_ms,
+        frozen=True,
+    )
+    spec = RegressorSpec("mtc", mtc_params=params, mtc_substeps=substeps, **common)
+    return NeuronSetup(model="mtc", spec=spec, skip_reason=None, used=used)
+
+
+def _lif_setup(
+    mapping: Mapping[str, Any] | None, settings: RegressorSettings, source: str, common: dict
+) -> NeuronSetup:
+    if mapping is None:
+        beta, bias, dt_ms = settings.lif_reference_beta, 0.0, None
+        used: dict[str, Any] = {"source": "config regressor.lif.reference_beta"}
+    else:
+        beta = _finite(mapping, "beta_fit", source)
+        bias = _finite(mapping, "bias_fit", source)
+        dt_ms = _finite(mapping, "dt_ms", source)
+        if not 0.0 <= beta <= 1.0:
+            raise MappingInputError(f"{source}: field 'beta_fit' must lie in [0, 1]; got {beta}")
+        used = {"source": "mapping", "mapping_status": mapping.get("status")}
+    used.update(beta=beta, bias=bias, step_ms=dt_ms, frozen=True)
+    spec = RegressorSpec("lif", lif_beta=beta, lif_bias=bias, lif_train_beta=False, **common)
+    return NeuronSetup(model="lif", spec=spec, skip_reason=None, used=used)
+
+
+def neuron_setup(
+    model: str,
+    mapping: Mapping[str, Any] | None,
+    settings: RegressorSettings,
+    source: str = "condition mapping",
+) -> NeuronSetup:
+    """The regressor spec for ``model`` under a condition's mapping (``None``: reference).
+
+    ``source`` names the mapping (its file) in error messages. Raises
+    :class:`MappingInputError` on a missing or non-finite field of a usable mapping.
+    """
+    if model not in NEURON_MODELS:
+        raise ValueError(f"neuron_setup: model {model!r} is not one of {NEURON_MODELS}")
+    if mapping is not None:
+        if not isinstance(mapping, Mapping):
+            raise MappingInputError(f"{source}: expected a JSON object")
+        if model == "adlif":
+            raise ValueError(
+                "neuron_setup: adlif is the reference baseline and takes no condition mapping"
+            )
+        if not _use_downstream(mapping, source):
+            return _skip(model, mapping, "")
+    common = {"n_hidden": settings.n_hidden, "projection_bias": settings.projection_bias}
+    if model == "mtc":
+        return _mtc_setup(mapping, settings, source, common)
+    if model == "lif":
+        return _lif_setup(mapping, settings, source, common)
+    spec = RegressorSpec("adlif", adlif_trainable=True, **common)
+    return NeuronSetup(
+        model="adlif",
+        spec=spec,
+        skip_reason=None,
+        used={"source": "Bittar & Garner AdLIF, parameters trained", "step_ms": None},
+    )

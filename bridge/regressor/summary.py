@@ -1,0 +1,119 @@
+"""Medians over seeds per (condition, model), beside the MTC paper's medians.
+
+One row per (condition, model) of the runs' ``metrics.json`` (the AdLIF reference appears
+as condition ``reference``). Medians are over the runs with status ``ok``; skipped and
+diverged runs are counted beside them (``n_ok``, ``n_skipped``, ``n_diverged``) and a
+row with no usable run has empty metric cells (never NaN in the JSON, empty in the CSV).
+
+The paper's medians (MODELS.md section 6, ``/work/shared/papers/
+multi-timescale-conductance-snn.txt``) are per model, independent of condition: MTC R^2
+0.988, sMAPE 17 %, S_comm 2e-3, S_comp > 0.9 (a lower bound); AdLIF 0.982, 21 %, 4e-2,
+about 0.7; LIF 0.66, 78 % (no sparsity numbers given). The paper's evaluation horizon and
+its S_comm/S_comp definitions are not public, so compare both of our horizons and read the
+sparsity columns as same-named, not identical, quantities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: MTC paper medians per model (None: not reported). ``s_comp_bound`` says how to read s_comp.
+PAPER_MEDIANS: dict[str, dict[str, float | str | None]] = {
+    "mtc": {"r2": 0.988, "smape": 17.0, "s_comm": 2e-3, "s_comp": 0.9, "s_comp_bound": "> 0.9"},
+    "adlif": {"r2": 0.982, "smape": 21.0, "s_comm": 4e-2, "s_comp": 0.7, "s_comp_bound": "~ 0.7"},
+    "lif": {"r2": 0.66, "smape": 78.0, "s_comm": None, "s_comp": None, "s_comp_bound": None},
+}
+#: (column, path into metrics.json) of every per-run number the table takes a median of.
+METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("r2_closed_loop", ("evaluation", "closed_loop", "r2")),
+    ("smape_closed_loop", ("evaluation", "closed_loop", "smape")),
+    ("r2_one_step", ("evaluation", "one_step", "r2")),
+    ("smape_one_step", ("evaluation", "one_step", "smape")),
+    ("r2_closed_loop_first_lyapunov", ("evaluation", "closed_loop_first_lyapunov_time", "r2")),
+    ("s_comm", ("evaluation", "one_step", "s_comm")),
+    ("s_comp", ("evaluation", "one_step", "s_comp")),
+    ("s_comm_closed_loop", ("evaluation", "closed_loop", "s_comm")),
+    ("s_comp_closed_loop", ("evaluation", "closed_loop", "s_comp")),
+    ("n_neurons_state_nonfinite", ("evaluation", "one_step", "n_neurons_state_nonfinite")),
+    ("final_loss", ("training", "final_loss")),
+    ("train_s", ("timing", "train_s")),
+    ("repeat_last_r2_one_step", ("baselines", "repeat_last_value", "one_step", "r2")),
+    ("repeat_last_r2_closed_loop", ("baselines", "repeat_last_value", "closed_loop", "r2")),
+    ("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
+    ("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
+    (
+        "ridge_ar_r2_closed_loop_first_lyapunov",
+        ("baselines", "ridge_ar", "closed_loop_first_lyapunov_time", "r2"),
+    ),
+    ("ridge_ar_smape_one_step", ("baselines", "ridge_ar", "one_step", "smape")),
+    ("ridge_ar_smape_closed_loop", ("baselines", "ridge_ar", "closed_loop", "smape")),
+)
+
+
+def _lookup(metrics: Mapping[str, Any], path: Sequence[str]) -> float | None:
+    value: Any = metrics
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return None
+        value = value[key]
+    if value is None or isinstance(value, bool):
+        return None
+    return float(value)
+
+
+def _median(values: list[float | None]) -> float | None:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.median(finite)) if finite else None
+
+
+def summarise_runs(
+    runs: Sequence[Mapping[str, Any]], condition_order: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The medians table (one row per condition x model); see the module docstring.
+
+    Rows follow ``condition_order`` (then any other condition, ``reference`` last) and the
+    model order mtc, lif, adlif.
+    """
+    if not runs:
+        raise ValueError("summarise_runs: no runs given")
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for run in runs:
+        for key in ("condition", "model", "seed", "status"):
+            if key not in run:
+                raise ValueError(f"summarise_runs: a metrics record lacks '{key}'")
+        groups.setdefault((str(run["condition"]), str(run["model"])), []).append(run)
+    order = list(condition_order)
+    extra = sorted({c for c, _ in groups} - set(order) - {"reference"})
+    rank = {c: i for i, c in enumerate([*order, *extra, "reference"])}
+    model_rank = {"mtc": 0, "lif": 1, "adlif": 2}
+    rows = []
+    for (condition, model), members in sorted(
+        groups.items(), key=lambda item: (rank[item[0][0]], model_rank.get(item[0][1], 9))
+    ):
+        ok = [m for m in members if m["status"] == "ok"]
+        skipped = [m for m in members if m["status"] == "skipped"]
+        row: dict[str, Any] = {
+            "condition": condition,
+            "model": model,
+            "seeds": " ".join(str(m["seed"]) for m in sorted(members, key=lambda m: m["seed"])),
+            "n_ok": len(ok),
+            "n_skipped": len(skipped),
+            "n_diverged": sum(m["status"] == "diverged" for m in members),
+            "skip_reason": skipped[0].get("reason") if skipped else None,
+        }
+        for column, path in METRIC_PATHS:
+            row[column] = _median([_lookup(m, path) for m in ok])
+        paper = PAPER_MEDIANS.get(model, {})
+        row.update(
+            paper_r2=paper.get("r2"),
+            paper_smape=paper.get("smape"),
+            paper_s_comm=paper.get("s_comm"),
+            paper_s_comp=paper.get("s_comp"),
+            paper_s_comp_reads=paper.get("s_comp_bound"),
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)

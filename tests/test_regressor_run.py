@@ -1,0 +1,103 @@
+"""train_regressor end to end on a tiny config, from hand-made mapping JSONs."""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bridge.regressor import train_regressor
+from tests.regressor_fixtures import mapping_json, tiny_cfg
+
+RUNS = {"mtc": mapping_json(), "lif": mapping_json(), "adlif": None}
+
+
+def _no_nan(path: Path) -> dict:
+    def reject(token: str) -> None:
+        raise AssertionError(f"{path}: {token} in JSON")
+
+    return json.loads(path.read_text(), parse_constant=reject)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[dict, Path]]:
+    torch.set_num_threads(1)
+    out = {}
+    for model, mapping in RUNS.items():
+        folder = tmp_path_factory.mktemp(model)
+        out[model] = (train_regressor(mapping, model, 7, tiny_cfg(), folder), folder)
+    return out
+
+
+@pytest.mark.parametrize("model", list(RUNS))
+def test_metrics_json_is_complete_and_finite(model: str, runs) -> None:
+    metrics, folder = runs[model]
+    on_disk = _no_nan(folder / "metrics.json")
+    assert on_disk["status"] == "ok" and on_disk["reason"] is None
+    assert on_disk["condition"] == ("reference" if model == "adlif" else "control")
+    assert on_disk["model"] == model and on_disk["seed"] == 7
+    for mode in ("one_step", "closed_loop"):
+        block = on_disk["evaluation"][mode]
+        for key in ("r2", "smape", "s_comm", "s_comp"):
+            assert isinstance(block[key], float) and math.isfinite(block[key]), (mode, key)
+        assert block["n_steps"] == 75 and block["n_nonfinite"] == 0
+        for baseline in ("repeat_last_value", "ridge_ar"):
+            assert math.isfinite(on_disk["baselines"][baseline][mode]["r2"])
+            first = on_disk["baselines"][baseline]["closed_loop_first_lyapunov_time"]
+            assert first["n_steps"] == 75  # one Lyapunov time = the whole tiny test span
+    assert set(on_disk["headline"]) == {"r2", "smape", "r2_one_step", "smape_one_step",
+                                        "s_comm", "s_comp"}  # fmt: skip
+    assert on_disk["headline"]["r2"] == on_disk["evaluation"]["closed_loop"]["r2"]
+    assert len(on_disk["training"]["epoch_loss"]) == 10
+    assert on_disk["timing"]["train_s"] > 0 and on_disk["provenance"]["config_hash"]
+    assert on_disk["architecture"]["parameters"]["synaptic"] == 2 * 12 + 1  # no projection bias
+    with np.load(folder / "predictions.npz") as npz:
+        assert str(npz["status"]) == "ok"
+        for key in ("target", "one_step", "closed_loop", "ridge_ar_closed_loop",
+                    "repeat_last_value_one_step"):  # fmt: skip
+            assert npz[key].shape == (75,) and np.isfinite(npz[key]).all()
+        assert np.allclose(
+            npz["repeat_last_value_closed_loop"], npz["repeat_last_value_closed_loop"][0]
+        )
+
+
+@pytest.mark.parametrize("model", list(RUNS))
+def test_short_training_reduces_the_loss(model: str, runs) -> None:
+    loss = runs[model][0]["training"]["epoch_loss"]
+    assert loss[-1] < 0.9 * loss[0], loss
+
+
+def test_mapped_values_are_recorded(runs) -> None:
+    mtc = runs["mtc"][0]["neuron"]
+    assert mtc["params"]["a_fast"] == pytest.approx(-2.1) and mtc["substeps"] == 2
+    lif = runs["lif"][0]["neuron"]
+    assert lif["beta"] == 0.85 and lif["bias"] == 0.05
+
+
+def test_same_seed_same_metrics_and_predictions(runs, tmp_path: Path) -> None:
+    metrics, folder = runs["lif"]
+    again = train_regressor(RUNS["lif"], "lif", 7, tiny_cfg(), tmp_path)
+    strip = lambda m: {k: v for k, v in m.items() if k != "timing"}  # noqa: E731
+    assert strip(again) == strip(metrics)
+    with (
+        np.load(folder / "predictions.npz") as first,
+        np.load(tmp_path / "predictions.npz") as second,
+    ):
+        for key in first.files:
+            assert np.array_equal(first[key], second[key]), key
+    other = train_regressor(RUNS["lif"], "lif", 8, tiny_cfg(), tmp_path / "other")
+    assert other["evaluation"]["one_step"]["r2"] != metrics["evaluation"]["one_step"]["r2"]
+
+
+def test_unusable_condition_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    mapping = mapping_json("hyper", use_downstream=False, status="spontaneous_only")
+    metrics = train_regressor(mapping, "mtc", 1, tiny_cfg(), tmp_path)
+    on_disk = _no_nan(tmp_path / "metrics.json")
+    assert on_disk == json.loads(json.dumps(metrics))
+    assert on_disk["status"] == "skipped" and on_disk["condition"] == "hyper"
+    assert "spontaneous_only" in on_disk["reason"]
+    assert "evaluation" not in on_disk and on_disk["provenance"]["git_commit"]
+    with np.load(tmp_path / "predictions.npz") as npz:
+        assert str(npz["status"]) == "skipped" and "spontaneous_only" in str(npz["reason"])

@@ -1,0 +1,91 @@
+"""Medians table beside the paper's medians, and the stage's figures from tiny runs."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from bridge.plots.regressor import plot_mtc_regimes
+from bridge.regressor import train_regressor
+from bridge.regressor.summary import PAPER_MEDIANS, summarise_runs
+from bridge.regressor.summary_outputs import write_regressor_summary
+from tests.regressor_fixtures import mapping_json, tiny_cfg
+
+
+def _record(condition: str, model: str, seed: int, r2: float, s_comm: float) -> dict:
+    return {
+        "condition": condition,
+        "model": model,
+        "seed": seed,
+        "status": "ok",
+        "evaluation": {
+            "closed_loop": {"r2": r2 - 1.0, "smape": 20.0 + seed},
+            "one_step": {"r2": r2, "smape": 5.0, "s_comm": s_comm, "s_comp": 0.5},
+        },
+        "baselines": {"ridge_ar": {"one_step": {"r2": 0.999}}},
+    }
+
+
+def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
+    runs = [
+        _record("control", "mtc", 1, 0.9, 0.01),
+        _record("control", "mtc", 2, 0.5, 0.03),
+        _record("control", "mtc", 3, 0.7, 0.02),
+        _record("reference", "adlif", 1, 0.8, 0.2),
+        {"condition": "hyper", "model": "mtc", "seed": 1, "status": "skipped", "reason": "why"},
+        {**_record("hyper", "lif", 1, 0.1, 0.3), "status": "diverged"},
+    ]
+    table = summarise_runs(runs, ["control", "hyper"]).set_index(["condition", "model"])
+    assert list(table.index) == [("control", "mtc"), ("hyper", "mtc"), ("hyper", "lif"),
+                                 ("reference", "adlif")]  # fmt: skip
+    control = table.loc[("control", "mtc")]
+    assert control["r2_one_step"] == pytest.approx(0.7)
+    assert control["r2_closed_loop"] == pytest.approx(-0.3)
+    assert control["smape_closed_loop"] == pytest.approx(22.0)
+    assert control["s_comm"] == pytest.approx(0.02)
+    assert control["seeds"] == "1 2 3" and control["n_ok"] == 3
+    assert control["paper_r2"] == PAPER_MEDIANS["mtc"]["r2"] == 0.988
+    assert control["ridge_ar_r2_one_step"] == pytest.approx(0.999)
+    hyper = table.loc[("hyper", "mtc")]
+    assert hyper["n_skipped"] == 1 and hyper["skip_reason"] == "why"
+    assert pd.isna(hyper["r2_one_step"])  # undefined: written as an empty CSV cell
+    assert table.loc[("hyper", "lif"), "n_diverged"] == 1
+    assert pd.isna(table.loc[("hyper", "lif"), "r2_one_step"])
+    assert table.loc[("reference", "adlif"), "paper_s_comm"] == 0.04
+
+
+def test_regimes_figure_shows_each_regime(tmp_path: Path) -> None:
+    counts = plot_mtc_regimes(tmp_path / "regimes.png")
+    assert counts["phasic"] == 1
+    assert 5 <= counts["tonic"] <= 15  # period about 57 units in a 600-unit step
+    assert counts["bursting"] >= 20  # about 10 spikes per burst, about 3 bursts
+    assert (tmp_path / "regimes.png").stat().st_size > 20_000
+
+
+def test_summary_outputs_from_tiny_runs(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    cfg = tiny_cfg(training={"epochs": 2})
+    paths = []
+    for condition, model, mapping in [
+        ("control", "mtc", mapping_json("control")),
+        ("control", "lif", mapping_json("control")),
+        ("hyper", "mtc", mapping_json("hyper", use_downstream=False, status="never_fires")),
+        ("reference", "adlif", None),
+    ]:
+        folder = tmp_path / condition / model / "seed1"
+        train_regressor(mapping, model, 1, cfg, folder)
+        paths.append(folder / "metrics.json")
+    out = tmp_path / "summary"
+    write_regressor_summary(paths, ["control", "hyper"], 1, cfg, out / "summary.csv",
+                            [out / "pred.png"], [out / "sparsity.png"])  # fmt: skip
+    table = pd.read_csv(out / "summary.csv")
+    assert len(table) == 4 and table["n_skipped"].sum() == 1
+    skipped = table[(table.condition == "hyper")].iloc[0]
+    assert np.isnan(skipped["r2_one_step"])  # an empty cell, not a number
+    assert ",nan," not in (out / "summary.csv").read_text().lower()
+    assert json.loads((out / "summary.provenance.json").read_text())["config_hash"]
+    for name in ("pred.png", "sparsity.png"):
+        assert (out / name).stat().st_size > 20_000

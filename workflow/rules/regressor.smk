@@ -1,0 +1,134 @@
+# Stage: Mackey-Glass regressor. MTC and LIF networks per condition (their mapped neuron
+# parameters frozen) and seed; the AdLIF reference once per seed; medians and figures.
+# Training rules request config["regressor"]["gpus"] through the SLURM executor plugin's
+# `gpu` resource (--gpus=N; 0 requests none); a local run ignores it and trains on the CPU
+# unless CUDA is present (regressor.device: auto).
+
+REGRESSOR = config["regressor"]
+REGRESSOR_TRAIN_RESOURCES = dict(
+    mem_mb=REGRESSOR["mem_mb"],
+    runtime=REGRESSOR["runtime_min"],
+    gpu=REGRESSOR["gpus"],
+)
+
+
+rule regressor_condition:
+    """Train one MTC or LIF regressor with a condition's mapped, frozen neuron parameters."""
+    input:
+        mapping="results/mapping/{condition}.json",
+    output:
+        metrics="results/regressor/{condition}/{model}/seed{seed}/metrics.json",
+        predictions="results/regressor/{condition}/{model}/seed{seed}/predictions.npz",
+    wildcard_constraints:
+        model="mtc|lif",
+        seed=r"\d+",
+    params:
+        model=lambda wc: wc.model,
+        seed=lambda wc: int(wc.seed),
+        regressor=REGRESSOR,
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
+    log:
+        "results/logs/regressor/{condition}/{model}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/regressor/{condition}/{model}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        **REGRESSOR_TRAIN_RESOURCES,
+    script:
+        "../scripts/regressor_train.py"
+
+
+rule regressor_reference:
+    """Train the AdLIF reference regressor (no condition mapping) for one seed."""
+    output:
+        metrics="results/regressor/reference/adlif/seed{seed}/metrics.json",
+        predictions="results/regressor/reference/adlif/seed{seed}/predictions.npz",
+    wildcard_constraints:
+        seed=r"\d+",
+    params:
+        model="adlif",
+        seed=lambda wc: int(wc.seed),
+        regressor=REGRESSOR,
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
+    log:
+        "results/logs/regressor/reference/adlif/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/regressor/reference/adlif/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        **REGRESSOR_TRAIN_RESOURCES,
+    script:
+        "../scripts/regressor_train.py"
+
+
+rule regressor_regimes:
+    """The MTC neuron's firing regimes (tonic, phasic, bursting presets) as voltage traces."""
+    output:
+        png=report(
+            "results/regressor/figures/mtc_regimes.png",
+            caption="../report/regressor_regimes.rst",
+            category="4. Regressor",
+        ),
+        svg="results/regressor/figures/mtc_regimes.svg",
+    log:
+        "results/logs/regressor/regimes.log",
+    benchmark:
+        "results/benchmarks/regressor/regimes.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/regressor_regimes.py"
+
+
+rule regressor_summary:
+    """Medians over seeds beside the MTC paper's; predictions and accuracy-vs-sparsity figures."""
+    input:
+        metrics=regressor_run_metrics(),
+    output:
+        table=report(
+            "results/regressor/summary/summary.csv",
+            caption="../report/regressor_summary.rst",
+            category="4. Regressor",
+        ),
+        predictions_png=report(
+            "results/regressor/figures/predictions.png",
+            caption="../report/regressor_predictions.rst",
+            category="4. Regressor",
+        ),
+        predictions_svg="results/regressor/figures/predictions.svg",
+        sparsity_png=report(
+            "results/regressor/figures/accuracy_vs_sparsity.png",
+            caption="../report/regressor_sparsity.rst",
+            category="4. Regressor",
+        ),
+        sparsity_svg="results/regressor/figures/accuracy_vs_sparsity.svg",
+    params:
+        conditions=CONDITION_NAMES,
+        trace_seed=REGRESSOR["seeds"][0],
+        regressor=REGRESSOR,
+    log:
+        "results/logs/regressor/summary.log",
+    benchmark:
+        "results/benchmarks/regressor/summary.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/regressor_summary.py"
+
+
+rule regressor_all:
+    """Everything of the regressor stage (needs results/mapping/{condition}.json)."""
+    input:
+        regressor_outputs(),
