@@ -1,0 +1,334 @@
+"""Convolutional spiking autoencoder of the hyperexcitability paper (its Table 1).
+
+Reading of Table 1 (the table is ambiguous at the latent space and the decoder; this is the
+project's documented choice, the same as snntorch's spiking-autoencoder tutorial, whose
+hyperparameters the paper uses). Shapes are channels x height x width, per time step:
+
+======== ============================================== =============== ==========
+layer    synapse (3x3 kernels, stride 2, padding 1)      output          neuron
+======== ============================================== =============== ==========
+EC_Lk1   Conv2d 1->32 + BatchNorm                        32 x 16 x 16    Leaky
+EC_Syn1  Conv2d 32->64 + BatchNorm                       64 x 8 x 8      Synaptic
+EC_Syn2  Conv2d 64->128 + BatchNorm                      128 x 4 x 4     Synaptic
+EC_Lk2   flatten, Linear 2048 -> latent_dim              latent_dim      Leaky
+LS_Lk    Linear latent_dim -> 2048 (= 128 x 4 x 4)       2048            Leaky
+DC_Lk1   unflatten to 128 x 4 x 4 (no weights)           128 x 4 x 4     Leaky
+DC_Syn1  ConvTranspose2d 128->64 (+output_padding 1)+BN  64 x 8 x 8      Synaptic
+DC_Syn2  ConvTranspose2d 64->32 (+output_padding 1)+BN   32 x 16 x 16    Synaptic
+DC_Lk2   ConvTranspose2d 32->1 (+output_padding 1)       1 x 32 x 32     Leaky readout
+======== ============================================== =============== ==========
+
+So "EN-Linear (Flatten)" is the bottleneck EC_Lk2 (``latent_dim`` features, default 32, a real
+compression of the 1024 pixels), "LS-Linear 128x4x4" maps the latent code back to 2048 features,
+"DE-Linear (unFlatten)" is the weightless Leaky after the unflatten, and the decoder's "4x4x128 /
+8x8x64 / 16x16x32" entries are the *inputs* of DC1-DC3, mirroring the encoder's outputs.
+
+Reconstruction: the static (or noisy) image is fed at every one of ``num_steps`` steps; DC_Lk2
+never spikes (its threshold is :data:`READOUT_THRESHOLD`, as in the tutorial) and the image is
+its membrane potential at the last step. DC_Lk2 therefore has no firing rate; the eight other
+layers return their spike trains.
+
+Two engines compute the same network from the same parameters and neuron modules:
+
+* ``"snntorch"`` steps snntorch's ``Leaky``/``Synaptic`` modules one time step at a time, the
+  reference;
+* ``"fused"`` runs each layer's whole spike train in one autograd function with the same update
+  equations (snntorch's reset by subtraction, applied one step late, and arctan surrogate), a
+  hand-written backward pass, the first layer's convolution computed once for the static input,
+  and the linear readout reduced to one transposed convolution. Tests check that both engines
+  give the same reconstruction, spikes and gradients.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import snntorch as snn
+import torch
+from snntorch import surrogate
+from torch import nn
+from torch.nn import functional as F
+
+from bridge.autoencoder.neurons import spike_train
+
+#: Paper layer names, input to output; the last one is the non-spiking readout.
+LAYER_NAMES = (
+    "EC_Lk1",
+    "EC_Syn1",
+    "EC_Syn2",
+    "EC_Lk2",
+    "LS_Lk",
+    "DC_Lk1",
+    "DC_Syn1",
+    "DC_Syn2",
+    "DC_Lk2",
+)
+READOUT_LAYER = "DC_Lk2"
+SPIKING_LAYERS = LAYER_NAMES[:-1]
+SYNAPTIC_LAYERS = ("EC_Syn1", "EC_Syn2", "DC_Syn1", "DC_Syn2")
+
+IMAGE_SIZE_PX = 32
+ENCODER_CHANNELS = (1, 32, 64, 128)
+BOTTLENECK_SIDE_PX = IMAGE_SIZE_PX // 2 ** (len(ENCODER_CHANNELS) - 1)
+BOTTLENECK_FEATURES = ENCODER_CHANNELS[-1] * BOTTLENECK_SIDE_PX**2
+KERNEL_PX = 3
+STRIDE_PX = 2
+PADDING_PX = 1
+#: The tutorial's "threshold so high it never spikes" for the readout (threshold units).
+READOUT_THRESHOLD = 20000.0
+
+
+@dataclass(frozen=True)
+class NeuronParams:
+    """Frozen neuron constants of one scenario (per time step, dimensionless).
+
+    ``beta`` is every Leaky layer's membrane decay (readout included), ``alpha`` and
+    ``beta_syn`` every Synaptic layer's current and membrane decay, ``bias`` a constant
+    current (threshold units) added to the input of every spiking neuron at every step
+    (the mapping stage's ``bias_fit``; 0 in the paper's scenarios).
+    """
+
+    beta: float = 0.9
+    alpha: float = 0.9
+    beta_syn: float = 0.9
+    bias: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("beta", "alpha", "beta_syn"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ValueError(f"NeuronParams.{name} must be a number in [0, 1], got {value!r}")
+        if not (isinstance(self.bias, (int, float)) and math.isfinite(self.bias)):
+            raise ValueError(f"NeuronParams.bias must be a finite number, got {self.bias!r}")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and simulation settings (``autoencoder.model`` in the config)."""
+
+    num_steps: int = 5
+    latent_dim: int = 32
+    threshold: float = 1.0
+    surrogate_alpha: float = 2.0
+    engine: str = "fused"
+    compile_kernels: bool = False
+    channels_last: bool = False
+
+    def __post_init__(self) -> None:
+        if self.num_steps < 1:
+            raise ValueError(f"ModelConfig.num_steps must be >= 1, got {self.num_steps}")
+        if not 1 <= self.latent_dim < IMAGE_SIZE_PX**2:
+            raise ValueError(
+                f"ModelConfig.latent_dim must be in [1, {IMAGE_SIZE_PX**2}) to compress the "
+                f"image, got {self.latent_dim}"
+            )
+        if self.engine not in ENGINES:
+            raise ValueError(f"ModelConfig.engine must be one of {ENGINES}, got {self.engine!r}")
+
+
+ENGINES = ("fused", "snntorch")
+
+
+@dataclass
+class AutoencoderOutput:
+    """Reconstruction (batch, 1, 32, 32) and spikes per spiking layer (steps, batch, ...)."""
+
+    reconstruction: torch.Tensor
+    spikes: dict[str, torch.Tensor]
+
+
+def _conv(in_ch: int, out_ch: int) -> nn.Conv2d:
+    return nn.Conv2d(in_ch, out_ch, KERNEL_PX, stride=STRIDE_PX, padding=PADDING_PX)
+
+
+def _deconv(in_ch: int, out_ch: int) -> nn.ConvTranspose2d:
+    # output_padding 1 makes stride 2 exactly double the side (4 -> 8 -> 16 -> 32).
+    return nn.ConvTranspose2d(
+        in_ch, out_ch, KERNEL_PX, stride=STRIDE_PX, padding=PADDING_PX, output_padding=1
+    )
+
+
+class SpikingAutoencoder(nn.Module):
+    """The paper's spiking autoencoder; ``forward`` returns :class:`AutoencoderOutput`."""
+
+    def __init__(self, config: ModelConfig | None = None, params: NeuronParams | None = None):
+        super().__init__()
+        self.config = config or ModelConfig()
+        self.engine = self.config.engine
+        c0, c1, c2, c3 = ENCODER_CHANNELS
+        latent = self.config.latent_dim
+        self.synapse = nn.ModuleDict(
+            {
+                "EC_Lk1": _conv(c0, c1),
+                "EC_Syn1": _conv(c1, c2),
+                "EC_Syn2": _conv(c2, c3),
+                "EC_Lk2": nn.Linear(BOTTLENECK_FEATURES, latent),
+                "LS_Lk": nn.Linear(latent, BOTTLENECK_FEATURES),
+                "DC_Syn1": _deconv(c3, c2),
+                "DC_Syn2": _deconv(c2, c1),
+                "DC_Lk2": _deconv(c1, c0),
+            }
+        )
+        self.norm = nn.ModuleDict(
+            {
+                "EC_Lk1": nn.BatchNorm2d(c1),
+                "EC_Syn1": nn.BatchNorm2d(c2),
+                "EC_Syn2": nn.BatchNorm2d(c3),
+                "DC_Syn1": nn.BatchNorm2d(c2),
+                "DC_Syn2": nn.BatchNorm2d(c1),
+            }
+        )
+        spike_grad = surrogate.atan(alpha=self.config.surrogate_alpha)
+        neurons: dict[str, nn.Module] = {}
+        for name in LAYER_NAMES:
+            threshold = READOUT_THRESHOLD if name == READOUT_LAYER else self.config.threshold
+            if name in SYNAPTIC_LAYERS:
+                neurons[name] = snn.Synaptic(
+                    alpha=0.9, beta=0.9, threshold=threshold, spike_grad=spike_grad
+                )
+            else:
+                neurons[name] = snn.Leaky(beta=0.9, threshold=threshold, spike_grad=spike_grad)
+        self.neuron = nn.ModuleDict(neurons)
+        self.params = NeuronParams()
+        self.set_neuron_params(params or NeuronParams())
+        if self.config.channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    def set_neuron_params(self, params: NeuronParams) -> None:
+        """Set every neuron's decay constants (buffers: frozen, never trained) and the bias."""
+        for name, neuron in self.neuron.items():
+            if name in SYNAPTIC_LAYERS:
+                neuron.alpha.fill_(params.alpha)
+                neuron.beta.fill_(params.beta_syn)
+            else:
+                neuron.beta.fill_(params.beta)
+        self.params = params
+
+    # -- currents -----------------------------------------------------------------------------
+
+    def _input_current(self, images: torch.Tensor) -> torch.Tensor:
+        """EC_Lk1's current, computed once: the input is the same at every step.
+
+        Feeding the same batch T times to a training-mode BatchNorm gives the same batch
+        statistics T times; the running statistics then move T times with momentum m, which one
+        update with momentum 1 - (1 - m)^T reproduces.
+        """
+        conv = self.synapse["EC_Lk1"](images)
+        norm = self.norm["EC_Lk1"]
+        momentum = norm.momentum
+        if self.training and momentum is not None:
+            momentum = 1.0 - (1.0 - momentum) ** self.config.num_steps
+        out = F.batch_norm(
+            conv,
+            norm.running_mean,
+            norm.running_var,
+            norm.weight,
+            norm.bias,
+            self.training,
+            momentum if momentum is not None else 0.0,
+            norm.eps,
+        )
+        if self.training and norm.num_batches_tracked is not None:
+            norm.num_batches_tracked.add_(self.config.num_steps)
+        return out.unsqueeze(0)
+
+    def _current(self, name: str, spikes_in: torch.Tensor) -> torch.Tensor:
+        """Input current of layer ``name`` for all steps; ``spikes_in`` is (steps, batch, ...)."""
+        if name == "DC_Lk1":
+            return spikes_in.unflatten(2, (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, -1))
+        if name == "EC_Lk2":
+            spikes_in = spikes_in.flatten(2)
+        synapse = self.synapse[name]
+        norm = self.norm[name] if name in self.norm else None
+        if norm is None:
+            return synapse(spikes_in.flatten(0, 1)).unflatten(0, spikes_in.shape[:2])
+        # BatchNorm per step, as the reference loop does: batch statistics of each step.
+        return torch.stack([norm(synapse(x)) for x in spikes_in.unbind(0)])
+
+    def _readout(self, spikes_in: torch.Tensor) -> torch.Tensor:
+        """DC_Lk2 membrane at the last step: sum_t beta^(T-1-t) * (W * s_t + b)."""
+        deconv = self.synapse[READOUT_LAYER]
+        beta = float(self.neuron[READOUT_LAYER].beta.clamp(0, 1))
+        steps = spikes_in.shape[0]
+        weights = spikes_in.new_tensor([beta ** (steps - 1 - t) for t in range(steps)])
+        summed = torch.tensordot(weights, spikes_in, dims=1)
+        out = F.conv_transpose2d(
+            summed,
+            deconv.weight,
+            None,
+            stride=deconv.stride,
+            padding=deconv.padding,
+            output_padding=deconv.output_padding,
+        )
+        return out + deconv.bias.view(1, -1, 1, 1) * weights.sum()
+
+    # -- engines ------------------------------------------------------------------------------
+
+    def _forward_fused(self, images: torch.Tensor) -> AutoencoderOutput:
+        cfg, bias = self.config, self.params.bias
+        spikes: dict[str, torch.Tensor] = {}
+        layer_in: torch.Tensor | None = None
+        for name in SPIKING_LAYERS:
+            if layer_in is None:
+                current = self._input_current(images)
+            else:
+                current = self._current(name, layer_in)
+            neuron = self.neuron[name]
+            layer_in = spike_train(
+                current,
+                cfg.num_steps,
+                beta=neuron.beta,
+                alpha=neuron.alpha if name in SYNAPTIC_LAYERS else None,
+                threshold=neuron.threshold,
+                bias=bias,
+                surrogate_alpha=cfg.surrogate_alpha,
+                compiled=cfg.compile_kernels,
+            )
+            spikes[name] = layer_in
+        assert layer_in is not None
+        return AutoencoderOutput(self._readout(layer_in), spikes)
+
+    def _forward_snntorch(self, images: torch.Tensor) -> AutoencoderOutput:
+        steps, bias = self.config.num_steps, self.params.bias
+        state: dict[str, tuple[torch.Tensor, ...] | None] = dict.fromkeys(LAYER_NAMES)
+        records: dict[str, list[torch.Tensor]] = {name: [] for name in LAYER_NAMES}
+        mem_out = images
+        for _ in range(steps):
+            x = images
+            for name in LAYER_NAMES:
+                if name == "DC_Lk1":
+                    cur = x.unflatten(1, (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, -1))
+                else:
+                    if name == "EC_Lk2":
+                        x = x.flatten(1)
+                    cur = self.synapse[name](x)
+                    if name in self.norm:
+                        cur = self.norm[name](cur)
+                if bias and name != READOUT_LAYER:
+                    cur = cur + bias
+                neuron = self.neuron[name]
+                prev = state[name]
+                if name in SYNAPTIC_LAYERS:
+                    syn, mem = prev if prev is not None else (torch.zeros_like(cur),) * 2
+                    x, syn, mem = neuron(cur, syn, mem)
+                    state[name] = (syn, mem)
+                else:
+                    mem = prev[0] if prev is not None else torch.zeros_like(cur)
+                    x, mem = neuron(cur, mem)
+                    state[name] = (mem,)
+                records[name].append(x)
+                mem_out = mem
+        spikes = {name: torch.stack(records[name]) for name in SPIKING_LAYERS}
+        return AutoencoderOutput(mem_out, spikes)
+
+    def forward(self, images: torch.Tensor, engine: str | None = None) -> AutoencoderOutput:
+        """Images (batch, 1, 32, 32) in -> reconstruction and per-layer spike trains."""
+        engine = engine or self.engine
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        if self.config.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        if engine == "fused":
+            return self._forward_fused(images)
+        return self._forward_snntorch(images)

@@ -1,0 +1,166 @@
+"""The spiking autoencoder: Table 1 shapes, layer names, frozen neuron parameters, and the fused
+engine computing exactly what stepping snntorch's own Leaky/Synaptic modules computes."""
+
+import copy
+
+import pytest
+import snntorch as snn
+import torch
+
+from bridge.autoencoder.model import (
+    IMAGE_SIZE_PX,
+    LAYER_NAMES,
+    READOUT_LAYER,
+    SPIKING_LAYERS,
+    SYNAPTIC_LAYERS,
+    ModelConfig,
+    NeuronParams,
+    SpikingAutoencoder,
+)
+from bridge.autoencoder.neurons import spike_train
+
+BATCH = 6
+EXPECTED_SHAPES = {
+    "EC_Lk1": (32, 16, 16),
+    "EC_Syn1": (64, 8, 8),
+    "EC_Syn2": (128, 4, 4),
+    "EC_Lk2": (32,),
+    "LS_Lk": (2048,),
+    "DC_Lk1": (128, 4, 4),
+    "DC_Syn1": (64, 8, 8),
+    "DC_Syn2": (32, 16, 16),
+}
+
+
+def images(seed: int = 0, batch: int = BATCH) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 1, IMAGE_SIZE_PX, IMAGE_SIZE_PX, generator=gen)
+
+
+def test_layer_names_shapes_and_bottleneck() -> None:
+    torch.manual_seed(0)
+    model = SpikingAutoencoder(ModelConfig())
+    assert tuple(model.neuron.keys()) == LAYER_NAMES
+    assert model.synapse["EC_Lk2"].out_features == model.config.latent_dim == 32
+    assert model.config.latent_dim < IMAGE_SIZE_PX**2
+    out = model(images())
+    assert out.reconstruction.shape == (BATCH, 1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
+    assert tuple(out.spikes) == SPIKING_LAYERS
+    for name, shape in EXPECTED_SHAPES.items():
+        spikes = out.spikes[name]
+        assert spikes.shape == (5, BATCH, *shape), name
+        assert set(spikes.unique().tolist()) <= {0.0, 1.0}, name
+    for name in LAYER_NAMES:
+        expected = snn.Synaptic if name in SYNAPTIC_LAYERS else snn.Leaky
+        assert type(model.neuron[name]) is expected, name
+
+
+def test_latent_dim_must_compress() -> None:
+    with pytest.raises(ValueError, match="latent_dim"):
+        ModelConfig(latent_dim=1024)
+
+
+def test_neuron_params_are_set_and_frozen() -> None:
+    params = NeuronParams(beta=0.5, alpha=0.25, beta_syn=1e-4, bias=0.1)
+    model = SpikingAutoencoder(ModelConfig(), params)
+    for name, neuron in model.neuron.items():
+        if name in SYNAPTIC_LAYERS:
+            assert float(neuron.alpha) == 0.25 and float(neuron.beta) == pytest.approx(1e-4)
+        else:
+            assert float(neuron.beta) == 0.5
+    trainable = {n for n, _ in model.named_parameters()}
+    assert not any(n.startswith("neuron.") for n in trainable)
+    with pytest.raises(ValueError, match="beta_syn"):
+        NeuronParams(beta_syn=1.5)
+
+
+def _loss(out, target: torch.Tensor) -> torch.Tensor:
+    # Reconstruction error plus every layer's rate, so every spike train carries a gradient.
+    rates = sum(s.mean() for s in out.spikes.values())
+    return torch.nn.functional.mse_loss(out.reconstruction, target) + 0.1 * rates
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        NeuronParams(),
+        NeuronParams(beta=1e-4),
+        NeuronParams(beta_syn=1e-4),
+        NeuronParams(alpha=1e-4, beta_syn=1e-4, bias=0.3),
+    ],
+    ids=["benchmark", "lif_beta", "syn_beta", "syn_both_bias"],
+)
+def test_fused_engine_equals_snntorch_stepping(params: NeuronParams) -> None:
+    torch.manual_seed(1)
+    fused = SpikingAutoencoder(ModelConfig(engine="fused"), params)
+    reference = copy.deepcopy(fused)
+    reference.engine = "snntorch"
+    x = images(1)
+    out_f, out_r = fused(x), reference(x)
+    torch.testing.assert_close(out_f.reconstruction, out_r.reconstruction, rtol=1e-5, atol=1e-5)
+    for name in SPIKING_LAYERS:
+        assert torch.equal(out_f.spikes[name], out_r.spikes[name]), name
+    _loss(out_f, x).backward()
+    _loss(out_r, x).backward()
+    # Conv biases before BatchNorm have a true gradient of 0 (only rounding noise), hence an
+    # absolute tolerance relative to the largest gradient of the network.
+    scale = max(p.grad.abs().max().item() for p in reference.parameters())
+    for (name, p_f), (_, p_r) in zip(
+        fused.named_parameters(), reference.named_parameters(), strict=True
+    ):
+        torch.testing.assert_close(p_f.grad, p_r.grad, rtol=1e-4, atol=1e-4 * scale, msg=name)
+    # BatchNorm running statistics: one update with the compounded momentum for the static
+    # input equals five per-step updates.
+    for (name, b_f), (_, b_r) in zip(fused.named_buffers(), reference.named_buffers(), strict=True):
+        if name.startswith("norm.") and b_f.is_floating_point():
+            torch.testing.assert_close(b_f, b_r, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
+    thr = torch.tensor(1.0)
+    # Leaky, beta 1: U = 0.5, 1.0 (not above threshold), 1.5 (spike), 1.5 + 0.5 - 1 = 1.0.
+    spikes = spike_train(
+        torch.full((4, 1), 0.5),
+        4,
+        beta=torch.tensor(1.0),
+        alpha=None,
+        threshold=thr,
+        bias=0.0,
+        surrogate_alpha=2.0,
+    )
+    assert spikes.flatten().tolist() == [0.0, 0.0, 1.0, 0.0]
+    # Synaptic, alpha = beta = 0.5, static input 0.75 given once (leading size 1):
+    # syn = 0.75, 1.125, 1.3125, 1.40625; U = 0.75, 1.5 (spike), 1.0625 (spike), 0.9375.
+    spikes = spike_train(
+        torch.full((1, 1), 0.75),
+        4,
+        beta=torch.tensor(0.5),
+        alpha=torch.tensor(0.5),
+        threshold=thr,
+        bias=0.0,
+        surrogate_alpha=2.0,
+    )
+    assert spikes.flatten().tolist() == [0.0, 1.0, 1.0, 0.0]
+    # The bias is an input current: 0.25 + 0.5 bias reproduces the 0.75 input.
+    biased = spike_train(
+        torch.full((1, 1), 0.25),
+        4,
+        beta=torch.tensor(0.5),
+        alpha=torch.tensor(0.5),
+        threshold=thr,
+        bias=0.5,
+        surrogate_alpha=2.0,
+    )
+    assert torch.equal(biased, spikes)
+
+
+def test_readout_never_spikes_and_is_last_membrane() -> None:
+    torch.manual_seed(2)
+    model = SpikingAutoencoder(ModelConfig(engine="snntorch"))
+    assert float(model.neuron[READOUT_LAYER].threshold) > 1e3
+    x = images(2)
+    out = model(x)
+    # Rebuild the readout from the DC_Syn2 spikes: sum_t beta^(T-1-t) * deconv(s_t).
+    deconv = model.synapse[READOUT_LAYER]
+    expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][t]) for t in range(5))
+    torch.testing.assert_close(out.reconstruction, expected, rtol=1e-5, atol=1e-5)

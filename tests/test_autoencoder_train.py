@@ -1,0 +1,115 @@
+"""Training runs on a tiny slice of the embedded MNIST: learning, resumption, NaN handling,
+metrics content."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from bridge.autoencoder.data import DataConfig
+from bridge.autoencoder.metrics import msed
+from bridge.autoencoder.model import SPIKING_LAYERS, ModelConfig, NeuronParams
+from bridge.autoencoder.train import (
+    CHECKPOINT_FILE,
+    FEATURES_FILE,
+    METRICS_FILE,
+    RunConfig,
+    TrainConfig,
+    TrainingDivergedError,
+    train_run,
+)
+
+TINY_DATA = DataConfig(source="embedded", n_train_embedded=100, n_test_embedded=40)
+ITERATIONS_PER_EPOCH = 4
+
+
+def tiny_run(epochs: int = 2, sigma: float = 0.1, lr: float = 2e-3) -> RunConfig:
+    return RunConfig(
+        scenario="tiny",
+        sigma=sigma,
+        seed=5,
+        training=TrainConfig(epochs=epochs, batch_size=25, lr=lr),
+        model=ModelConfig(),
+        data=TINY_DATA,
+        feature_batch_size=8,
+        num_threads=1,
+        progress_bar=False,
+    )
+
+
+class Killed(Exception):
+    """Stands in for the process dying right after an epoch's checkpoint."""
+
+
+def test_one_epoch_reduces_the_loss(tmp_path: Path) -> None:
+    metrics = train_run(tiny_run(epochs=1), NeuronParams(), tmp_path)
+    losses = metrics["train_mse_per_iteration"]
+    assert len(losses) == ITERATIONS_PER_EPOCH
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_metrics_content(tmp_path: Path) -> None:
+    metrics = train_run(tiny_run(epochs=2), NeuronParams(), tmp_path)
+    on_disk = json.loads((tmp_path / METRICS_FILE).read_text())
+    assert on_disk["test_mse_final"] == metrics["test_mse_final"]
+    assert {"git_commit", "config_hash", "packages"} <= set(on_disk["provenance"])
+    assert len(on_disk["train_mse_per_iteration"]) == 2 * ITERATIONS_PER_EPOCH
+    assert len(on_disk["test_mse_per_epoch"]) == 2
+    assert on_disk["test_mse_final"] == on_disk["test_mse_per_epoch"][-1]
+    assert on_disk["msed_train"] == pytest.approx(msed(on_disk["train_mse_per_iteration"]))
+    base = on_disk["baseline_mse"]
+    assert 0 < base["mean_image"] < base["blank"]
+    assert on_disk["not_learned"] == (on_disk["test_mse_final"] >= base["mean_image"])
+    assert on_disk["label"] in ("learned", "not_learned")
+    for name in SPIKING_LAYERS:
+        per_iter = on_disk["firing_rate_per_iteration"][name]
+        assert len(per_iter) == 2 * ITERATIONS_PER_EPOCH
+        assert all(0.0 <= r <= 1.0 for r in per_iter)
+        assert 0.0 <= on_disk["firing_rate_final_epoch_test"][name] <= 1.0
+    features = np.load(tmp_path / FEATURES_FILE)
+    assert features["EC_Lk1_spike_count"].shape == (8, 32, 16, 16)
+    assert features["EC_Lk1_spike_count"].max() <= 5
+    assert features["DC_Lk2_reconstruction"].shape == (8, 1, 32, 32)
+    assert "NaN" not in (tmp_path / METRICS_FILE).read_text()
+
+
+def test_resume_after_kill_equals_uninterrupted(tmp_path: Path) -> None:
+    whole = train_run(tiny_run(epochs=2), NeuronParams(), tmp_path / "whole")
+
+    def die_after_first(epoch: int, model: torch.nn.Module) -> None:
+        if epoch == 1:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_run(
+            tiny_run(epochs=2), NeuronParams(), tmp_path / "resumed", on_epoch_end=die_after_first
+        )
+    assert (tmp_path / "resumed" / CHECKPOINT_FILE).is_file()
+    assert not (tmp_path / "resumed" / METRICS_FILE).exists()
+    resumed = train_run(tiny_run(epochs=2), NeuronParams(), tmp_path / "resumed")
+    assert resumed == whole
+    assert (tmp_path / "whole" / METRICS_FILE).read_bytes() == (
+        tmp_path / "resumed" / METRICS_FILE
+    ).read_bytes()
+    a, b = (
+        np.load(tmp_path / "whole" / FEATURES_FILE),
+        np.load(tmp_path / "resumed" / FEATURES_FILE),
+    )
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_nan_loss_stops_with_scenario_and_epoch(tmp_path: Path) -> None:
+    (tmp_path / METRICS_FILE).write_text("{}")  # a stale file from an earlier run
+
+    def poison(epoch: int, model: torch.nn.Module) -> None:
+        with torch.no_grad():
+            for p in model.parameters():
+                p.fill_(float("nan"))
+
+    with pytest.raises(TrainingDivergedError, match=r"scenario 'tiny'.*at epoch 2, iteration 1"):
+        train_run(tiny_run(epochs=3), NeuronParams(), tmp_path, on_epoch_end=poison)
+    assert not (tmp_path / METRICS_FILE).exists()
+    assert not (tmp_path / FEATURES_FILE).exists()
