@@ -164,3 +164,27 @@ def test_readout_never_spikes_and_is_last_membrane() -> None:
     deconv = model.synapse[READOUT_LAYER]
     expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][t]) for t in range(5))
     torch.testing.assert_close(out.reconstruction, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("synaptic", [False, True], ids=["leaky", "synaptic"])
+@pytest.mark.parametrize("static", [False, True], ids=["per_step", "static"])
+def test_compiled_kernels_match_eager(synaptic: bool, static: bool) -> None:
+    gen = torch.Generator().manual_seed(3)
+    current = torch.randn(1 if static else 5, 4, 3, 7, generator=gen) + 0.6
+    grad_out = torch.randn(5, 4, 3, 7, generator=gen)
+    kwargs = dict(
+        beta=torch.tensor(0.9),
+        alpha=torch.tensor(0.8) if synaptic else None,
+        threshold=torch.tensor(1.0),
+        bias=0.1,
+        surrogate_alpha=2.0,
+    )
+    results = []
+    for compiled in (False, True):
+        cur = current.clone().requires_grad_(True)
+        spikes = spike_train(cur, 5, compiled=compiled, **kwargs)
+        spikes.backward(grad_out)
+        results.append((spikes, cur.grad))
+    assert 0 < results[0][0].mean() < 1
+    assert torch.equal(results[0][0], results[1][0])
+    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)

@@ -25,12 +25,14 @@ TINY_DATA = DataConfig(source="embedded", n_train_embedded=100, n_test_embedded=
 ITERATIONS_PER_EPOCH = 4
 
 
-def tiny_run(epochs: int = 2, sigma: float = 0.1, lr: float = 2e-3) -> RunConfig:
+def tiny_run(
+    epochs: int = 2, sigma: float = 0.1, lr: float = 2e-3, seed: int = 5, batch_size: int = 25
+) -> RunConfig:
     return RunConfig(
         scenario="tiny",
         sigma=sigma,
-        seed=5,
-        training=TrainConfig(epochs=epochs, batch_size=25, lr=lr),
+        seed=seed,
+        training=TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr),
         model=ModelConfig(),
         data=TINY_DATA,
         feature_batch_size=8,
@@ -44,10 +46,15 @@ class Killed(Exception):
 
 
 def test_one_epoch_reduces_the_loss(tmp_path: Path) -> None:
-    metrics = train_run(tiny_run(epochs=1), NeuronParams(), tmp_path)
+    # 10 iterations of 10 images. With this seed the untrained readout is far off (MSE ~ 1.8,
+    # the blank image scores ~ 0.1), so one epoch must bring the loss down clearly.
+    metrics = train_run(
+        tiny_run(epochs=1, seed=123, lr=1e-3, batch_size=10), NeuronParams(), tmp_path
+    )
     losses = metrics["train_mse_per_iteration"]
-    assert len(losses) == ITERATIONS_PER_EPOCH
-    assert losses[-1] < 0.8 * losses[0]
+    assert len(losses) == 10
+    assert losses[0] > 1.0
+    assert np.mean(losses[-3:]) < 0.7 * losses[0]
 
 
 def test_metrics_content(tmp_path: Path) -> None:

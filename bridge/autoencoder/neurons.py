@@ -26,7 +26,7 @@ from functools import cache
 import torch
 
 
-def _forward_kernel(
+def _forward_eager(
     current: torch.Tensor,
     num_steps: int,
     beta: torch.Tensor,
@@ -34,7 +34,75 @@ def _forward_kernel(
     threshold: torch.Tensor,
     bias: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Spikes and membrane, both (num_steps, N), from currents (num_steps or 1, N)."""
+    """Spikes and membrane, both (num_steps, N), from currents (num_steps or 1, N).
+
+    Writes into preallocated outputs (no per-step allocations): three memory passes per step.
+    """
+    static = current.shape[0] == 1
+    b, thr, bias_v = float(beta), float(threshold), float(bias)
+    a = None if alpha is None else float(alpha)
+    shape = (num_steps, *current.shape[1:])
+    spikes = current.new_empty(shape)
+    membrane = current.new_empty(shape)
+    syn = None
+    for t in range(num_steps):
+        drive = current[0 if static else t]
+        if a is not None:
+            syn = drive.clone() if syn is None else torch.add(drive, syn, alpha=a)
+            if bias_v:
+                syn.add_(bias_v)
+            drive = syn
+        mem = membrane[t]
+        if t == 0:
+            mem.copy_(drive)
+        else:
+            torch.add(drive, membrane[t - 1], alpha=b, out=mem)
+            mem.sub_(spikes[t - 1], alpha=thr)
+        if bias_v and a is None:
+            mem.add_(bias_v)
+        torch.gt(mem, thr, out=spikes[t])
+    return spikes, membrane
+
+
+def _backward_eager(
+    grad_spikes: torch.Tensor,
+    membrane: torch.Tensor,
+    beta: torch.Tensor,
+    alpha: torch.Tensor | None,
+    threshold: torch.Tensor,
+    surrogate_alpha: float,
+    static: bool,
+) -> torch.Tensor:
+    """Gradient with respect to the currents, (num_steps or 1, N), computed in place."""
+    k = math.pi / 2 * surrogate_alpha
+    # g * (a/2) / (1 + k^2 d^2) = g / (2/a + (2/a) k^2 d^2), d = U - threshold
+    grad = membrane - float(threshold)
+    torch.addcmul(
+        grad.new_tensor(2 / surrogate_alpha),
+        grad,
+        grad,
+        value=2 / surrogate_alpha * k * k,
+        out=grad,
+    )
+    torch.div(grad_spikes, grad, out=grad)
+    steps = grad.shape[0]
+    for t in range(steps - 2, -1, -1):
+        grad[t].add_(grad[t + 1], alpha=float(beta))
+    if alpha is not None:
+        for t in range(steps - 2, -1, -1):
+            grad[t].add_(grad[t + 1], alpha=float(alpha))
+    return grad.sum(0, keepdim=True) if static else grad
+
+
+def _forward_compilable(
+    current: torch.Tensor,
+    num_steps: int,
+    beta: torch.Tensor,
+    alpha: torch.Tensor | None,
+    threshold: torch.Tensor,
+    bias: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Same as :func:`_forward_eager`, written functionally for ``torch.compile``."""
     static = current.shape[0] == 1
     spikes = []
     membranes = []
@@ -51,7 +119,7 @@ def _forward_kernel(
     return torch.stack(spikes), torch.stack(membranes)
 
 
-def _backward_kernel(
+def _backward_compilable(
     grad_spikes: torch.Tensor,
     membrane: torch.Tensor,
     beta: torch.Tensor,
@@ -60,20 +128,17 @@ def _backward_kernel(
     surrogate_alpha: float,
     static: bool,
 ) -> torch.Tensor:
-    """Gradient with respect to the currents, (num_steps or 1, N)."""
+    """Same as :func:`_backward_eager`, written functionally for ``torch.compile``."""
     k = math.pi / 2 * surrogate_alpha
     shifted = membrane - threshold
     direct = grad_spikes * (surrogate_alpha / 2) / (1 + k * k * shifted * shifted)
     steps = direct.shape[0]
-    grad_mem: list[torch.Tensor] = [direct[steps - 1]] * steps
+    grads: list[torch.Tensor] = [direct[steps - 1]] * steps
     for t in range(steps - 2, -1, -1):
-        grad_mem[t] = direct[t] + beta * grad_mem[t + 1]
-    grads = grad_mem
+        grads[t] = direct[t] + beta * grads[t + 1]
     if alpha is not None:
-        grad_syn = list(grad_mem)
         for t in range(steps - 2, -1, -1):
-            grad_syn[t] = grad_mem[t] + alpha * grad_syn[t + 1]
-        grads = grad_syn
+            grads[t] = grads[t] + alpha * grads[t + 1]
     if static:
         total = grads[0]
         for g in grads[1:]:
@@ -85,10 +150,10 @@ def _backward_kernel(
 @cache
 def _kernels(compiled: bool) -> tuple[Callable, Callable]:
     if not compiled:
-        return _forward_kernel, _backward_kernel
+        return _forward_eager, _backward_eager
     return (
-        torch.compile(_forward_kernel, dynamic=True),
-        torch.compile(_backward_kernel, dynamic=True),
+        torch.compile(_forward_compilable, dynamic=True),
+        torch.compile(_backward_compilable, dynamic=True),
     )
 
 

@@ -152,6 +152,36 @@ def _batch_rates(spikes: Mapping[str, torch.Tensor]) -> tuple[list[float], float
     return rates, sum(values) / sum(counts)
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """One training iteration: batch MSE, firing rates (SPIKING_LAYERS order), network rate."""
+
+    loss: float
+    firing_rates: list[float]
+    network_rate: float
+
+
+def train_step(
+    model: SpikingAutoencoder,
+    optimizer: torch.optim.Optimizer,
+    inputs: torch.Tensor,
+    targets: torch.Tensor,
+) -> StepResult:
+    """Forward, MSE against the clean ``targets``, backward, optimizer step.
+
+    A non-finite loss skips the update and is returned for the caller to report.
+    """
+    optimizer.zero_grad(set_to_none=True)
+    out = model(inputs)
+    loss = F.mse_loss(out.reconstruction, targets)
+    value = loss.item()
+    if math.isfinite(value):
+        loss.backward()
+        optimizer.step()
+    rates, network = _batch_rates(out.spikes)
+    return StepResult(value, rates, network)
+
+
 def _new_history() -> dict[str, Any]:
     return {
         "train_mse_per_iteration": [],
@@ -334,23 +364,17 @@ def train_run(
             clean = images.train[order[start : start + tcfg.batch_size]]
             noisy = add_noise(clean, cfg.sigma, stream, cfg.noise_clamp)
             clean, noisy = clean.to(device), noisy.to(device)
-            optimizer.zero_grad(set_to_none=True)
-            out = model(noisy)
-            loss = F.mse_loss(out.reconstruction, clean)
-            loss_value = loss.item()
-            if not math.isfinite(loss_value):
+            step = train_step(model, optimizer, noisy, clean)
+            if not math.isfinite(step.loss):
                 raise TrainingDivergedError(
-                    f"{label}: non-finite loss ({loss_value}) at epoch {epoch + 1}, iteration "
+                    f"{label}: non-finite loss ({step.loss}) at epoch {epoch + 1}, iteration "
                     f"{iteration + 1}; no metrics written (last good checkpoint: {ckpt_path})"
                 )
-            loss.backward()
-            optimizer.step()
-            rates, network = _batch_rates(out.spikes)
-            history["train_mse_per_iteration"].append(loss_value)
-            for name, rate in zip(SPIKING_LAYERS, rates, strict=True):
+            history["train_mse_per_iteration"].append(step.loss)
+            for name, rate in zip(SPIKING_LAYERS, step.firing_rates, strict=True):
                 history["train_firing_rate_per_iteration"][name].append(rate)
-            history["train_network_rate_per_iteration"].append(network)
-            bar.set_postfix(loss=f"{loss_value:.4f}", rate=f"{network:.3f}")
+            history["train_network_rate_per_iteration"].append(step.network_rate)
+            bar.set_postfix(loss=f"{step.loss:.4f}", rate=f"{step.network_rate:.3f}")
         bar.close()
 
         test = evaluate(model, test_noisy, test_clean, tcfg.batch_size, device)
