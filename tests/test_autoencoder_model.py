@@ -81,18 +81,18 @@ def _loss(out, target: torch.Tensor) -> torch.Tensor:
 
 
 @pytest.mark.parametrize(
-    "params",
+    ("params", "norm_stats"),
     [
-        NeuronParams(),
-        NeuronParams(beta=1e-4),
-        NeuronParams(beta_syn=1e-4),
-        NeuronParams(alpha=1e-4, beta_syn=1e-4, bias=0.3),
+        (NeuronParams(), "shared"),
+        (NeuronParams(beta=1e-4), "shared"),
+        (NeuronParams(beta_syn=1e-4), "per_step"),
+        (NeuronParams(alpha=1e-4, beta_syn=1e-4, bias=0.3), "per_step"),
     ],
-    ids=["benchmark", "lif_beta", "syn_beta", "syn_both_bias"],
+    ids=["benchmark", "lif_beta", "syn_beta-per_step", "syn_both_bias-per_step"],
 )
-def test_fused_engine_equals_snntorch_stepping(params: NeuronParams) -> None:
+def test_fused_engine_equals_snntorch_stepping(params: NeuronParams, norm_stats: str) -> None:
     torch.manual_seed(1)
-    fused = SpikingAutoencoder(ModelConfig(engine="fused"), params)
+    fused = SpikingAutoencoder(ModelConfig(engine="fused", norm_stats=norm_stats), params)
     reference = copy.deepcopy(fused)
     reference.engine = "snntorch"
     x = images(1)
@@ -109,8 +109,8 @@ def test_fused_engine_equals_snntorch_stepping(params: NeuronParams) -> None:
         fused.named_parameters(), reference.named_parameters(), strict=True
     ):
         torch.testing.assert_close(p_f.grad, p_r.grad, rtol=1e-4, atol=1e-4 * scale, msg=name)
-    # BatchNorm running statistics: one update with the compounded momentum for the static
-    # input equals five per-step updates.
+    # BatchNorm running statistics: one update of the static input's statistics equals five
+    # per-step updates (compounded momentum when shared, copied rows when per step).
     for (name, b_f), (_, b_r) in zip(fused.named_buffers(), reference.named_buffers(), strict=True):
         if name.startswith("norm.") and b_f.is_floating_point():
             torch.testing.assert_close(b_f, b_r, rtol=1e-5, atol=1e-6, msg=name)
@@ -188,3 +188,19 @@ def test_compiled_kernels_match_eager(synaptic: bool, static: bool) -> None:
     assert 0 < results[0][0].mean() < 1
     assert torch.equal(results[0][0], results[1][0])
     torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+
+
+def test_per_step_norm_keeps_each_steps_statistics() -> None:
+    torch.manual_seed(4)
+    model = SpikingAutoencoder(ModelConfig(norm_stats="per_step"))
+    model(images(4, batch=16))
+    static = model.norm["EC_Lk1"].running_mean
+    assert static.shape == (5, 32)
+    assert torch.equal(static[0], static[4]) and static.abs().sum() > 0
+    # EC_Syn1 sees the growing spike trains of EC_Lk1: its statistics differ between steps.
+    later = model.norm["EC_Syn1"].running_mean
+    assert not torch.allclose(later[0], later[4])
+    model.eval()
+    with torch.no_grad():
+        out = model(images(5))
+    assert torch.isfinite(out.reconstruction).all()

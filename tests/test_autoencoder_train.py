@@ -120,3 +120,23 @@ def test_nan_loss_stops_with_scenario_and_epoch(tmp_path: Path) -> None:
         train_run(tiny_run(epochs=3), NeuronParams(), tmp_path, on_epoch_end=poison)
     assert not (tmp_path / METRICS_FILE).exists()
     assert not (tmp_path / FEATURES_FILE).exists()
+
+
+def test_run_config_from_both_configs(repo_root: Path) -> None:
+    from bridge.config import load_config
+
+    full = load_config([repo_root / "config" / "config.yaml"])["autoencoder"]
+    quick = load_config(
+        [repo_root / "config" / "config.yaml", repo_root / "config" / "quick.yaml"]
+    )["autoencoder"]
+    paper = RunConfig.from_config(full, scenario="s1_benchmark", sigma=0.1, seed=123)
+    assert paper.training == TrainConfig(
+        epochs=50, batch_size=250, lr=1e-4, betas=(0.9, 0.999), weight_decay=1e-3
+    )
+    assert paper.data.source == "mnist_idx"
+    assert paper.model.num_steps == 5 and paper.model.latent_dim == 32
+    assert full["noise"]["sigmas"] == [0.0, 0.1, 0.2, 0.3] and full["seeds"] == [123, 999, 42]
+    fast = RunConfig.from_config(quick, scenario="s1_benchmark", sigma=0.0, seed=123)
+    assert fast.data.source == "embedded" and not fast.data.download
+    assert fast.training.batch_size == 250
+    assert len(quick["seeds"]) == 1 and 0.0 in quick["noise"]["sigmas"]

@@ -114,6 +114,8 @@ class ModelConfig:
     engine: str = "fused"
     compile_kernels: bool = False
     channels_last: bool = False
+    norm_stats: str = "shared"
+    readout_init: str = "default"
 
     def __post_init__(self) -> None:
         if self.num_steps < 1:
@@ -125,9 +127,23 @@ class ModelConfig:
             )
         if self.engine not in ENGINES:
             raise ValueError(f"ModelConfig.engine must be one of {ENGINES}, got {self.engine!r}")
+        if self.readout_init not in READOUT_INITS:
+            raise ValueError(
+                f"ModelConfig.readout_init must be one of {READOUT_INITS}, "
+                f"got {self.readout_init!r}"
+            )
+        if self.norm_stats not in NORM_STATS:
+            raise ValueError(
+                f"ModelConfig.norm_stats must be one of {NORM_STATS}, got {self.norm_stats!r}"
+            )
 
 
 ENGINES = ("fused", "snntorch")
+NORM_STATS = ("shared", "per_step")
+#: "default": PyTorch's initialisation everywhere (snntorch's tutorial); "zero": the readout's
+#: transposed convolution starts at zero, so the untrained network outputs a blank image
+#: instead of a random one (whose MSE is often 10-20x the blank image's).
+READOUT_INITS = ("default", "zero")
 
 
 @dataclass
@@ -136,6 +152,53 @@ class AutoencoderOutput:
 
     reconstruction: torch.Tensor
     spikes: dict[str, torch.Tensor]
+
+
+class StepBatchNorm2d(nn.Module):
+    """BatchNorm2d with running statistics kept per time step (affine parameters shared).
+
+    Training is the same as calling one BatchNorm2d at every step: each step is normalised
+    with its own batch statistics. The difference is at evaluation: a shared BatchNorm2d
+    normalises every step with one running average dominated by the last steps (momentum
+    updates at every step), whereas this one uses each step's own running statistics, i.e. the
+    normalisation the network was trained with.
+    """
+
+    def __init__(self, num_features: int, num_steps: int, eps: float = 1e-5, momentum: float = 0.1):
+        super().__init__()
+        self.eps = eps
+        self.momentum = momentum
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(num_steps, num_features))
+        self.register_buffer("running_var", torch.ones(num_steps, num_features))
+
+    def forward(self, x: torch.Tensor, step: int) -> torch.Tensor:
+        if not self.training:
+            return F.batch_norm(
+                x,
+                self.running_mean[step],
+                self.running_var[step],
+                self.weight,
+                self.bias,
+                False,
+                0.0,
+                self.eps,
+            )
+        # Update copies: autograd keeps the running statistics it was given, and writing into
+        # rows of the shared buffer would change a tensor it saved.
+        mean, var = self.running_mean[step].clone(), self.running_var[step].clone()
+        out = F.batch_norm(x, mean, var, self.weight, self.bias, True, self.momentum, self.eps)
+        with torch.no_grad():
+            self.running_mean[step] = mean
+            self.running_var[step] = var
+        return out
+
+    def set_all_steps_from(self, step: int) -> None:
+        """Copy one step's running statistics to every step (static inputs)."""
+        with torch.no_grad():
+            self.running_mean.copy_(self.running_mean[step].expand_as(self.running_mean).clone())
+            self.running_var.copy_(self.running_var[step].expand_as(self.running_var).clone())
 
 
 def _conv(in_ch: int, out_ch: int) -> nn.Conv2d:
@@ -170,15 +233,23 @@ class SpikingAutoencoder(nn.Module):
                 "DC_Lk2": _deconv(c1, c0),
             }
         )
-        self.norm = nn.ModuleDict(
-            {
-                "EC_Lk1": nn.BatchNorm2d(c1),
-                "EC_Syn1": nn.BatchNorm2d(c2),
-                "EC_Syn2": nn.BatchNorm2d(c3),
-                "DC_Syn1": nn.BatchNorm2d(c2),
-                "DC_Syn2": nn.BatchNorm2d(c1),
-            }
-        )
+        steps = self.config.num_steps
+        if self.config.norm_stats == "per_step":
+            norm_channels = {"EC_Lk1": c1, "EC_Syn1": c2, "EC_Syn2": c3, "DC_Syn1": c2}
+            norm_channels["DC_Syn2"] = c1
+            self.norm = nn.ModuleDict(
+                {name: StepBatchNorm2d(ch, steps) for name, ch in norm_channels.items()}
+            )
+        else:
+            self.norm = nn.ModuleDict(
+                {
+                    "EC_Lk1": nn.BatchNorm2d(c1),
+                    "EC_Syn1": nn.BatchNorm2d(c2),
+                    "EC_Syn2": nn.BatchNorm2d(c3),
+                    "DC_Syn1": nn.BatchNorm2d(c2),
+                    "DC_Syn2": nn.BatchNorm2d(c1),
+                }
+            )
         spike_grad = surrogate.atan(alpha=self.config.surrogate_alpha)
         neurons: dict[str, nn.Module] = {}
         for name in LAYER_NAMES:
@@ -190,6 +261,10 @@ class SpikingAutoencoder(nn.Module):
             else:
                 neurons[name] = snn.Leaky(beta=0.9, threshold=threshold, spike_grad=spike_grad)
         self.neuron = nn.ModuleDict(neurons)
+        if self.config.readout_init == "zero":
+            with torch.no_grad():
+                self.synapse[READOUT_LAYER].weight.zero_()
+                self.synapse[READOUT_LAYER].bias.zero_()
         self.params = NeuronParams()
         self.set_neuron_params(params or NeuronParams())
         if self.config.channels_last:
@@ -207,15 +282,25 @@ class SpikingAutoencoder(nn.Module):
 
     # -- currents -----------------------------------------------------------------------------
 
+    def _normalize(self, name: str, x: torch.Tensor, step: int) -> torch.Tensor:
+        norm = self.norm[name]
+        return norm(x, step) if isinstance(norm, StepBatchNorm2d) else norm(x)
+
     def _input_current(self, images: torch.Tensor) -> torch.Tensor:
         """EC_Lk1's current, computed once: the input is the same at every step.
 
         Feeding the same batch T times to a training-mode BatchNorm gives the same batch
-        statistics T times; the running statistics then move T times with momentum m, which one
-        update with momentum 1 - (1 - m)^T reproduces.
+        statistics T times; shared running statistics then move T times with momentum m, which
+        one update with momentum 1 - (1 - m)^T reproduces; per-step running statistics all move
+        once, by the same amount, so they stay equal to those of step 0.
         """
         conv = self.synapse["EC_Lk1"](images)
         norm = self.norm["EC_Lk1"]
+        if isinstance(norm, StepBatchNorm2d):
+            out = norm(conv, 0)
+            if self.training:
+                norm.set_all_steps_from(0)
+            return out.unsqueeze(0)
         momentum = norm.momentum
         if self.training and momentum is not None:
             momentum = 1.0 - (1.0 - momentum) ** self.config.num_steps
@@ -240,11 +325,12 @@ class SpikingAutoencoder(nn.Module):
         if name == "EC_Lk2":
             spikes_in = spikes_in.flatten(2)
         synapse = self.synapse[name]
-        norm = self.norm[name] if name in self.norm else None
-        if norm is None:
+        if name not in self.norm:
             return synapse(spikes_in.flatten(0, 1)).unflatten(0, spikes_in.shape[:2])
         # BatchNorm per step, as the reference loop does: batch statistics of each step.
-        return torch.stack([norm(synapse(x)) for x in spikes_in.unbind(0)])
+        return torch.stack(
+            [self._normalize(name, synapse(x), t) for t, x in enumerate(spikes_in.unbind(0))]
+        )
 
     def _readout(self, spikes_in: torch.Tensor) -> torch.Tensor:
         """DC_Lk2 membrane at the last step: sum_t beta^(T-1-t) * (W * s_t + b)."""
@@ -294,7 +380,7 @@ class SpikingAutoencoder(nn.Module):
         state: dict[str, tuple[torch.Tensor, ...] | None] = dict.fromkeys(LAYER_NAMES)
         records: dict[str, list[torch.Tensor]] = {name: [] for name in LAYER_NAMES}
         mem_out = images
-        for _ in range(steps):
+        for step in range(steps):
             x = images
             for name in LAYER_NAMES:
                 if name == "DC_Lk1":
@@ -304,7 +390,7 @@ class SpikingAutoencoder(nn.Module):
                         x = x.flatten(1)
                     cur = self.synapse[name](x)
                     if name in self.norm:
-                        cur = self.norm[name](cur)
+                        cur = self._normalize(name, cur, step)
                 if bias and name != READOUT_LAYER:
                     cur = cur + bias
                 neuron = self.neuron[name]
