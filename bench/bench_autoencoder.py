@@ -41,7 +41,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument(
         "--variants",
         default="fused,fused+compile,fused+compile+channels_last,fused+compile+bf16",
-        help="comma-separated project variants (fused, +compile, +channels_last, +bf16)",
+        help="comma-separated project variants (fused, +compile, +channels_last, +bf16, +per_step)",
     )
     parser.add_argument("--warm-cache", action="store_true", help="reuse torch.compile's cache")
     parser.add_argument("--out", type=Path, default=None, help="also write results as JSON")
@@ -181,7 +181,10 @@ def copy_weights(baseline: TutorialSAE, project: SpikingAutoencoder) -> None:
     for key in target:
         prefix, _, leaf = key.rpartition(".")
         if prefix in WEIGHT_MAP:
-            target[key] = source[f"{WEIGHT_MAP[prefix]}.{leaf}"].clone()
+            value = source[f"{WEIGHT_MAP[prefix]}.{leaf}"]
+            if leaf in ("running_mean", "running_var") and target[key].dim() == 2:
+                value = value.expand_as(target[key])  # per-step statistics
+            target[key] = value.clone()
     project.load_state_dict(target)
 
 
@@ -258,6 +261,11 @@ def main() -> None:
         surrogate.atan(alpha=model_cfg.surrogate_alpha),
         model_cfg.num_steps,
     )
+    if model_cfg.readout_init == "zero":
+        # Same starting point as the project's configured model: a blank-image readout.
+        with torch.no_grad():
+            baseline.decoder[8].weight.zero_()
+            baseline.decoder[8].bias.zero_()
     initial = copy.deepcopy(baseline.state_dict())
     with FlopCounterMode(display=False) as counter:
         out = baseline(batches[0])
@@ -292,11 +300,14 @@ def main() -> None:
             print(f"skip {variant}: this CPU has no bf16 instructions (avx512_bf16/amx_bf16)")
             continue
         torch._dynamo.reset()
+        # Shared BatchNorm statistics as in the tutorial loop (per_step only changes evaluation
+        # and is timed as its own variant), so that test MSEs compare the same computation.
         cfg = replace(
             model_cfg,
             engine="fused",
             compile_kernels="compile" in parts,
             channels_last="channels_last" in parts,
+            norm_stats="per_step" if "per_step" in parts else "shared",
         )
         reference = TutorialSAE(cfg.latent_dim, 0.9, 0.9, 1.0, surrogate.atan(), cfg.num_steps)
         reference.load_state_dict(initial)

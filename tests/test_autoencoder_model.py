@@ -204,3 +204,14 @@ def test_per_step_norm_keeps_each_steps_statistics() -> None:
     with torch.no_grad():
         out = model(images(5))
     assert torch.isfinite(out.reconstruction).all()
+
+
+def test_zero_readout_init_outputs_a_blank_image() -> None:
+    torch.manual_seed(6)
+    x = images(6)
+    blank = SpikingAutoencoder(ModelConfig(readout_init="zero"))(x)
+    assert torch.equal(blank.reconstruction, torch.zeros_like(x))
+    assert sum(s.sum() for s in blank.spikes.values()) > 0  # only the readout is zeroed
+    torch.manual_seed(6)
+    default = SpikingAutoencoder(ModelConfig())(x)
+    assert default.reconstruction.abs().max() > 0.1
