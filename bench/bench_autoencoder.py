@@ -40,7 +40,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument(
         "--variants",
-        default="fused,fused+compile,fused+compile+channels_last,fused+compile+bf16",
+        default="fused,fused+compile,fused+bf16,fused+compile+per_step",
         help="comma-separated project variants (fused, +compile, +channels_last, +bf16, +per_step)",
     )
     parser.add_argument("--warm-cache", action="store_true", help="reuse torch.compile's cache")
@@ -306,7 +306,6 @@ def main() -> None:
             model_cfg,
             engine="fused",
             compile_kernels="compile" in parts,
-            channels_last="channels_last" in parts,
             norm_stats="per_step" if "per_step" in parts else "shared",
         )
         reference = TutorialSAE(cfg.latent_dim, 0.9, 0.9, 1.0, surrogate.atan(), cfg.num_steps)

@@ -48,7 +48,7 @@ def test_layer_names_shapes_and_bottleneck() -> None:
     assert tuple(out.spikes) == SPIKING_LAYERS
     for name, shape in EXPECTED_SHAPES.items():
         spikes = out.spikes[name]
-        assert spikes.shape == (5, BATCH, *shape), name
+        assert spikes.shape == (BATCH, 5, *shape), name
         assert set(spikes.unique().tolist()) <= {0.0, 1.0}, name
     for name in LAYER_NAMES:
         expected = snn.Synaptic if name in SYNAPTIC_LAYERS else snn.Leaky
@@ -120,7 +120,7 @@ def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
     thr = torch.tensor(1.0)
     # Leaky, beta 1: U = 0.5, 1.0 (not above threshold), 1.5 (spike), 1.5 + 0.5 - 1 = 1.0.
     spikes = spike_train(
-        torch.full((4, 1), 0.5),
+        torch.full((1, 4, 1), 0.5),
         4,
         beta=torch.tensor(1.0),
         alpha=None,
@@ -129,10 +129,10 @@ def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
         surrogate_alpha=2.0,
     )
     assert spikes.flatten().tolist() == [0.0, 0.0, 1.0, 0.0]
-    # Synaptic, alpha = beta = 0.5, static input 0.75 given once (leading size 1):
+    # Synaptic, alpha = beta = 0.5, static input 0.75 given once (step size 1):
     # syn = 0.75, 1.125, 1.3125, 1.40625; U = 0.75, 1.5 (spike), 1.0625 (spike), 0.9375.
     spikes = spike_train(
-        torch.full((1, 1), 0.75),
+        torch.full((1, 1, 1), 0.75),
         4,
         beta=torch.tensor(0.5),
         alpha=torch.tensor(0.5),
@@ -143,7 +143,7 @@ def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
     assert spikes.flatten().tolist() == [0.0, 1.0, 1.0, 0.0]
     # The bias is an input current: 0.25 + 0.5 bias reproduces the 0.75 input.
     biased = spike_train(
-        torch.full((1, 1), 0.25),
+        torch.full((1, 1, 1), 0.25),
         4,
         beta=torch.tensor(0.5),
         alpha=torch.tensor(0.5),
@@ -162,7 +162,7 @@ def test_readout_never_spikes_and_is_last_membrane() -> None:
     out = model(x)
     # Rebuild the readout from the DC_Syn2 spikes: sum_t beta^(T-1-t) * deconv(s_t).
     deconv = model.synapse[READOUT_LAYER]
-    expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][t]) for t in range(5))
+    expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][:, t]) for t in range(5))
     torch.testing.assert_close(out.reconstruction, expected, rtol=1e-5, atol=1e-5)
 
 
@@ -170,8 +170,8 @@ def test_readout_never_spikes_and_is_last_membrane() -> None:
 @pytest.mark.parametrize("static", [False, True], ids=["per_step", "static"])
 def test_compiled_kernels_match_eager(synaptic: bool, static: bool) -> None:
     gen = torch.Generator().manual_seed(3)
-    current = torch.randn(1 if static else 5, 4, 3, 7, generator=gen) + 0.6
-    grad_out = torch.randn(5, 4, 3, 7, generator=gen)
+    current = torch.randn(4, 1 if static else 5, 3, 7, generator=gen) + 0.6
+    grad_out = torch.randn(4, 5, 3, 7, generator=gen)
     kwargs = dict(
         beta=torch.tensor(0.9),
         alpha=torch.tensor(0.8) if synaptic else None,

@@ -113,7 +113,6 @@ class ModelConfig:
     surrogate_alpha: float = 2.0
     engine: str = "fused"
     compile_kernels: bool = False
-    channels_last: bool = False
     norm_stats: str = "shared"
     readout_init: str = "default"
 
@@ -148,7 +147,7 @@ READOUT_INITS = ("default", "zero")
 
 @dataclass
 class AutoencoderOutput:
-    """Reconstruction (batch, 1, 32, 32) and spikes per spiking layer (steps, batch, ...)."""
+    """Reconstruction (batch, 1, 32, 32) and spikes per spiking layer (batch, steps, ...)."""
 
     reconstruction: torch.Tensor
     spikes: dict[str, torch.Tensor]
@@ -267,8 +266,6 @@ class SpikingAutoencoder(nn.Module):
                 self.synapse[READOUT_LAYER].bias.zero_()
         self.params = NeuronParams()
         self.set_neuron_params(params or NeuronParams())
-        if self.config.channels_last:
-            self.to(memory_format=torch.channels_last)
 
     def set_neuron_params(self, params: NeuronParams) -> None:
         """Set every neuron's decay constants (buffers: frozen, never trained) and the bias."""
@@ -300,7 +297,7 @@ class SpikingAutoencoder(nn.Module):
             out = norm(conv, 0)
             if self.training:
                 norm.set_all_steps_from(0)
-            return out.unsqueeze(0)
+            return out.unsqueeze(1)
         momentum = norm.momentum
         if self.training and momentum is not None:
             momentum = 1.0 - (1.0 - momentum) ** self.config.num_steps
@@ -316,31 +313,78 @@ class SpikingAutoencoder(nn.Module):
         )
         if self.training and norm.num_batches_tracked is not None:
             norm.num_batches_tracked.add_(self.config.num_steps)
-        return out.unsqueeze(0)
+        return out.unsqueeze(1)
+
+    def _norm_all_steps(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        """BatchNorm of every step at once with each step's own batch statistics.
+
+        ``x`` is (batch, steps, C, H, W). Viewed as (batch, steps*C, H, W), one batch-norm call
+        computes the statistics of every (step, channel) pair, exactly what one BatchNorm2d
+        call per step computes; the affine parameters are shared across steps. Shared running
+        statistics then take the T per-step updates in step order, as T module calls would.
+        """
+        norm = self.norm[name]
+        batch, steps, channels = x.shape[:3]
+        flat = x.reshape(batch, steps * channels, *x.shape[3:])
+        weight, bias = norm.weight.repeat(steps), norm.bias.repeat(steps)
+        if isinstance(norm, StepBatchNorm2d):
+            out = F.batch_norm(
+                flat,
+                norm.running_mean.view(-1),
+                norm.running_var.view(-1),
+                weight,
+                bias,
+                self.training,
+                norm.momentum,
+                norm.eps,
+            )
+            return out.view_as(x)
+        if not self.training:
+            out = F.batch_norm(
+                flat,
+                norm.running_mean.repeat(steps),
+                norm.running_var.repeat(steps),
+                weight,
+                bias,
+                False,
+                0.0,
+                norm.eps,
+            )
+            return out.view_as(x)
+        # Momentum 1 makes these buffers the batch mean and unbiased variance per (step, channel).
+        step_mean = flat.new_zeros(steps * channels)
+        step_var = flat.new_ones(steps * channels)
+        out = F.batch_norm(flat, step_mean, step_var, weight, bias, True, 1.0, norm.eps)
+        momentum = norm.momentum if norm.momentum is not None else 0.0
+        with torch.no_grad():
+            for mean, var in zip(
+                step_mean.view(steps, channels), step_var.view(steps, channels), strict=True
+            ):
+                norm.running_mean.mul_(1.0 - momentum).add_(mean, alpha=momentum)
+                norm.running_var.mul_(1.0 - momentum).add_(var, alpha=momentum)
+            if norm.num_batches_tracked is not None:
+                norm.num_batches_tracked.add_(steps)
+        return out.view_as(x)
 
     def _current(self, name: str, spikes_in: torch.Tensor) -> torch.Tensor:
-        """Input current of layer ``name`` for all steps; ``spikes_in`` is (steps, batch, ...)."""
+        """Input current of layer ``name`` for all steps; ``spikes_in`` is (batch, steps, ...)."""
         if name == "DC_Lk1":
             return spikes_in.unflatten(2, (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, -1))
         if name == "EC_Lk2":
             spikes_in = spikes_in.flatten(2)
-        synapse = self.synapse[name]
-        if name not in self.norm:
-            return synapse(spikes_in.flatten(0, 1)).unflatten(0, spikes_in.shape[:2])
-        # BatchNorm per step, as the reference loop does: batch statistics of each step.
-        return torch.stack(
-            [self._normalize(name, synapse(x), t) for t, x in enumerate(spikes_in.unbind(0))]
-        )
+        # One synapse call for all steps: the steps are just more images to a conv/linear.
+        out = self.synapse[name](spikes_in.flatten(0, 1)).unflatten(0, spikes_in.shape[:2])
+        return self._norm_all_steps(name, out) if name in self.norm else out
 
     def _readout(self, spikes_in: torch.Tensor) -> torch.Tensor:
         """DC_Lk2 membrane at the last step: sum_t beta^(T-1-t) * (W * s_t + b)."""
         deconv = self.synapse[READOUT_LAYER]
         beta = float(self.neuron[READOUT_LAYER].beta.clamp(0, 1))
-        steps = spikes_in.shape[0]
+        batch, steps = spikes_in.shape[:2]
         weights = spikes_in.new_tensor([beta ** (steps - 1 - t) for t in range(steps)])
-        summed = torch.tensordot(weights, spikes_in, dims=1)
+        summed = torch.matmul(weights, spikes_in.reshape(batch, steps, -1))
         out = F.conv_transpose2d(
-            summed,
+            summed.view(batch, *spikes_in.shape[2:]),
             deconv.weight,
             None,
             stride=deconv.stride,
@@ -405,7 +449,7 @@ class SpikingAutoencoder(nn.Module):
                     state[name] = (mem,)
                 records[name].append(x)
                 mem_out = mem
-        spikes = {name: torch.stack(records[name]) for name in SPIKING_LAYERS}
+        spikes = {name: torch.stack(records[name], dim=1) for name in SPIKING_LAYERS}
         return AutoencoderOutput(mem_out, spikes)
 
     def forward(self, images: torch.Tensor, engine: str | None = None) -> AutoencoderOutput:
@@ -413,8 +457,6 @@ class SpikingAutoencoder(nn.Module):
         engine = engine or self.engine
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        if self.config.channels_last:
-            images = images.contiguous(memory_format=torch.channels_last)
         if engine == "fused":
             return self._forward_fused(images)
         return self._forward_snntorch(images)

@@ -145,7 +145,8 @@ def select_device(name: str) -> torch.device:
 
 def _batch_rates(spikes: Mapping[str, torch.Tensor]) -> tuple[list[float], float]:
     """Per-layer rates (SPIKING_LAYERS order) and the network-wide rate of one batch."""
-    sums = torch.stack([spikes[name].sum(dtype=torch.float64) for name in SPIKING_LAYERS])
+    # Spikes are 0/1: counting non-zeros is exact and avoids a float64 copy of every layer.
+    sums = torch.stack([torch.count_nonzero(spikes[name]) for name in SPIKING_LAYERS])
     counts = [spikes[name].numel() for name in SPIKING_LAYERS]
     values = sums.tolist()
     rates = [s / c for s, c in zip(values, counts, strict=True)]
@@ -217,7 +218,7 @@ def evaluate(
         sq_error += err
         per_batch.append(err / y.numel())
         for name in SPIKING_LAYERS:
-            spike_sums[name] += float(out.spikes[name].sum(dtype=torch.float64))
+            spike_sums[name] += int(torch.count_nonzero(out.spikes[name]))
             spike_counts[name] += out.spikes[name].numel()
     rates = {name: spike_sums[name] / spike_counts[name] for name in SPIKING_LAYERS}
     network = sum(spike_sums.values()) / sum(spike_counts.values())
@@ -274,7 +275,7 @@ def _feature_record(
     with torch.no_grad():
         out = model(noisy.to(device))
     record = {
-        f"{name}_spike_count": out.spikes[name].sum(0).to(torch.uint8).cpu().numpy()
+        f"{name}_spike_count": out.spikes[name].sum(1).to(torch.uint8).cpu().numpy()
         for name in SPIKING_LAYERS
     }
     record[f"{READOUT_LAYER}_reconstruction"] = out.reconstruction.float().cpu().numpy()
