@@ -6,6 +6,7 @@ import copy
 import pytest
 import snntorch as snn
 import torch
+from snntorch import surrogate
 
 from bridge.autoencoder.model import (
     IMAGE_SIZE_PX,
@@ -47,7 +48,8 @@ def test_layer_names_shapes_and_bottleneck() -> None:
     assert out.reconstruction.shape == (BATCH, 1, IMAGE_SIZE_PX, IMAGE_SIZE_PX)
     assert tuple(out.spikes) == SPIKING_LAYERS
     for name, shape in EXPECTED_SHAPES.items():
-        spikes = out.spikes[name]
+        assert len(out.spikes[name]) == 5
+        spikes = out.stacked(name)
         assert spikes.shape == (BATCH, 5, *shape), name
         assert set(spikes.unique().tolist()) <= {0.0, 1.0}, name
     for name in LAYER_NAMES:
@@ -76,7 +78,7 @@ def test_neuron_params_are_set_and_frozen() -> None:
 
 def _loss(out, target: torch.Tensor) -> torch.Tensor:
     # Reconstruction error plus every layer's rate, so every spike train carries a gradient.
-    rates = sum(s.mean() for s in out.spikes.values())
+    rates = sum(sum(s.mean() for s in steps) for steps in out.spikes.values())
     return torch.nn.functional.mse_loss(out.reconstruction, target) + 0.1 * rates
 
 
@@ -99,7 +101,7 @@ def test_fused_engine_equals_snntorch_stepping(params: NeuronParams, norm_stats:
     out_f, out_r = fused(x), reference(x)
     torch.testing.assert_close(out_f.reconstruction, out_r.reconstruction, rtol=1e-5, atol=1e-5)
     for name in SPIKING_LAYERS:
-        assert torch.equal(out_f.spikes[name], out_r.spikes[name]), name
+        assert torch.equal(out_f.stacked(name), out_r.stacked(name)), name
     _loss(out_f, x).backward()
     _loss(out_r, x).backward()
     # Conv biases before BatchNorm have a true gradient of 0 (only rounding noise), hence an
@@ -117,41 +119,18 @@ def test_fused_engine_equals_snntorch_stepping(params: NeuronParams, norm_stats:
 
 
 def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
-    thr = torch.tensor(1.0)
+    def train(current: float, n_currents: int, **kw: float | None) -> list[float]:
+        currents = [torch.full((1, 1), current)] * n_currents
+        spikes = spike_train(currents, 4, threshold=1.0, surrogate_alpha=2.0, **kw)
+        return [float(s) for s in spikes]
+
     # Leaky, beta 1: U = 0.5, 1.0 (not above threshold), 1.5 (spike), 1.5 + 0.5 - 1 = 1.0.
-    spikes = spike_train(
-        torch.full((1, 4, 1), 0.5),
-        4,
-        beta=torch.tensor(1.0),
-        alpha=None,
-        threshold=thr,
-        bias=0.0,
-        surrogate_alpha=2.0,
-    )
-    assert spikes.flatten().tolist() == [0.0, 0.0, 1.0, 0.0]
-    # Synaptic, alpha = beta = 0.5, static input 0.75 given once (step size 1):
+    assert train(0.5, 4, beta=1.0, alpha=None, bias=0.0) == [0.0, 0.0, 1.0, 0.0]
+    # Synaptic, alpha = beta = 0.5, static input 0.75 given once:
     # syn = 0.75, 1.125, 1.3125, 1.40625; U = 0.75, 1.5 (spike), 1.0625 (spike), 0.9375.
-    spikes = spike_train(
-        torch.full((1, 1, 1), 0.75),
-        4,
-        beta=torch.tensor(0.5),
-        alpha=torch.tensor(0.5),
-        threshold=thr,
-        bias=0.0,
-        surrogate_alpha=2.0,
-    )
-    assert spikes.flatten().tolist() == [0.0, 1.0, 1.0, 0.0]
+    assert train(0.75, 1, beta=0.5, alpha=0.5, bias=0.0) == [0.0, 1.0, 1.0, 0.0]
     # The bias is an input current: 0.25 + 0.5 bias reproduces the 0.75 input.
-    biased = spike_train(
-        torch.full((1, 1, 1), 0.25),
-        4,
-        beta=torch.tensor(0.5),
-        alpha=torch.tensor(0.5),
-        threshold=thr,
-        bias=0.5,
-        surrogate_alpha=2.0,
-    )
-    assert torch.equal(biased, spikes)
+    assert train(0.25, 1, beta=0.5, alpha=0.5, bias=0.5) == [0.0, 1.0, 1.0, 0.0]
 
 
 def test_readout_never_spikes_and_is_last_membrane() -> None:
@@ -162,32 +141,54 @@ def test_readout_never_spikes_and_is_last_membrane() -> None:
     out = model(x)
     # Rebuild the readout from the DC_Syn2 spikes: sum_t beta^(T-1-t) * deconv(s_t).
     deconv = model.synapse[READOUT_LAYER]
-    expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][:, t]) for t in range(5))
+    expected = sum(0.9 ** (4 - t) * deconv(out.spikes["DC_Syn2"][t]) for t in range(5))
     torch.testing.assert_close(out.reconstruction, expected, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("synaptic", [False, True], ids=["leaky", "synaptic"])
 @pytest.mark.parametrize("static", [False, True], ids=["per_step", "static"])
-def test_compiled_kernels_match_eager(synaptic: bool, static: bool) -> None:
+@pytest.mark.parametrize("bias", [0.0, 0.2])
+def test_spike_train_equals_snntorch_module(synaptic: bool, static: bool, bias: float) -> None:
     gen = torch.Generator().manual_seed(3)
-    current = torch.randn(4, 1 if static else 5, 3, 7, generator=gen) + 0.6
-    grad_out = torch.randn(4, 5, 3, 7, generator=gen)
-    kwargs = dict(
-        beta=torch.tensor(0.9),
-        alpha=torch.tensor(0.8) if synaptic else None,
+    currents = [torch.randn(6, 3, 7, generator=gen) + 0.6 for _ in range(1 if static else 5)]
+    grad_out = [torch.randn(6, 3, 7, generator=gen) for _ in range(5)]
+    beta, alpha = 0.9, 0.8
+    fused_in = [c.clone().requires_grad_(True) for c in currents]
+    fused = spike_train(
+        fused_in,
+        5,
+        beta=torch.tensor(beta),
+        alpha=torch.tensor(alpha) if synaptic else None,
         threshold=torch.tensor(1.0),
-        bias=0.1,
+        bias=bias,
         surrogate_alpha=2.0,
     )
-    results = []
-    for compiled in (False, True):
-        cur = current.clone().requires_grad_(True)
-        spikes = spike_train(cur, 5, compiled=compiled, **kwargs)
-        spikes.backward(grad_out)
-        results.append((spikes, cur.grad))
-    assert 0 < results[0][0].mean() < 1
-    assert torch.equal(results[0][0], results[1][0])
-    torch.testing.assert_close(results[0][1], results[1][1], rtol=1e-4, atol=1e-5)
+    torch.autograd.backward(fused, grad_out)
+    ref_in = [c.clone().requires_grad_(True) for c in currents]
+    spike_grad = surrogate.atan(alpha=2.0)
+    if synaptic:
+        neuron = snn.Synaptic(alpha=alpha, beta=beta, threshold=1.0, spike_grad=spike_grad)
+    else:
+        neuron = snn.Leaky(beta=beta, threshold=1.0, spike_grad=spike_grad)
+    state = None
+    reference = []
+    for t in range(5):
+        cur = ref_in[0 if static else t] + bias
+        if synaptic:
+            syn, mem = state if state else (torch.zeros_like(cur), torch.zeros_like(cur))
+            spk, syn, mem = neuron(cur, syn, mem)
+            state = (syn, mem)
+        else:
+            mem = state[0] if state else torch.zeros_like(cur)
+            spk, mem = neuron(cur, mem)
+            state = (mem,)
+        reference.append(spk)
+    torch.autograd.backward(reference, grad_out)
+    assert 0 < torch.stack(fused).mean() < 1
+    for t in range(5):
+        assert torch.equal(fused[t], reference[t]), t
+    for f_in, r_in in zip(fused_in, ref_in, strict=True):
+        torch.testing.assert_close(f_in.grad, r_in.grad, rtol=1e-4, atol=1e-5)
 
 
 def test_per_step_norm_keeps_each_steps_statistics() -> None:
@@ -211,7 +212,7 @@ def test_zero_readout_init_outputs_a_blank_image() -> None:
     x = images(6)
     blank = SpikingAutoencoder(ModelConfig(readout_init="zero"))(x)
     assert torch.equal(blank.reconstruction, torch.zeros_like(x))
-    assert sum(s.sum() for s in blank.spikes.values()) > 0  # only the readout is zeroed
+    assert sum(out.sum() for out in blank.spikes["EC_Lk1"]) > 0  # only the readout is zeroed
     torch.manual_seed(6)
     default = SpikingAutoencoder(ModelConfig())(x)
     assert default.reconstruction.abs().max() > 0.1

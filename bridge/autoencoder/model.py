@@ -112,7 +112,6 @@ class ModelConfig:
     threshold: float = 1.0
     surrogate_alpha: float = 2.0
     engine: str = "fused"
-    compile_kernels: bool = False
     norm_stats: str = "shared"
     readout_init: str = "default"
 
@@ -147,10 +146,14 @@ READOUT_INITS = ("default", "zero")
 
 @dataclass
 class AutoencoderOutput:
-    """Reconstruction (batch, 1, 32, 32) and spikes per spiking layer (batch, steps, ...)."""
+    """Reconstruction (batch, 1, 32, 32) and, per spiking layer, one spike tensor per step."""
 
     reconstruction: torch.Tensor
-    spikes: dict[str, torch.Tensor]
+    spikes: dict[str, tuple[torch.Tensor, ...]]
+
+    def stacked(self, name: str) -> torch.Tensor:
+        """Spikes of layer ``name`` as one (batch, steps, ...) tensor."""
+        return torch.stack(self.spikes[name], dim=1)
 
 
 class StepBatchNorm2d(nn.Module):
@@ -297,7 +300,7 @@ class SpikingAutoencoder(nn.Module):
             out = norm(conv, 0)
             if self.training:
                 norm.set_all_steps_from(0)
-            return out.unsqueeze(1)
+            return out
         momentum = norm.momentum
         if self.training and momentum is not None:
             momentum = 1.0 - (1.0 - momentum) ** self.config.num_steps
@@ -313,107 +316,64 @@ class SpikingAutoencoder(nn.Module):
         )
         if self.training and norm.num_batches_tracked is not None:
             norm.num_batches_tracked.add_(self.config.num_steps)
-        return out.unsqueeze(1)
+        return out
 
-    def _norm_all_steps(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        """BatchNorm of every step at once with each step's own batch statistics.
-
-        ``x`` is (batch, steps, C, H, W). Viewed as (batch, steps*C, H, W), one batch-norm call
-        computes the statistics of every (step, channel) pair, exactly what one BatchNorm2d
-        call per step computes; the affine parameters are shared across steps. Shared running
-        statistics then take the T per-step updates in step order, as T module calls would.
-        """
-        norm = self.norm[name]
-        batch, steps, channels = x.shape[:3]
-        flat = x.reshape(batch, steps * channels, *x.shape[3:])
-        weight, bias = norm.weight.repeat(steps), norm.bias.repeat(steps)
-        if isinstance(norm, StepBatchNorm2d):
-            out = F.batch_norm(
-                flat,
-                norm.running_mean.view(-1),
-                norm.running_var.view(-1),
-                weight,
-                bias,
-                self.training,
-                norm.momentum,
-                norm.eps,
-            )
-            return out.view_as(x)
-        if not self.training:
-            out = F.batch_norm(
-                flat,
-                norm.running_mean.repeat(steps),
-                norm.running_var.repeat(steps),
-                weight,
-                bias,
-                False,
-                0.0,
-                norm.eps,
-            )
-            return out.view_as(x)
-        # Momentum 1 makes these buffers the batch mean and unbiased variance per (step, channel).
-        step_mean = flat.new_zeros(steps * channels)
-        step_var = flat.new_ones(steps * channels)
-        out = F.batch_norm(flat, step_mean, step_var, weight, bias, True, 1.0, norm.eps)
-        momentum = norm.momentum if norm.momentum is not None else 0.0
-        with torch.no_grad():
-            for mean, var in zip(
-                step_mean.view(steps, channels), step_var.view(steps, channels), strict=True
-            ):
-                norm.running_mean.mul_(1.0 - momentum).add_(mean, alpha=momentum)
-                norm.running_var.mul_(1.0 - momentum).add_(var, alpha=momentum)
-            if norm.num_batches_tracked is not None:
-                norm.num_batches_tracked.add_(steps)
-        return out.view_as(x)
-
-    def _current(self, name: str, spikes_in: torch.Tensor) -> torch.Tensor:
-        """Input current of layer ``name`` for all steps; ``spikes_in`` is (batch, steps, ...)."""
+    def _currents(self, name: str, spikes_in: tuple[torch.Tensor, ...]) -> list[torch.Tensor]:
+        """Per-step input currents of layer ``name`` from the previous layer's spikes."""
         if name == "DC_Lk1":
-            return spikes_in.unflatten(2, (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, -1))
+            shape = (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, BOTTLENECK_SIDE_PX)
+            return [s.unflatten(1, shape) for s in spikes_in]
+        synapse = self.synapse[name]
         if name == "EC_Lk2":
-            spikes_in = spikes_in.flatten(2)
-        # One synapse call for all steps: the steps are just more images to a conv/linear.
-        out = self.synapse[name](spikes_in.flatten(0, 1)).unflatten(0, spikes_in.shape[:2])
-        return self._norm_all_steps(name, out) if name in self.norm else out
+            return [synapse(s.flatten(1)) for s in spikes_in]
+        if name not in self.norm:
+            return [synapse(s) for s in spikes_in]
+        # BatchNorm at every step with that step's batch statistics, as the tutorial loop does.
+        return [self._normalize(name, synapse(s), t) for t, s in enumerate(spikes_in)]
 
-    def _readout(self, spikes_in: torch.Tensor) -> torch.Tensor:
-        """DC_Lk2 membrane at the last step: sum_t beta^(T-1-t) * (W * s_t + b)."""
+    def _readout(self, spikes_in: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """DC_Lk2 membrane at the last step: sum_t beta^(T-1-t) * (W * s_t + b).
+
+        The readout never spikes (never resets), so its membrane is linear in its inputs and the
+        T transposed convolutions reduce to one of the decay-weighted sum of the spikes.
+        """
         deconv = self.synapse[READOUT_LAYER]
-        beta = float(self.neuron[READOUT_LAYER].beta.clamp(0, 1))
-        batch, steps = spikes_in.shape[:2]
-        weights = spikes_in.new_tensor([beta ** (steps - 1 - t) for t in range(steps)])
-        summed = torch.matmul(weights, spikes_in.reshape(batch, steps, -1))
+        beta = min(max(float(self.neuron[READOUT_LAYER].beta), 0.0), 1.0)
+        steps = len(spikes_in)
+        weights = [beta ** (steps - 1 - t) for t in range(steps)]
+        summed = spikes_in[0] * weights[0]
+        for spikes, weight in zip(spikes_in[1:], weights[1:], strict=True):
+            summed = torch.add(summed, spikes, alpha=weight)
         out = F.conv_transpose2d(
-            summed.view(batch, *spikes_in.shape[2:]),
+            summed,
             deconv.weight,
             None,
             stride=deconv.stride,
             padding=deconv.padding,
             output_padding=deconv.output_padding,
         )
-        return out + deconv.bias.view(1, -1, 1, 1) * weights.sum()
+        return out + deconv.bias.view(1, -1, 1, 1) * sum(weights)
 
     # -- engines ------------------------------------------------------------------------------
 
     def _forward_fused(self, images: torch.Tensor) -> AutoencoderOutput:
         cfg, bias = self.config, self.params.bias
-        spikes: dict[str, torch.Tensor] = {}
-        layer_in: torch.Tensor | None = None
+        spikes: dict[str, tuple[torch.Tensor, ...]] = {}
+        layer_in: tuple[torch.Tensor, ...] | None = None
         for name in SPIKING_LAYERS:
             if layer_in is None:
-                current = self._input_current(images)
+                currents = [self._input_current(images)]
             else:
-                current = self._current(name, layer_in)
+                currents = self._currents(name, layer_in)
             neuron = self.neuron[name]
             layer_in = spike_train(
-                current,
+                currents,
                 cfg.num_steps,
                 beta=neuron.beta,
                 alpha=neuron.alpha if name in SYNAPTIC_LAYERS else None,
                 threshold=neuron.threshold,
                 bias=bias,
                 surrogate_alpha=cfg.surrogate_alpha,
-                compiled=cfg.compile_kernels,
             )
             spikes[name] = layer_in
         assert layer_in is not None
@@ -449,7 +409,7 @@ class SpikingAutoencoder(nn.Module):
                     state[name] = (mem,)
                 records[name].append(x)
                 mem_out = mem
-        spikes = {name: torch.stack(records[name], dim=1) for name in SPIKING_LAYERS}
+        spikes = {name: tuple(records[name]) for name in SPIKING_LAYERS}
         return AutoencoderOutput(mem_out, spikes)
 
     def forward(self, images: torch.Tensor, engine: str | None = None) -> AutoencoderOutput:

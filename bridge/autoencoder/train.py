@@ -143,14 +143,23 @@ def select_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _batch_rates(spikes: Mapping[str, torch.Tensor]) -> tuple[list[float], float]:
+def _spike_counts(
+    spikes: Mapping[str, tuple[torch.Tensor, ...]],
+) -> tuple[list[int], list[int]]:
+    """Spikes and neuron-steps per layer (SPIKING_LAYERS order) of one batch."""
+    # Spikes are 0/1: counting non-zeros is exact and needs no float64 copy of every layer.
+    counts = torch.stack(
+        [sum(torch.count_nonzero(s) for s in spikes[name]) for name in SPIKING_LAYERS]
+    )
+    slots = [sum(s.numel() for s in spikes[name]) for name in SPIKING_LAYERS]
+    return counts.tolist(), slots
+
+
+def _batch_rates(spikes: Mapping[str, tuple[torch.Tensor, ...]]) -> tuple[list[float], float]:
     """Per-layer rates (SPIKING_LAYERS order) and the network-wide rate of one batch."""
-    # Spikes are 0/1: counting non-zeros is exact and avoids a float64 copy of every layer.
-    sums = torch.stack([torch.count_nonzero(spikes[name]) for name in SPIKING_LAYERS])
-    counts = [spikes[name].numel() for name in SPIKING_LAYERS]
-    values = sums.tolist()
-    rates = [s / c for s, c in zip(values, counts, strict=True)]
-    return rates, sum(values) / sum(counts)
+    counts, slots = _spike_counts(spikes)
+    rates = [c / n for c, n in zip(counts, slots, strict=True)]
+    return rates, sum(counts) / sum(slots)
 
 
 @dataclass(frozen=True)
@@ -208,8 +217,8 @@ def evaluate(
     model.eval()
     sq_error = 0.0
     per_batch = []
-    spike_sums = {name: 0.0 for name in SPIKING_LAYERS}
-    spike_counts = dict.fromkeys(SPIKING_LAYERS, 0)
+    spike_sums = dict.fromkeys(SPIKING_LAYERS, 0)
+    spike_slots = dict.fromkeys(SPIKING_LAYERS, 0)
     for start in range(0, inputs.shape[0], batch_size):
         x = inputs[start : start + batch_size].to(device)
         y = targets[start : start + batch_size].to(device)
@@ -217,11 +226,12 @@ def evaluate(
         err = F.mse_loss(out.reconstruction, y, reduction="sum").item()
         sq_error += err
         per_batch.append(err / y.numel())
-        for name in SPIKING_LAYERS:
-            spike_sums[name] += int(torch.count_nonzero(out.spikes[name]))
-            spike_counts[name] += out.spikes[name].numel()
-    rates = {name: spike_sums[name] / spike_counts[name] for name in SPIKING_LAYERS}
-    network = sum(spike_sums.values()) / sum(spike_counts.values())
+        counts, slots = _spike_counts(out.spikes)
+        for name, count, slot in zip(SPIKING_LAYERS, counts, slots, strict=True):
+            spike_sums[name] += count
+            spike_slots[name] += slot
+    rates = {name: spike_sums[name] / spike_slots[name] for name in SPIKING_LAYERS}
+    network = sum(spike_sums.values()) / sum(spike_slots.values())
     return {
         "mse": sq_error / targets.numel(),
         "mse_per_batch": per_batch,
@@ -275,7 +285,7 @@ def _feature_record(
     with torch.no_grad():
         out = model(noisy.to(device))
     record = {
-        f"{name}_spike_count": out.spikes[name].sum(1).to(torch.uint8).cpu().numpy()
+        f"{name}_spike_count": out.stacked(name).sum(1).to(torch.uint8).cpu().numpy()
         for name in SPIKING_LAYERS
     }
     record[f"{READOUT_LAYER}_reconstruction"] = out.reconstruction.float().cpu().numpy()
