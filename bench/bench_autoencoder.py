@@ -201,18 +201,6 @@ def gemm_peak(dtype: torch.dtype) -> float:
     return 2 * GEMM_SIZE**3 / best
 
 
-def timed_training(step: Callable[[torch.Tensor], float], batches: list[torch.Tensor]):
-    times = []
-    losses = []
-    start = time.perf_counter()
-    for x in batches:
-        t0 = time.perf_counter()
-        losses.append(step(x))
-        times.append(time.perf_counter() - t0)
-    total = time.perf_counter() - start
-    return total, times, losses
-
-
 @torch.no_grad()
 def test_mse(forward: Callable[[torch.Tensor], torch.Tensor], test: torch.Tensor, batch: int):
     err = 0.0
@@ -252,6 +240,8 @@ def main() -> None:
     flags = cpu_flags()
     bf16_ok = torch.cpu._is_avx512_bf16_supported() or "amx_bf16" in flags
     load_before = os.getloadavg()
+    peak32_before = gemm_peak(torch.float32)
+    peak16_before = gemm_peak(torch.bfloat16) if bf16_ok else 0.0
 
     torch.manual_seed(ARGS.seed)
     baseline = TutorialSAE(
@@ -281,26 +271,23 @@ def main() -> None:
             params, lr=lr, betas=tuple(tcfg["betas"]), weight_decay=tcfg["weight_decay"]
         )
 
-    results = []
+    # Runners: (name, training step, test-set forward, module). All train on the same batches in
+    # round-robin order, so that load from other processes on a shared machine hits each alike.
+    runners = []
     opt = adamw(baseline.parameters())
-    total, times, losses = timed_training(lambda x: tutorial_train_step(baseline, x, opt), batches)
-    baseline.eval()
-    results.append(
-        {
-            "variant": "snntorch tutorial loop",
-            "total_s": total,
-            "times": times,
-            "test_mse": test_mse(baseline, test, ARGS.batch_size),
-            "final_train_loss": losses[-1],
-        }
+    runners.append(
+        (
+            "snntorch tutorial loop",
+            lambda x, net=baseline, o=opt: tutorial_train_step(net, x, o),
+            baseline,
+            baseline,
+        )
     )
-
     for variant in [v for v in ARGS.variants.split(",") if v]:
         parts = set(variant.split("+"))
         if "bf16" in parts and not bf16_ok:
             print(f"skip {variant}: this CPU has no bf16 instructions (avx512_bf16/amx_bf16)")
             continue
-        torch._dynamo.reset()
         # Shared BatchNorm statistics as in the tutorial loop (per_step only changes evaluation
         # and is timed as its own variant), so that test MSEs compare the same computation.
         cfg = replace(
@@ -322,23 +309,37 @@ def main() -> None:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
                 return train_step(model, optimizer, x, x).loss
 
+        def forward(x, model=model, use_bf16=use_bf16, layout=layout):
+            x = x.contiguous(memory_format=layout)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                return model(x).reconstruction.float()
+
         model.train()
-        total, times, losses = timed_training(step, batches)
-        model.eval()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-            mse = test_mse(lambda x, m=model: m(x).reconstruction.float(), test, ARGS.batch_size)
+        runners.append((f"project {variant}", step, forward, model))
+
+    times = {name: [] for name, *_ in runners}
+    losses = {name: [] for name, *_ in runners}
+    for x in batches:
+        for name, step, *_ in runners:
+            start = time.perf_counter()
+            losses[name].append(step(x))
+            times[name].append(time.perf_counter() - start)
+    results = []
+    for name, _, forward, module in runners:
+        module.eval()
         results.append(
             {
-                "variant": f"project {variant}",
-                "total_s": total,
-                "times": times,
-                "test_mse": mse,
-                "final_train_loss": losses[-1],
+                "variant": name,
+                "total_s": sum(times[name]),
+                "times": times[name],
+                "test_mse": test_mse(forward, test, ARGS.batch_size),
+                "final_train_loss": losses[name][-1],
             }
         )
 
-    peak32 = gemm_peak(torch.float32)
-    peak16 = gemm_peak(torch.bfloat16) if bf16_ok else None
+    # Peaks before and after the training (load from other processes lowers a measurement).
+    peak32 = max(peak32_before, gemm_peak(torch.float32))
+    peak16 = max(peak16_before, gemm_peak(torch.bfloat16)) if bf16_ok else None
     load_after = os.getloadavg()
     base = results[0]
     n_images = ARGS.iterations * ARGS.batch_size
@@ -355,26 +356,31 @@ def main() -> None:
     )
     print(f"model FLOPs per iteration (baseline, fwd+bwd): {flops_per_iteration / 1e9:.2f} GFLOP")
     header = (
-        f"{'variant':45s} {'img/s':>8s} {'x base':>7s} {'first s':>8s} {'median s':>8s} "
-        f"{'GFLOP/s':>8s} {'%peak':>6s} {'test MSE':>9s} {'dMSE %':>7s}"
+        f"{'variant':32s} {'img/s':>7s} {'x base':>6s} {'first s':>7s} {'median s':>8s} "
+        f"{'x median':>8s} "
+        f"{'GFLOP/s':>8s} {'%peak':>6s} {'med %pk':>7s} {'test MSE':>9s} {'dMSE %':>7s}"
     )
     print(header)
     for r in results:
         ips = n_images / r["total_s"]
         flops = flops_per_iteration * ARGS.iterations / r["total_s"]
         median = sorted(r["times"])[len(r["times"]) // 2]
+        share = 100 * flops / peak32
         r.update(
             images_per_s=ips,
             speedup=base["total_s"] / r["total_s"],
+            median_speedup=sorted(base["times"])[len(base["times"]) // 2] / median,
             first_iteration_s=r["times"][0],
             median_iteration_s=median,
             achieved_flop_s=flops,
             fraction_of_fp32_peak=flops / peak32,
+            median_fraction_of_fp32_peak=flops_per_iteration / median / peak32,
             test_mse_rel_diff=(r["test_mse"] - base["test_mse"]) / base["test_mse"],
         )
         print(
-            f"{r['variant']:45s} {ips:8.1f} {r['speedup']:7.2f} {r['times'][0]:8.2f} "
-            f"{median:8.3f} {flops / 1e9:8.1f} {100 * flops / peak32:6.1f} "
+            f"{r['variant']:32s} {ips:7.1f} {r['speedup']:6.2f} {r['times'][0]:7.2f} "
+            f"{median:8.3f} {r['median_speedup']:8.2f} {flops / 1e9:8.1f} {share:6.1f} "
+            f"{100 * flops_per_iteration / median / peak32:7.1f} "
             f"{r['test_mse']:9.5f} {100 * r['test_mse_rel_diff']:7.2f}"
         )
     if ARGS.out is not None:

@@ -28,6 +28,13 @@ never spikes (its threshold is :data:`READOUT_THRESHOLD`, as in the tutorial) an
 its membrane potential at the last step. DC_Lk2 therefore has no firing rate; the eight other
 layers return their spike trains.
 
+BatchNorm follows every convolution except the readout's, as in the tutorial (Table 1 does not
+list it). Training normalises every step with that step's batch statistics (the module is
+called once per step); ``norm_stats`` picks whether evaluation uses one running average shared
+by all steps (the tutorial) or one per step. ``readout_init`` picks PyTorch's default
+initialisation of the readout (the tutorial) or zeros (the untrained network outputs a blank
+image).
+
 Two engines compute the same network from the same parameters and neuron modules:
 
 * ``"snntorch"`` steps snntorch's ``Leaky``/``Synaptic`` modules one time step at a time, the
