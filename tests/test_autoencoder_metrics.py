@@ -25,6 +25,7 @@ def test_firing_rate_counts_every_neuron_position_and_step() -> None:
     spikes[1, 0, 0, 1, 0] = 1
     spikes[1, 0, 1, 0, 0] = 1
     assert firing_rate(spikes) == 5 / 16
+    assert firing_rate(list(spikes.unbind(0))) == 5 / 16  # one tensor per step, as the model
     assert firing_rate(torch.ones(3, 4)) == 1.0
     assert firing_rate(np.zeros((5, 7))) == 0.0
     with pytest.raises(ValueError, match="empty"):

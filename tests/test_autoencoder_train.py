@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from bridge.autoencoder.data import DataConfig
-from bridge.autoencoder.metrics import msed
+from bridge.autoencoder.metrics import load_feature_maps, mse_l, msed
 from bridge.autoencoder.model import SPIKING_LAYERS, ModelConfig, NeuronParams
 from bridge.autoencoder.train import (
     CHECKPOINT_FILE,
@@ -75,6 +75,10 @@ def test_metrics_content(tmp_path: Path) -> None:
         assert len(per_iter) == 2 * ITERATIONS_PER_EPOCH
         assert all(0.0 <= r <= 1.0 for r in per_iter)
         assert 0.0 <= on_disk["firing_rate_final_epoch_test"][name] <= 1.0
+    maps = load_feature_maps(tmp_path / FEATURES_FILE)
+    assert set(maps) == set(on_disk["feature_layers"])
+    assert mse_l(maps, maps)["EC_Lk1"] == 0.0
+    assert 0.0 <= maps["EC_Syn1"].min() and maps["EC_Syn1"].max() <= 1.0
     features = np.load(tmp_path / FEATURES_FILE)
     assert features["EC_Lk1_spike_count"].shape == (8, 32, 16, 16)
     assert features["EC_Lk1_spike_count"].max() <= 5

@@ -3,36 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from bridge.autoencoder.model import READOUT_LAYER, SPIKING_LAYERS
 
+SpikeRecord = torch.Tensor | np.ndarray | Sequence[torch.Tensor]
 
-def firing_rate(spikes: torch.Tensor | np.ndarray) -> float:
+
+def _count(spikes: SpikeRecord) -> tuple[float, int]:
+    """Spikes and neuron-step slots of one layer (one tensor, or one tensor per step)."""
+    parts = [spikes] if isinstance(spikes, (torch.Tensor, np.ndarray)) else list(spikes)
+    values = [torch.as_tensor(p) for p in parts]
+    return sum(float(v.double().sum()) for v in values), sum(v.numel() for v in values)
+
+
+def firing_rate(spikes: SpikeRecord) -> float:
     """Eq. 11: mean spike probability over neurons, positions, steps (and the batch).
 
-    ``spikes`` holds 0/1 values of one layer in any layout, e.g. (steps, batch, C, H, W).
+    ``spikes`` holds 0/1 values of one layer: one tensor in any layout, e.g.
+    (batch, steps, C, H, W), or one tensor per step as the model returns them.
     """
-    values = torch.as_tensor(spikes)
-    if values.numel() == 0:
+    total, slots = _count(spikes)
+    if slots == 0:
         raise ValueError("firing_rate of an empty spike tensor is undefined")
-    return float(values.double().mean())
+    return total / slots
 
 
-def layer_firing_rates(spikes: Mapping[str, torch.Tensor]) -> dict[str, float]:
+def layer_firing_rates(spikes: Mapping[str, SpikeRecord]) -> dict[str, float]:
     """Eq. 11 for every layer of a spike record."""
     return {name: firing_rate(layer) for name, layer in spikes.items()}
 
 
-def network_firing_rate(spikes: Mapping[str, torch.Tensor]) -> float:
+def network_firing_rate(spikes: Mapping[str, SpikeRecord]) -> float:
     """Network-wide rate: all spikes over all neuron-steps of all spiking layers."""
-    total = sum(float(layer.double().sum()) for layer in spikes.values())
-    count = sum(layer.numel() for layer in spikes.values())
-    if count == 0:
+    counts = [_count(layer) for layer in spikes.values()]
+    slots = sum(n for _, n in counts)
+    if slots == 0:
         raise ValueError("network_firing_rate of an empty spike record is undefined")
-    return total / count
+    return sum(c for c, _ in counts) / slots
 
 
 def msed(mse_per_iteration: Sequence[float], step: float = 1.0) -> float:
@@ -69,6 +80,13 @@ def feature_maps(
     }
     maps[READOUT_LAYER] = np.asarray(reconstruction, dtype=np.float64)
     return maps
+
+
+def load_feature_maps(path: str | Path) -> dict[str, np.ndarray]:
+    """Feature maps of a run from its ``features.npz`` (written by the training)."""
+    with np.load(path) as data:
+        counts = {name: data[f"{name}_spike_count"] for name in SPIKING_LAYERS}
+        return feature_maps(counts, data[f"{READOUT_LAYER}_reconstruction"], int(data["num_steps"]))
 
 
 def mse_l(
