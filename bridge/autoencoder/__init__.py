@@ -1,0 +1,1 @@
+"""The convolutional spiking autoencoder of the hyperexcitability paper (snntorch, MNIST)."""
