@@ -10,9 +10,11 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
+include: "workflow/rules/mapping.smk"
 
 
 rule all:
     input:
         hh_outputs(),
+        mapping_outputs(),
     default_target: True

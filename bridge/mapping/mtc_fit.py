@@ -37,7 +37,11 @@ max(1, J_min / (N - p))}, as for the LIF, with its edges bisected. An |a_fast| i
 wider than ``max_gain_ratio`` sets ``a_fast_unidentified``.
 
 Statuses (the first of ``MTC_STATUS_ORDER`` that applies; all in ``status_flags``): the
-LIF's vocabulary with ``a_fast_unidentified`` in place of ``beta_unidentified``.
+LIF's vocabulary with ``a_fast_unidentified`` in place of ``beta_unidentified``. The flag
+``rest_state_mismatch`` (no status of its own) marks a fit whose MTC fires at rest where the
+HH cell does not, or the reverse: with a_slow_pos and the input scale held at the
+reference's, the tonic circuit's firing band cannot always cover a cell that fires over a
+much wider current range (``condition_gains: [a_fast, a_slow_pos]`` frees the slow gain).
 """
 
 from __future__ import annotations
@@ -101,6 +105,8 @@ METHOD = {
 CONDITION_FREE = ("a_fast", "i_bias")
 REFERENCE_FREE = ("a_slow_pos", "input_scale", "input_offset")
 MIN_POINTS_FOR_CORRELATION = 3
+#: Largest start step of the onset coordinate in the pattern search, in amplitude spacings.
+ONSET_STEP_SPACINGS = 4.0
 
 
 @dataclass(frozen=True)
@@ -352,7 +358,8 @@ def _start_grid(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every row of ``heads`` (the coordinates before the onset) with every onset candidate,
     in one call. Returns, per head, the best objective, its z and its onset step: the gap to
-    the nearest other candidate (at least one amplitude spacing)."""
+    the nearest other candidate, between one and ``ONSET_STEP_SPACINGS`` amplitude spacings
+    (the pattern search doubles its steps while it travels)."""
     n, k = heads.shape[0], cand.size
     z = np.column_stack([np.repeat(heads, k, axis=0), np.tile(cand, n)])
     values = problem.evaluate(z).reshape(n, k)
@@ -360,19 +367,14 @@ def _start_grid(
     gaps = np.diff(cand) if k > 1 else np.array([np.inf])
     left = np.where(idx > 0, gaps[np.maximum(idx - 1, 0)], np.inf)
     right = np.where(idx < k - 1, gaps[np.minimum(idx, max(k - 2, 0))], np.inf)
-    nearest = np.minimum(left, right)
-    c_step = np.where(np.isfinite(nearest), np.maximum(nearest, problem.c_scale), problem.c_scale)
+    nearest = np.minimum(np.minimum(left, right), ONSET_STEP_SPACINGS * problem.c_scale)
+    c_step = np.maximum(nearest, problem.c_scale)
     return values[np.arange(n), idx], np.column_stack([heads, cand[idx]]), c_step
 
 
 def _stencil(n_free: int) -> np.ndarray:
-    """Moves of the pattern search in units of the steps: the full {-1, 0, 1} grid for up to
-    two free coordinates (one simulation call per iteration either way), the compass axes
-    beyond (the full grid would grow as 3^d)."""
-    if n_free <= 2:
-        grid = np.array(np.meshgrid(*([[-1.0, 0.0, 1.0]] * n_free), indexing="ij"))
-        moves = grid.reshape(n_free, -1).T
-        return moves[np.any(moves != 0, axis=1)]
+    """Moves of the pattern search in units of the steps: the compass axes (+-1 along each
+    free coordinate; the onset coordinate is already decorrelated from the gains)."""
     eye = np.eye(n_free)
     return np.vstack([eye, -eye])
 
@@ -382,16 +384,19 @@ def _pattern(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched pattern search, one independent search per row of ``z0``.
 
-    Each iteration evaluates the stencil moves (``_stencil``) of the free coordinates
+    Each iteration evaluates the compass moves (``_stencil``) of the free coordinates
     (step > 0) of every unfinished row in one simulation call; a row moves to its best
-    improvement or, when none improves, halves its steps. A row has converged once every free
-    step is at most ``problem.step_min``. Returns (z, objective, converged) per row.
+    improvement or, when none improves, halves its steps. Until its first failure a row
+    doubles its steps after each move, so a start far from the optimum costs few calls. A
+    row has converged once every free step is at most ``problem.step_min``. Returns (z,
+    objective, converged) per row.
     """
     z, j = z0.copy(), j0.astype(float).copy()
     step = step.astype(float).copy()
     free = step > 0
     floor = np.where(free, problem.step_min, 0.0)
     done = np.all(step <= floor * (1 + 1e-9), axis=1)
+    travelling = np.ones(z.shape[0], dtype=bool)
     for _ in range(problem.mtc.max_iter):
         rows = np.flatnonzero(~done)
         if rows.size == 0:
@@ -414,7 +419,10 @@ def _pattern(
             k = mine[np.argmin(values[mine])] if mine.size else -1
             if k >= 0 and values[k] < j[r]:
                 z[r], j[r] = cands[k], values[k]
+                if travelling[r]:
+                    step[r] = 2.0 * step[r]
             else:
+                travelling[r] = False
                 step[r] = np.where(free[r], np.maximum(step[r] / 2.0, floor[r]), 0.0)
                 done[r] = bool(np.all(step[r] <= floor[r] * (1 + 1e-9)))
     converged = np.all(step <= floor * (1 + 1e-9), axis=1)
@@ -634,9 +642,18 @@ def _prepare(
 
 
 def _status(
-    targets: FitTargets, flags: list[str], converged: bool, ratio: float | None, max_ratio: float
+    targets: FitTargets,
+    flags: list[str],
+    converged: bool,
+    ratio: float | None,
+    max_ratio: float,
+    spontaneous_rate_hz: float,
 ) -> tuple[str, tuple[str, ...]]:
     found = set(flags) | data_status_flags(targets)
+    if (spontaneous_rate_hz > 0) != (targets.spontaneous_rate_hz > 0):
+        # a flag, not a status (the vocabulary is the LIF's): the fit's compromise leaves
+        # the MTC silent at rest where the HH cell fires, or the reverse
+        found.add("rest_state_mismatch")
     if not converged:
         found.add("not_converged")
     if ratio is not None and ratio > max_ratio:
@@ -737,8 +754,14 @@ def fit_mtc_condition(
         best_z, best_j, converged = zs[k], float(js[k]), False
         thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, m.profile_delta)
     intervals, tradeoff, flags = _profile_intervals(problem, xs, js, zs, thr)
+    residuals = _residual_table(problem, best_z)
     status, all_flags = _status(
-        targets, flags, converged, intervals["a_fast_ratio"], m.max_gain_ratio
+        targets,
+        flags,
+        converged,
+        intervals["a_fast_ratio"],
+        m.max_gain_ratio,
+        residuals["spontaneous_rate_mtc_hz"],
     )
     _log_done(problem, "condition", best_j, status, t0)
     fitted = ", ".join(m.condition_gains)
@@ -759,7 +782,7 @@ def fit_mtc_condition(
         f"fields from the {m.preset!r} preset",
         intervals=intervals,
         tradeoff=tradeoff,
-        residuals=_residual_table(problem, best_z),
+        residuals=residuals,
         fit_data=_fit_data(problem),
         settings=_settings_record(settings),
     )
@@ -793,7 +816,10 @@ def fit_mtc_reference(
     )
     _, _, best_z, best_j, converged = _search(problem, heads, None)
     thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, m.profile_delta)
-    status, all_flags = _status(targets, [], converged, None, m.max_gain_ratio)
+    residuals = _residual_table(problem, best_z)
+    status, all_flags = _status(
+        targets, [], converged, None, m.max_gain_ratio, residuals["spontaneous_rate_mtc_hz"]
+    )
     _log_done(problem, "reference", best_j, status, t0)
     return MtcFitResult(
         condition=targets.condition,
@@ -810,7 +836,7 @@ def fit_mtc_reference(
         fixed_source=f"a_fast, i_bias and the other fields from the {m.preset!r} preset",
         intervals=_region_intervals(problem, thr),
         tradeoff={},
-        residuals=_residual_table(problem, best_z),
+        residuals=residuals,
         fit_data=_fit_data(problem),
         settings=_settings_record(settings),
     )

@@ -28,3 +28,17 @@ def hh_outputs():
         name=["fi_curve.csv", "features.csv", "summary.json", "crosscheck.csv"],
     )
     return per_condition + ["results/hh/figures/hh_overview.png"]
+
+
+def mapping_outputs():
+    per_condition = expand("results/mapping/{condition}.json", condition=CONDITION_NAMES)
+    return (
+        ["results/mapping/reference.json"]
+        + per_condition
+        + [
+            "results/mapping/mappings.csv",
+            "results/mapping/summary.json",
+            "results/mapping/figures/mapping_fi.png",
+            "results/mapping/figures/mapping_curves.png",
+        ]
+    )
