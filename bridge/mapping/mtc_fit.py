@@ -105,6 +105,8 @@ METHOD = {
 CONDITION_FREE = ("a_fast", "i_bias")
 REFERENCE_FREE = ("a_slow_pos", "input_scale", "input_offset")
 MIN_POINTS_FOR_CORRELATION = 3
+#: Up to this many free coordinates the pattern search tries the full {-1, 0, 1} grid.
+FULL_STENCIL_MAX_DIM = 3
 #: Largest start step of the onset coordinate in the pattern search, in amplitude spacings.
 ONSET_STEP_SPACINGS = 4.0
 
@@ -253,15 +255,21 @@ class _Problem:
                 *np.log(m.input_scale_bounds_per_nA), m.input_scale_points
             ),
         }
-        #: start and final compass steps: half a grid spacing (one amplitude spacing for
-        #: the onset); steps end at these over 2^halvings
+        #: pattern-search start steps (half a grid spacing; one amplitude spacing for the
+        #: onset) and the resolutions at which the searches stop
         self.step0 = np.array(
             [
                 0.5 * float(np.diff(self.grids[n][:2])[0]) if n != "onset_nA" else self.c_scale
                 for n in self.names
             ]
         )
-        self.step_min = self.step0 / 2.0**m.halvings
+        resolution = {
+            "a_fast": m.resolution_a_fast,
+            "a_slow_pos": m.resolution_a_slow_pos,
+            "ln_input_scale": m.resolution_ln_input_scale,
+            "onset_nA": m.resolution_onset_spacings * self.c_scale,
+        }
+        self.step_min = np.array([resolution[n] for n in self.names])
 
     @property
     def n_params(self) -> int:
@@ -373,8 +381,14 @@ def _start_grid(
 
 
 def _stencil(n_free: int) -> np.ndarray:
-    """Moves of the pattern search in units of the steps: the compass axes (+-1 along each
-    free coordinate; the onset coordinate is already decorrelated from the gains)."""
+    """Moves of the pattern search in units of the steps: the full {-1, 0, 1} grid for up to
+    ``FULL_STENCIL_MAX_DIM`` free coordinates (diagonal moves follow the ridges along which
+    the gains, the input scale and the onset trade off), the compass axes beyond (the full
+    grid grows as 3^d)."""
+    if n_free <= FULL_STENCIL_MAX_DIM:
+        grid = np.array(np.meshgrid(*([[-1.0, 0.0, 1.0]] * n_free), indexing="ij"))
+        moves = grid.reshape(n_free, -1).T
+        return moves[np.any(moves != 0, axis=1)]
     eye = np.eye(n_free)
     return np.vstack([eye, -eye])
 
@@ -384,7 +398,7 @@ def _pattern(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Batched pattern search, one independent search per row of ``z0``.
 
-    Each iteration evaluates the compass moves (``_stencil``) of the free coordinates
+    Each iteration evaluates the stencil moves (``_stencil``) of the free coordinates
     (step > 0) of every unfinished row in one simulation call; a row moves to its best
     improvement or, when none improves, halves its steps. Until its first failure a row
     doubles its steps after each move, so a start far from the optimum costs few calls. A
@@ -735,11 +749,11 @@ def fit_mtc_condition(
     settings, targets, base = _prepare(fi, summary, mapping_cfg, window)
     problem = _Problem(targets, settings, base, fixed)
     m = settings.mtc
-    heads = problem.grids["a_fast"][:, None]
+    # the reference's a_fast joins the profile grid: a flat objective then keeps it exactly
+    a_grid = np.unique(np.append(problem.grids["a_fast"], np.clip(fixed.a_fast, *m.a_fast_bounds)))
+    heads = a_grid[:, None]
     if problem.slow_free:
-        heads = np.array(
-            [[a, s] for a in problem.grids["a_fast"] for s in problem.grids["a_slow_pos"]]
-        )
+        heads = np.array([[a, s] for a in a_grid for s in problem.grids["a_slow_pos"]])
     prof_j, prof_z, best_z, best_j, converged = _search(problem, heads, np.array(fixed.a_fast))
 
     # profile interval of a_fast with edge bisection
@@ -750,9 +764,19 @@ def fit_mtc_condition(
     xs, js, zs = _refine_edges(problem, xs, js, zs, thr)
     k = int(np.argmin(js))
     if js[k] < best_j:
-        # a bisection point beat the search: report it, not as a converged optimum
-        best_z, best_j, converged = zs[k], float(js[k]), False
+        # a bisection point beat the search: search again from it (once), then bisect the
+        # edges of the new acceptance region
+        step = problem.step0[None, :].copy()
+        z, j, ok = _pattern(problem, np.asarray(zs[k])[None, :], np.array([js[k]]), step)
+        best_z, best_j, converged = z[0], float(j[0]), bool(ok[0])
+        xs, js, zs = xs + [float(best_z[0])], js + [best_j], zs + [best_z]
         thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, m.profile_delta)
+        xs, js, zs = _refine_edges(problem, xs, js, zs, thr)
+        k = int(np.argmin(js))
+        if js[k] < best_j:
+            # still beaten: report the better point, not as a converged optimum
+            best_z, best_j, converged = zs[k], float(js[k]), False
+            thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, m.profile_delta)
     intervals, tradeoff, flags = _profile_intervals(problem, xs, js, zs, thr)
     residuals = _residual_table(problem, best_z)
     status, all_flags = _status(

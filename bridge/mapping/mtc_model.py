@@ -35,9 +35,11 @@ from bridge.neurons.mtc import (
 #: Parameter sets x amplitudes simulated at once. ``mtc_fi_curve`` solves the rest state on
 #: a 4001-point grid per element, so this bounds the peak memory to a few hundred MB.
 MTC_CHUNK_ELEMENTS = 2048
-#: Voltage grid (model units) on which the onset of instability is bracketed.
-ONSET_GRID_POINTS = 2001
-ONSET_BISECTIONS = 50
+#: Voltage grid (model units) on which the onset of instability is bracketed, then refined
+#: ONSET_REFINEMENTS times on ONSET_SUBDIVISIONS points: the onset voltage to ~1e-7.
+ONSET_GRID_POINTS = 401
+ONSET_SUBDIVISIONS = 64
+ONSET_REFINEMENTS = 3
 DTYPE = torch.float64
 
 
@@ -134,6 +136,14 @@ def simulate_mtc(
     return MtcResponse(spike_count=counts, first_latency_ms=latency, spontaneous_count=spont)
 
 
+def _bracket(grid: torch.Tensor, lost: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per row, the last grid point before the first lost one and that lost one ([n, 1])."""
+    first = torch.argmax(lost.to(torch.int8), dim=1).clamp(min=1)
+    upper = torch.gather(grid, 1, first.reshape(-1, 1))
+    lower = torch.gather(grid, 1, (first - 1).reshape(-1, 1))
+    return lower, upper
+
+
 def mtc_rest_stable_at_zero(params: MTCParams) -> np.ndarray:
     """Per set (fields [n, 1]): is the zero-input rest state (``mtc_rest_state``) stable?"""
     n = _rows(params)
@@ -181,17 +191,16 @@ def mtc_onset_current(base: MTCParams, varying: Mapping[str, np.ndarray]) -> np.
         return (slope > 0) & mtc_rest_is_stable(volts, params)
 
     with torch.no_grad():
-        ok = resting(v)
-        lost = ~ok
+        lost = ~resting(v)
         has = lost.any(dim=1)
-        first = torch.argmax(lost.to(torch.int8), dim=1).clamp(min=1)
-        upper = torch.gather(v, 1, first.reshape(-1, 1))
-        lower = torch.gather(v, 1, (first - 1).reshape(-1, 1))
-        for _ in range(ONSET_BISECTIONS):
-            mid = 0.5 * (lower + upper)
-            good = resting(mid)
-            lower = torch.where(good, mid, lower)
-            upper = torch.where(good, upper, mid)
+        lower, upper = _bracket(v, lost)
+        # refine the bracket on finer grids (a few batched calls instead of a long bisection)
+        fractions = torch.linspace(0.0, 1.0, ONSET_SUBDIVISIONS, dtype=DTYPE).reshape(1, -1)
+        for _ in range(ONSET_REFINEMENTS):
+            sub = lower + (upper - lower) * fractions
+            sub_lost = ~resting(sub)
+            sub_lost[:, -1] = True  # the bracket's upper end is lost by construction
+            lower, upper = _bracket(sub, sub_lost)
         current = mtc_steady_state_current(0.5 * (lower + upper), params)[:, 0]
     out = current.numpy().astype(float)
     out[~has.numpy()] = math.inf

@@ -74,7 +74,10 @@ class MtcFitSettings:
     input_scale_points: int
     onset_points: int
     n_starts: int
-    halvings: int
+    resolution_a_fast: float
+    resolution_a_slow_pos: float
+    resolution_ln_input_scale: float
+    resolution_onset_spacings: float
     max_iter: int
     profile_edge_bisections: int
     profile_delta: float
@@ -154,6 +157,8 @@ def mtc_fit_settings(mtc: Mapping[str, Any], where: str = "mapping.mtc") -> MtcF
     gw = f"{where}.grid"
     search = _get(mtc, "search", where)
     sw = f"{where}.search"
+    res = _get(search, "resolution", sw)
+    rw = f"{sw}.resolution"
     prof = _get(mtc, "profile", where)
     pw = f"{where}.profile"
     gains = _get(mtc, "condition_gains", where)
@@ -180,7 +185,10 @@ def mtc_fit_settings(mtc: Mapping[str, Any], where: str = "mapping.mtc") -> MtcF
         input_scale_points=_count(grid, "input_scale_points", gw, 2),
         onset_points=_count(grid, "onset_points", gw, 2),
         n_starts=_count(search, "n_starts", sw, 1),
-        halvings=_count(search, "halvings", sw, 1),
+        resolution_a_fast=_number(res, "a_fast", rw),
+        resolution_a_slow_pos=_number(res, "a_slow_pos", rw),
+        resolution_ln_input_scale=_number(res, "ln_input_scale", rw),
+        resolution_onset_spacings=_number(res, "onset_spacings", rw),
         max_iter=_count(search, "max_iter", sw, 1),
         profile_edge_bisections=_count(prof, "edge_bisections", pw, 0),
         profile_delta=_number(prof, "delta", pw),
