@@ -10,10 +10,12 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
+include: "workflow/rules/mapping.smk"
 include: "workflow/rules/regressor.smk"
 
 
 rule all:
     input:
         hh_outputs(),
+        mapping_outputs(),
     default_target: True

@@ -50,7 +50,14 @@ from bridge.mapping.lif_model import (
     tau_from_beta,
 )
 from bridge.mapping.settings import LifFitSettings, MappingSettings, mapping_settings
-from bridge.mapping.targets import MS_PER_S, FitTargets, StepWindow, fit_targets
+from bridge.mapping.targets import (
+    MS_PER_S,
+    FitTargets,
+    StepWindow,
+    acceptance_threshold,
+    data_status_flags,
+    fit_targets,
+)
 
 #: Statuses in order of precedence (the first that applies is ``status``).
 STATUS_ORDER = (
@@ -398,8 +405,7 @@ def _nelder_mead(problem: _Problem, z0: np.ndarray) -> tuple[np.ndarray, float, 
 
 
 def _threshold(j_min: float, n_points: int, n_params: int, delta: float) -> float:
-    dof = max(1, n_points - n_params)
-    return j_min + delta * max(1.0, j_min / dof)
+    return acceptance_threshold(j_min, n_points, n_params, delta)
 
 
 def _crossing(ln_a: float, j_a: float, ln_r: float, j_r: float, thr: float) -> float:
@@ -710,19 +716,11 @@ def _status(
     converged: bool,
     max_tau_ratio: float,
 ) -> tuple[str, tuple[str, ...]]:
-    found = set(flags)
+    found = set(flags) | data_status_flags(targets)
     if not converged:
         found.add("not_converged")
-    if targets.spontaneous:
-        found.add("spontaneous")
-    if not targets.fires_in_fitted_steps and not targets.spontaneous:
-        found.add("never_fires")
-    if targets.spontaneous and not targets.fires_with_positive_input:
-        found.add("spontaneous_only")
     if intervals["tau_ratio"] > max_tau_ratio:
         found.add("beta_unidentified")
-    if targets.n_excluded_block > 0:
-        found.add("depolarisation_block")
     status = next((s for s in STATUS_ORDER if s in found), "ok")
     return status, tuple(sorted(found))
 

@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+#: Gains a condition's MTC fit may free (a_fast always; a_slow_pos optionally).
+MTC_CONDITION_GAINS = ("a_fast", "a_slow_pos")
+
 
 class MappingConfigError(ValueError):
     """The mapping section is incomplete or inconsistent (message names the key)."""
@@ -56,6 +59,32 @@ class LifFitSettings:
 
 
 @dataclass(frozen=True)
+class MtcFitSettings:
+    """Bounds, grids and profile settings of the MTC fit (gains in model units)."""
+
+    preset: str
+    dt: float
+    condition_gains: tuple[str, ...]
+    a_fast_bounds: tuple[float, float]
+    a_slow_pos_bounds: tuple[float, float]
+    input_scale_bounds_per_nA: tuple[float, float]
+    onset_margin: float
+    profile_points: int
+    a_slow_pos_points: int
+    input_scale_points: int
+    onset_points: int
+    n_starts: int
+    resolution_a_fast: float
+    resolution_a_slow_pos: float
+    resolution_ln_input_scale: float
+    resolution_onset_spacings: float
+    max_iter: int
+    profile_edge_bisections: int
+    profile_delta: float
+    max_gain_ratio: float
+
+
+@dataclass(frozen=True)
 class MappingSettings:
     dt_ms: float
     reference_condition: str
@@ -63,6 +92,7 @@ class MappingSettings:
     mtc_time_unit_ms: float
     objective: ObjectiveSettings
     lif: LifFitSettings
+    mtc: MtcFitSettings
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,18 +124,84 @@ def _count(section: Mapping[str, Any], key: str, where: str, minimum: int) -> in
     return value
 
 
-def _bounds(section: Mapping[str, Any], key: str, where: str) -> tuple[float, float]:
+def _bounds(
+    section: Mapping[str, Any], key: str, where: str, *, sign: int = 1
+) -> tuple[float, float]:
+    """[low, high] with low < high, both > 0 (``sign`` 1) or both < 0 (``sign`` -1)."""
     value = _get(section, key, where)
     if (
         not isinstance(value, (list, tuple))
         or len(value) != 2
-        or not all(isinstance(v, (int, float)) and math.isfinite(v) and v > 0 for v in value)
+        or not all(
+            isinstance(v, (int, float))
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and sign * v > 0
+            for v in value
+        )
         or not value[0] < value[1]
     ):
+        rule = "0 < low < high" if sign > 0 else "low < high < 0"
         raise MappingConfigError(
-            f"config key '{where}.{key}': {value!r} must be [low, high] with 0 < low < high"
+            f"config key '{where}.{key}': {value!r} must be [low, high] with {rule}"
         )
     return float(value[0]), float(value[1])
+
+
+def mtc_fit_settings(mtc: Mapping[str, Any], where: str = "mapping.mtc") -> MtcFitSettings:
+    """Parse ``config['mapping']['mtc']``; raise MappingConfigError naming the bad key."""
+    preset = _get(mtc, "preset", where)
+    if not isinstance(preset, str) or not preset:
+        raise MappingConfigError(f"config key '{where}.preset' must be a preset name")
+    grid = _get(mtc, "grid", where)
+    gw = f"{where}.grid"
+    search = _get(mtc, "search", where)
+    sw = f"{where}.search"
+    res = _get(search, "resolution", sw)
+    rw = f"{sw}.resolution"
+    prof = _get(mtc, "profile", where)
+    pw = f"{where}.profile"
+    gains = _get(mtc, "condition_gains", where)
+    if (
+        not isinstance(gains, (list, tuple))
+        or "a_fast" not in gains
+        or not set(gains) <= set(MTC_CONDITION_GAINS)
+        or len(set(gains)) != len(gains)
+    ):
+        raise MappingConfigError(
+            f"config key '{where}.condition_gains': {gains!r} must list a_fast and optionally "
+            f"a_slow_pos (allowed: {list(MTC_CONDITION_GAINS)}), each once"
+        )
+    settings = MtcFitSettings(
+        preset=preset,
+        dt=_number(mtc, "dt", where),
+        condition_gains=tuple(g for g in MTC_CONDITION_GAINS if g in gains),
+        a_fast_bounds=_bounds(mtc, "a_fast_bounds", where, sign=-1),
+        a_slow_pos_bounds=_bounds(mtc, "a_slow_pos_bounds", where),
+        input_scale_bounds_per_nA=_bounds(mtc, "input_scale_bounds_per_nA", where),
+        onset_margin=_number(mtc, "onset_margin", where),
+        profile_points=_count(grid, "a_fast_points", gw, 3),
+        a_slow_pos_points=_count(grid, "a_slow_pos_points", gw, 2),
+        input_scale_points=_count(grid, "input_scale_points", gw, 2),
+        onset_points=_count(grid, "onset_points", gw, 2),
+        n_starts=_count(search, "n_starts", sw, 1),
+        resolution_a_fast=_number(res, "a_fast", rw),
+        resolution_a_slow_pos=_number(res, "a_slow_pos", rw),
+        resolution_ln_input_scale=_number(res, "ln_input_scale", rw),
+        resolution_onset_spacings=_number(res, "onset_spacings", rw),
+        max_iter=_count(search, "max_iter", sw, 1),
+        profile_edge_bisections=_count(prof, "edge_bisections", pw, 0),
+        profile_delta=_number(prof, "delta", pw),
+        max_gain_ratio=_number(prof, "max_gain_ratio", pw),
+    )
+    if settings.max_gain_ratio <= 1.0:
+        raise MappingConfigError(f"config key '{pw}.max_gain_ratio' must be > 1")
+    if settings.a_fast_bounds[1] >= -1.0:
+        raise MappingConfigError(
+            f"config key '{where}.a_fast_bounds': the upper bound must be below -1 (the fast "
+            "element is a negative conductance only when a_fast < -1)"
+        )
+    return settings
 
 
 def mapping_settings(mapping_cfg: Mapping[str, Any]) -> MappingSettings:
@@ -161,4 +257,5 @@ def mapping_settings(mapping_cfg: Mapping[str, Any]) -> MappingSettings:
         mtc_time_unit_ms=_number(mapping_cfg, "mtc_time_unit_ms", where),
         objective=objective,
         lif=lif_settings,
+        mtc=mtc_fit_settings(_get(mapping_cfg, "mtc", where), f"{where}.mtc"),
     )

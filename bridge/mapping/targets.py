@@ -260,3 +260,32 @@ def fit_targets(
         window=window,
         objective=objective,
     )
+
+
+def data_status_flags(targets: FitTargets) -> set[str]:
+    """Status flags that follow from the HH data alone (shared by the LIF and MTC fits).
+
+    ``spontaneous`` (fires at rest), ``never_fires`` (silent at rest and no spike in any
+    fitted sweep), ``spontaneous_only`` (fires at rest, no fitted sweep with positive current
+    fires), ``depolarisation_block`` (block sweeps left out of the fit).
+    """
+    found: set[str] = set()
+    if targets.spontaneous:
+        found.add("spontaneous")
+    if not targets.fires_in_fitted_steps and not targets.spontaneous:
+        found.add("never_fires")
+    if targets.spontaneous and not targets.fires_with_positive_input:
+        found.add("spontaneous_only")
+    if targets.n_excluded_block > 0:
+        found.add("depolarisation_block")
+    return found
+
+
+def acceptance_threshold(j_min: float, n_points: int, n_params: int, delta: float) -> float:
+    """Profile-likelihood acceptance level J_min + delta * max(1, J_min / (N - p)).
+
+    The residual variance is estimated from the fit (J_min / (N - p)) and floored at the
+    objective's own scale (1), so a perfect fit still gets a finite region.
+    """
+    dof = max(1, n_points - n_params)
+    return j_min + delta * max(1.0, j_min / dof)

@@ -446,7 +446,11 @@ def mtc_fi_curve(
     shape = tuple(torch.broadcast_shapes(input_amp.shape, *_tensor_shapes(params)))
     amp = torch.broadcast_to(input_amp, shape)
     baseline = torch.full(shape, baseline_input, dtype=amp.dtype, device=amp.device)
-    state = mtc_rest_state(params, shape, baseline, dtype=amp.dtype, device=amp.device)
+    # The rest state depends on the parameters and the baseline only: solve it on the
+    # parameters' shape (elementwise, so the same values) and broadcast over amplitudes.
+    rest_shape = tuple(torch.broadcast_shapes((1,) * len(shape), *_tensor_shapes(params)))
+    rest = mtc_rest_state(params, rest_shape, baseline_input, dtype=amp.dtype, device=amp.device)
+    state = MTCState(*(torch.broadcast_to(x, shape) for x in rest))
     for _ in range(settle_steps):
         _, state = mtc_step(baseline, state, params)
     count = torch.zeros(shape, dtype=torch.int64, device=amp.device)

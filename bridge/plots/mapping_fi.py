@@ -1,4 +1,4 @@
-"""Figure: HH and fitted-LIF f-I curves (rate and first-spike latency) per condition."""
+"""Figure: HH f-I curves (rate, first-spike latency) with the fitted LIF and MTC per condition."""
 
 from __future__ import annotations
 
@@ -12,93 +12,119 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from bridge.io import atomic_path  # noqa: E402
+from bridge.plots.style import save_figure  # noqa: E402
 
-PANEL_WIDTH_IN = 4.0
+PANEL_WIDTH_IN = 4.2
 PANEL_HEIGHT_IN = 3.0
-FIGURE_DPI = 150
+HH_COLOUR = "0.15"
+LIF_COLOUR = "C1"
+MTC_COLOUR = "C0"
 
 
 def _array(values: Sequence[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else v for v in values], dtype=float)
 
 
-def _caption(result: Mapping[str, Any]) -> str:
+def _title(result: Mapping[str, Any]) -> str:
     lo, hi = result["intervals"]["tau_ms"]
-    return (
-        f"{result['condition']} [{result['status']}]\n"
-        f"beta_fit {result['beta_fit']:.3f} (tau {result['tau_fit_ms']:.2f} ms, "
-        f"[{lo:.2f}, {hi:.2f}]), b {result['bias_fit']:.3f}\n"
-        f"w {result['w_per_nA']:.3g}/nA, objective {result['objective']:.3g}"
-    )
+    lines = [
+        f"{result['condition']}",
+        f"LIF [{result['status']}]: beta {result['beta_fit']:.3f}",
+        f"  tau {result['tau_fit_ms']:.2f} ms [{lo:.2f}, {hi:.2f}], b {result['bias_fit']:.3f},"
+        f" J {result['objective']:.3g}",
+    ]
+    mtc = result.get("mtc")
+    if mtc is not None:
+        a_lo, a_hi = mtc["intervals"].get("a_fast", [mtc["a_fast"], mtc["a_fast"]])
+        mismatch = " (rest state mismatch)" if "rest_state_mismatch" in mtc["status_flags"] else ""
+        lines += [
+            f"MTC [{mtc['status']}]{mismatch}: a_fast {mtc['a_fast']:.3f} [{a_lo:.3f}, {a_hi:.3f}]",
+            f"  i_bias {mtc['i_bias']:.3f}, a_slow_pos {mtc['a_slow_pos']:.2f},"
+            f" J {mtc['objective']:.3g}",
+        ]
+    return "\n".join(lines)
 
 
-def plot_mapping_fi(results: Sequence[Mapping[str, Any]], path: str | Path) -> None:
-    """One column per condition: rates (top) and first-spike latencies (bottom), HH vs LIF.
+def _symlog_amp(ax: plt.Axes, amp: np.ndarray) -> None:
+    """Linear around the rheobases, compressed above: the grid is dense there anyway."""
+    ax.set_xscale("symlog", linthresh=20.0, linscale=1.5)
+    ax.set_xlim(amp.min() - 1.0, amp.max() * 1.05)
 
-    ``results`` are ``LifFitResult.to_dict()`` records (or the mapping JSONs holding them).
-    HH points excluded from the fit (depolarisation block) are drawn hollow; latencies that
-    did not enter the fit are drawn faint. The output format follows the file suffix.
+
+def plot_mapping_fi(results: Sequence[Mapping[str, Any]], *paths: str | Path) -> None:
+    """One column per condition: rates (top) and first-spike latencies (bottom).
+
+    ``results`` are ``LifFitResult.to_dict()`` records or the mapping JSONs (which add the
+    MTC under ``mtc``). HH points left out of the fits (depolarisation block) are drawn
+    hollow; latencies that did not enter the fits faint. Each path's suffix sets its format.
     """
     if not results:
         raise ValueError("plot_mapping_fi: no results to plot")
+    if not paths:
+        raise ValueError("plot_mapping_fi: no output path")
     n = len(results)
     fig, axes = plt.subplots(
-        2,
-        n,
-        figsize=(PANEL_WIDTH_IN * n, 2 * PANEL_HEIGHT_IN),
-        squeeze=False,
-        sharex="col",
+        2, n, figsize=(PANEL_WIDTH_IN * n, 2 * PANEL_HEIGHT_IN + 1.2), squeeze=False
     )
     for col, result in enumerate(results):
         res = result["residuals"]
+        mtc = result.get("mtc")
+        mres = mtc["residuals"] if mtc is not None else None
         amp = np.asarray(res["amp_uA_cm2"], dtype=float)
         in_fit = np.asarray(res["in_fit"], dtype=bool)
         lat_fit = np.asarray(res["latency_in_fit"], dtype=bool)
+        rate_hh = np.asarray(res["rate_hh_hz"], dtype=float)
+
         ax = axes[0, col]
-        ax.plot(amp, res["rate_lif_hz"], "-", color="C1", lw=1.5, label="LIF (fit)")
-        ax.plot(
-            amp[in_fit],
-            np.asarray(res["rate_hh_hz"])[in_fit],
-            "o",
-            ms=3,
-            color="C0",
-            label="HH (fitted)",
-        )
+        ax.plot(amp[in_fit], rate_hh[in_fit], "o", ms=3, color=HH_COLOUR, label="HH (fitted)")
         if (~in_fit).any():
             ax.plot(
                 amp[~in_fit],
-                np.asarray(res["rate_hh_hz"])[~in_fit],
+                rate_hh[~in_fit],
                 "o",
                 ms=3,
                 mfc="none",
-                color="C0",
-                label="HH (block, not fitted)",
+                color=HH_COLOUR,
+                label="HH (block and above, not fitted)",
             )
-        ax.axhline(res["spontaneous_rate_hh_hz"], color="C0", ls=":", lw=1, label="HH spontaneous")
-        ax.axhline(
-            res["spontaneous_rate_lif_hz"], color="C1", ls=":", lw=1, label="LIF spontaneous"
-        )
-        ax.set_title(_caption(result), fontsize=8)
-        ax.set_ylabel("rate (Hz)")
+        ax.plot(amp, res["rate_lif_hz"], "-", color=LIF_COLOUR, lw=1.3, label="LIF fit")
+        if mres is not None:
+            ax.plot(amp, mres["rate_mtc_hz"], "-", color=MTC_COLOUR, lw=1.3, label="MTC fit")
+        spont = [(res["spontaneous_rate_hh_hz"], HH_COLOUR, "HH at rest")]
+        spont.append((res["spontaneous_rate_lif_hz"], LIF_COLOUR, "LIF at rest"))
+        if mres is not None:
+            spont.append((mres["spontaneous_rate_mtc_hz"], MTC_COLOUR, "MTC at rest"))
+        for value, colour, label in spont:
+            ax.axhline(value, color=colour, ls=":", lw=1, label=f"{label} ({value:.1f} Hz)")
+        ax.set_title(_title(result), fontsize=7, loc="left")
+        ax.set_ylabel("rate in step window (Hz)")
+        _symlog_amp(ax, amp)
         ax.legend(fontsize=6, loc="upper left")
+
         ax = axes[1, col]
         lat_hh = _array(res["latency_hh_ms"])
-        lat_lif = _array(res["latency_lif_ms"])
-        ax.plot(amp, lat_lif, "-", color="C1", lw=1.5, label="LIF")
-        ax.plot(amp[lat_fit], lat_hh[lat_fit], "o", ms=3, color="C0", label="HH (fitted)")
+        ax.plot(amp[lat_fit], lat_hh[lat_fit], "o", ms=3, color=HH_COLOUR, label="HH (fitted)")
         other = ~lat_fit & ~np.isnan(lat_hh)
         if other.any():
             ax.plot(
-                amp[other], lat_hh[other], "o", ms=3, color="C0", alpha=0.3, label="HH (not fitted)"
+                amp[other],
+                lat_hh[other],
+                "o",
+                ms=3,
+                color=HH_COLOUR,
+                alpha=0.25,
+                label="HH (not fitted: <2 spikes, block, or firing at rest)",
             )
-        if np.isfinite(np.concatenate([lat_hh, lat_lif])).any():
+        ax.plot(amp, _array(res["latency_lif_ms"]), "-", color=LIF_COLOUR, lw=1.3, label="LIF")
+        if mres is not None:
+            lat_mtc = _array(mres["latency_mtc_ms"])
+            ax.plot(amp, lat_mtc, "-", color=MTC_COLOUR, lw=1.3, label="MTC")
+        finite = np.isfinite(lat_hh).any() or np.isfinite(_array(res["latency_lif_ms"])).any()
+        if finite:
             ax.set_yscale("log")
-        ax.set_xlabel("step amplitude (uA/cm2)")
+        _symlog_amp(ax, amp)
+        ax.set_xlabel("step amplitude (uA/cm2; linear to 20, log above)")
         ax.set_ylabel("first-spike latency (ms)")
         ax.legend(fontsize=6, loc="upper right")
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=FIGURE_DPI)
-    plt.close(fig)
+    save_figure(fig, *paths)

@@ -59,3 +59,17 @@ def regressor_outputs():
         + ["results/regressor/summary/summary.csv"]
         + expand("results/regressor/figures/{name}.png", name=figures)
     )
+
+
+def mapping_outputs():
+    per_condition = expand("results/mapping/{condition}.json", condition=CONDITION_NAMES)
+    return (
+        ["results/mapping/reference.json"]
+        + per_condition
+        + [
+            "results/mapping/mappings.csv",
+            "results/mapping/summary.json",
+            "results/mapping/figures/mapping_fi.png",
+            "results/mapping/figures/mapping_curves.png",
+        ]
+    )

@@ -24,8 +24,9 @@ rule hh_mechanisms:
 rule hh_simulate:
     """NEURON: f-I steps (all amplitudes in one simulation), spontaneous and noisy runs."""
     input:
+        # Not the conditions table: a new row must not re-run the other conditions (their
+        # params, the Condition itself, re-run a condition whose row changes).
         mech=rules.hh_mechanisms.output.stamp,
-        conditions=config["conditions"],
     output:
         fi="results/hh/{condition}/fi_curve.csv",
         features="results/hh/{condition}/features.csv",

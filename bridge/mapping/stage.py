@@ -1,0 +1,322 @@
+"""Mapping stage: HH outputs -> reference.json, {condition}.json, mappings.csv and figures.
+
+File contract: CONTRACTS.md ("Mapping stage output contract"). One function per workflow
+rule: ``run_reference`` (input gains on the reference condition), ``run_condition`` (the LIF
+and MTC fits of one condition with the reference's gains held fixed) and ``collect`` (the
+table across conditions and the two figures). Inputs are checked before any fit runs; errors
+name the file and key.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bridge.config import Condition
+from bridge.io import read_json, write_csv, write_json
+from bridge.mapping.lif_fit import fit_lif_condition, fit_reference
+from bridge.mapping.mtc_fit import MtcInputMap, fit_mtc_condition, fit_mtc_reference
+from bridge.mapping.settings import mapping_settings
+from bridge.mapping.targets import step_window_from_config
+from bridge.mapping.trends import beta_trend_agreement
+from bridge.plots.mapping_curves import plot_mapping_curves
+from bridge.plots.mapping_fi import plot_mapping_fi
+from bridge.provenance import config_hash, provenance
+
+log = logging.getLogger(__name__)
+
+HH_FILES = ("fi_curve.csv", "summary.json")
+#: Measured excitability copied from the HH summary into every condition JSON.
+HH_EXCITABILITY_KEYS = (
+    "spontaneous",
+    "spontaneous_rate_hz",
+    "rheobase_single_uA_cm2",
+    "rheobase_repetitive_uA_cm2",
+    "block_onset_uA_cm2",
+    "tau_m_ms",
+    "v_rest_mV",
+)
+STATUS_NOTE = (
+    "status, use_downstream and downstream_rule refer to the LIF mapping (the flat fields); "
+    "mtc.status, mtc.use_downstream and mtc.downstream_rule to the MTC mapping"
+)
+
+
+class MappingInputError(ValueError):
+    """An input of the mapping stage is missing or inconsistent (names file and key)."""
+
+
+def _config_sections(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The config the mapping outputs depend on (hashed into their provenance)."""
+    for key in ("hh", "mapping"):
+        if key not in config:
+            raise MappingInputError(f"config: section '{key}' is missing")
+    return {"hh": config["hh"], "mapping": config["mapping"]}
+
+
+def _read_hh(hh_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
+    hh_dir = Path(hh_dir)
+    for name in HH_FILES:
+        if not (hh_dir / name).is_file():
+            raise MappingInputError(f"{hh_dir / name}: missing (HH stage output)")
+    fi = pd.read_csv(hh_dir / "fi_curve.csv", keep_default_na=True)
+    summary = read_json(hh_dir / "summary.json")
+    return fi, summary
+
+
+def _check_condition(summary: Mapping[str, Any], name: str, hh_dir: Path) -> None:
+    found = summary.get("condition")
+    if found != name:
+        raise MappingInputError(
+            f"{hh_dir / 'summary.json'}: key 'condition' is {found!r}, expected {name!r}"
+        )
+
+
+def _hh_record(summary: Mapping[str, Any], hh_dir: Path) -> dict[str, Any]:
+    record = {key: summary.get(key) for key in HH_EXCITABILITY_KEYS}
+    record["tau_m_reason"] = summary.get("tau_m_reason")
+    record["source"] = str(hh_dir)
+    record["provenance"] = summary.get("provenance")
+    return record
+
+
+def run_reference(hh_dir: str | Path, config: Mapping[str, Any], out_json: str | Path) -> None:
+    """Fit the input gains on the reference condition and write reference.json.
+
+    ``hh_dir`` holds the reference condition's HH outputs; ``config`` is the workflow config
+    (sections ``hh`` and ``mapping``). The LIF's w_per_nA and the MTC's input_scale,
+    input_offset and a_slow_pos in it are held fixed for every condition.
+    """
+    t0 = time.perf_counter()
+    sections = _config_sections(config)
+    settings = mapping_settings(sections["mapping"])
+    hh_dir = Path(hh_dir)
+    fi, summary = _read_hh(hh_dir)
+    _check_condition(summary, settings.reference_condition, hh_dir)
+    window = step_window_from_config(sections)
+    lif = fit_reference(fi, summary, sections["mapping"], window=window)
+    log.info(
+        "LIF reference %s: w %.4g per nA, status %s, objective %.4g",
+        lif.condition,
+        lif.w_per_nA,
+        lif.status,
+        lif.result.objective,
+    )
+    mtc = fit_mtc_reference(fi, summary, sections["mapping"], window=window)
+    payload = {
+        "reference_condition": settings.reference_condition,
+        "dt_ms": settings.dt_ms,
+        "mtc_time_unit_ms": settings.mtc_time_unit_ms,
+        "held_fixed": {
+            "lif": ["w_per_nA"],
+            "mtc": ["input_scale", "input_offset", "a_slow_pos"],
+        },
+        "lif": lif.result.to_dict(),
+        "mtc": mtc.to_dict(),
+        "hh": _hh_record(summary, hh_dir),
+        "provenance": provenance(sections),
+    }
+    write_json(out_json, payload)
+    log.info("reference %s done in %.1f s", settings.reference_condition, time.perf_counter() - t0)
+
+
+def _check_reference(
+    reference: Mapping[str, Any], path: Path, config: Mapping[str, Any]
+) -> tuple[str, float, MtcInputMap, str]:
+    """Validate reference.json against the config; return (name, w, MTC map, LIF source)."""
+    settings = mapping_settings(config["mapping"])
+    for key in ("reference_condition", "lif", "mtc", "provenance"):
+        if key not in reference:
+            raise MappingInputError(f"{path}: key '{key}' is missing")
+    name = reference["reference_condition"]
+    if name != settings.reference_condition:
+        raise MappingInputError(
+            f"{path}: key 'reference_condition' is {name!r}, but the config's "
+            f"mapping.reference_condition is {settings.reference_condition!r}"
+        )
+    expected = config_hash(_config_sections(config))
+    if reference["provenance"].get("config_hash") != expected:
+        raise MappingInputError(
+            f"{path}: key 'provenance.config_hash' does not match the current hh + mapping "
+            "config; rerun the reference fit"
+        )
+    w = reference["lif"].get("w_per_nA")
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0:
+        raise MappingInputError(f"{path}: key 'lif.w_per_nA': {w!r} is not a gain > 0")
+    try:
+        mtc_map = MtcInputMap.from_reference(reference["mtc"], name)
+    except ValueError as exc:
+        raise MappingInputError(f"{path}: {exc}") from None
+    lif_source = f"reference:{name} ({reference['lif'].get('status', 'unknown')})"
+    return name, float(w), mtc_map, lif_source
+
+
+def run_condition(
+    condition: str | Condition,
+    hh_dir: str | Path,
+    reference_json: str | Path,
+    config: Mapping[str, Any],
+    out_json: str | Path,
+) -> None:
+    """Fit the LIF (beta, bias) and MTC (a_fast, i_bias) mappings of one condition.
+
+    The reference's input gains (``reference_json``, from ``run_reference`` with the same
+    config) are held fixed. Writes ``out_json``: the flat LIF fields, ``mtc`` and ``hh``.
+    """
+    t0 = time.perf_counter()
+    name = condition.name if isinstance(condition, Condition) else str(condition)
+    sections = _config_sections(config)
+    settings = mapping_settings(sections["mapping"])
+    hh_dir = Path(hh_dir)
+    reference_json = Path(reference_json)
+    if not reference_json.is_file():
+        raise MappingInputError(f"{reference_json}: missing (run the reference fit first)")
+    ref_name, w, mtc_map, lif_source = _check_reference(
+        read_json(reference_json), reference_json, sections
+    )
+    fi, summary = _read_hh(hh_dir)
+    _check_condition(summary, name, hh_dir)
+    window = step_window_from_config(sections)
+    lif = fit_lif_condition(fi, summary, sections["mapping"], w, window=window, w_source=lif_source)
+    log.info(
+        "LIF %s: beta %.4g (tau %.4g ms), bias %.4g, status %s, objective %.4g",
+        name,
+        lif.beta_fit,
+        lif.tau_fit_ms,
+        lif.bias_fit,
+        lif.status,
+        lif.objective,
+    )
+    mtc = fit_mtc_condition(fi, summary, sections["mapping"], mtc_map, window=window)
+    lif_dict = lif.to_dict()
+    payload = {
+        **lif_dict,
+        "gnabar": lif.beta_analytic.value,
+        "status_note": STATUS_NOTE,
+        "reference_condition": ref_name,
+        "mtc_time_unit_ms": settings.mtc_time_unit_ms,
+        "mtc": mtc.to_dict(),
+        "hh": _hh_record(summary, hh_dir),
+        "provenance": provenance(sections),
+    }
+    write_json(out_json, payload)
+    log.info("condition %s done in %.1f s", name, time.perf_counter() - t0)
+
+
+def _interval(values: Any, index: int) -> float | None:
+    if not isinstance(values, (list, tuple)) or len(values) != 2:
+        return None
+    return values[index]
+
+
+def _row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """One mappings.csv row: flat numbers and statuses (None where undefined)."""
+    mtc = record["mtc"]
+    iv = record["intervals"]
+    miv = mtc["intervals"]
+    hh = record["hh"]
+    membrane = record.get("beta_membrane_detail") or {}
+    return {
+        "condition": record["condition"],
+        "gnabar": record["gnabar"],
+        "hh_spontaneous": hh["spontaneous"],
+        "hh_spontaneous_rate_hz": hh["spontaneous_rate_hz"],
+        "hh_rheobase_single_uA_cm2": hh["rheobase_single_uA_cm2"],
+        "hh_rheobase_repetitive_uA_cm2": hh["rheobase_repetitive_uA_cm2"],
+        "hh_block_onset_uA_cm2": hh["block_onset_uA_cm2"],
+        "lif_status": record["status"],
+        "lif_use_downstream": record["use_downstream"],
+        "beta_analytic": record["beta_analytic"],
+        "beta_membrane": record["beta_membrane"],
+        "beta_membrane_reason": membrane.get("reason"),
+        "beta_fit": record["beta_fit"],
+        "beta_fit_lo": _interval(iv.get("beta"), 0),
+        "beta_fit_hi": _interval(iv.get("beta"), 1),
+        "tau_fit_ms": record["tau_fit_ms"],
+        "tau_fit_lo_ms": _interval(iv.get("tau_ms"), 0),
+        "tau_fit_hi_ms": _interval(iv.get("tau_ms"), 1),
+        "bias_fit": record["bias_fit"],
+        "bias_fit_lo": _interval(iv.get("bias"), 0),
+        "bias_fit_hi": _interval(iv.get("bias"), 1),
+        "w_per_nA": record["w_per_nA"],
+        "alpha_syn": record["alpha_syn"],
+        "beta_syn": record["beta_syn"],
+        "lif_objective": record["objective"],
+        "lif_converged": record["converged"],
+        "mtc_status": mtc["status"],
+        "mtc_use_downstream": mtc["use_downstream"],
+        "a_fast": mtc["a_fast"],
+        "a_fast_lo": _interval(miv.get("a_fast"), 0),
+        "a_fast_hi": _interval(miv.get("a_fast"), 1),
+        "i_bias": mtc["i_bias"],
+        "i_bias_lo": _interval(miv.get("i_bias"), 0),
+        "i_bias_hi": _interval(miv.get("i_bias"), 1),
+        "a_slow_pos": mtc["a_slow_pos"],
+        "input_scale_per_nA": mtc["input_scale"],
+        "input_offset": mtc["input_offset"],
+        "mtc_objective": mtc["objective"],
+        "mtc_converged": mtc["converged"],
+        "dt_ms": record["dt_ms"],
+        "mtc_time_unit_ms": record["mtc_time_unit_ms"],
+        "mtc_dt": mtc["dt"],
+    }
+
+
+def collect(
+    mapping_jsons: Sequence[str | Path],
+    out_csv: str | Path,
+    fi_figure: Sequence[str | Path],
+    curves_figure: Sequence[str | Path],
+    summary_json: str | Path,
+) -> None:
+    """mappings.csv (one row per condition, table order), the trend summary and figures.
+
+    ``mapping_jsons`` are the condition JSONs of ``run_condition`` (each carries its HH
+    excitability); ``fi_figure`` and ``curves_figure`` list output paths (format from the
+    suffix). ``summary_json`` receives whether the analytic and fitted beta move the same way
+    (``bridge.mapping.trends``), also written into every row of the table.
+    """
+    if not mapping_jsons:
+        raise MappingInputError("collect: no mapping JSONs given")
+    records = []
+    for path in mapping_jsons:
+        record = read_json(path)
+        for key in ("condition", "mtc", "hh", "intervals", "provenance"):
+            if key not in record:
+                raise MappingInputError(f"{path}: key '{key}' is missing")
+        records.append(record)
+    trend = beta_trend_agreement(records)
+    rows = [_row(r) for r in records]
+    frame = pd.DataFrame(rows)
+    same = trend["same_direction"]
+    frame["beta_trend_same_direction"] = "" if same is None else ("true" if same else "false")
+    frame["beta_trend_n_conditions_used"] = trend["n_conditions_used"]
+    for column in frame.columns:
+        if frame[column].map(lambda v: isinstance(v, bool)).all():
+            frame[column] = frame[column].map(lambda v: "true" if v else "false")
+    n_null = {c: int(frame[c].isna().sum()) for c in frame.columns if frame[c].isna().any()}
+    inputs = {r["condition"]: r["provenance"].get("config_hash") for r in records}
+    prov = provenance({"mapping_inputs": inputs})
+    write_csv(out_csv, frame, {**prov, "empty_cells": n_null, "beta_trend": trend})
+    write_json(
+        summary_json,
+        {
+            "conditions": [r["condition"] for r in records],
+            "beta_trend": trend,
+            "statuses": {
+                r["condition"]: {"lif": r["status"], "mtc": r["mtc"]["status"]} for r in records
+            },
+            "empty_cells": n_null,
+            "empty_cells_reason": "beta_membrane is null where tau_m is undefined (a cell "
+            "firing at rest); rheobase null where no amplitude qualifies or the lowest one does",
+            "provenance": prov,
+        },
+    )
+    plot_mapping_fi(records, *fi_figure)
+    plot_mapping_curves(records, *curves_figure)

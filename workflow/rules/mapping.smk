@@ -1,0 +1,100 @@
+# Stage 2: HH spike statistics -> LIF (beta, bias) and MTC (gains, drive) parameters per
+# condition. Input gains are fitted once on the reference condition and then held fixed.
+
+REFERENCE_CONDITION = config["mapping"]["reference_condition"]
+if REFERENCE_CONDITION not in CONDITIONS:
+    raise ValueError(
+        f"config key 'mapping.reference_condition': {REFERENCE_CONDITION!r} is not a row of "
+        f"{config['conditions']} (conditions: {CONDITION_NAMES})"
+    )
+if "reference" in CONDITIONS:
+    raise ValueError(
+        f"{config['conditions']}: a condition may not be named 'reference' "
+        "(results/mapping/reference.json holds the reference fit)"
+    )
+
+
+rule mapping_reference:
+    """Input gains on the reference condition: the LIF's w, the MTC's input scale/offset and slow gain."""
+    input:
+        fi=f"results/hh/{REFERENCE_CONDITION}/fi_curve.csv",
+        summary=f"results/hh/{REFERENCE_CONDITION}/summary.json",
+    output:
+        reference="results/mapping/reference.json",
+    params:
+        hh=config["hh"],
+        mapping=config["mapping"],
+    log:
+        "results/logs/mapping_reference.log",
+    benchmark:
+        "results/benchmarks/mapping_reference.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/mapping_reference.py"
+
+
+rule mapping_condition:
+    """LIF beta/bias and MTC a_fast/i_bias of one condition, reference gains held fixed."""
+    input:
+        fi="results/hh/{condition}/fi_curve.csv",
+        summary="results/hh/{condition}/summary.json",
+        reference=rules.mapping_reference.output.reference,
+    output:
+        mapping="results/mapping/{condition}.json",
+    params:
+        hh=config["hh"],
+        mapping=config["mapping"],
+    log:
+        "results/logs/mapping_condition/{condition}.log",
+    benchmark:
+        "results/benchmarks/mapping_condition/{condition}.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    script:
+        "../scripts/mapping_condition.py"
+
+
+rule mapping_collect:
+    """mappings.csv across conditions, trend summary, f-I overlay and parameter-curve figures."""
+    input:
+        mappings=expand("results/mapping/{condition}.json", condition=CONDITION_NAMES),
+    output:
+        table=report(
+            "results/mapping/mappings.csv",
+            caption="../report/mapping_table.rst",
+            category="2. Mappings",
+        ),
+        summary="results/mapping/summary.json",
+        fi_png=report(
+            "results/mapping/figures/mapping_fi.png",
+            caption="../report/mapping_fi.rst",
+            category="2. Mappings",
+        ),
+        fi_svg="results/mapping/figures/mapping_fi.svg",
+        curves_png=report(
+            "results/mapping/figures/mapping_curves.png",
+            caption="../report/mapping_curves.rst",
+            category="2. Mappings",
+        ),
+        curves_svg="results/mapping/figures/mapping_curves.svg",
+    log:
+        "results/logs/mapping_collect.log",
+    benchmark:
+        "results/benchmarks/mapping_collect.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/mapping_collect.py"
+
+
+rule mapping_all:
+    """Everything of the mapping stage (a target for tests and partial runs)."""
+    input:
+        mapping_outputs(),
