@@ -223,6 +223,10 @@ class _Problem:
         self._onset_cache: dict[tuple[float, float], float] = {}
         amps = targets.amp_nA
         margin = self.mtc.onset_margin * float(amps[-1] - amps[0])
+        if fixed is not None:
+            # at least onset_margin_model of model current either side: room for an MTC that
+            # stays silent (or fires) on the whole grid, single onset spikes included
+            margin = max(margin, self.mtc.onset_margin_model / fixed.input_scale)
         self.c_bounds = (float(amps[0] - margin), float(amps[-1] + margin))
         #: data resolution of the onset: the median amplitude spacing, in nA
         self.c_scale = float(np.median(np.diff(amps)))
