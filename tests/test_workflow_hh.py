@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from workflow_helpers import run_snakemake
 
 pytestmark = pytest.mark.workflow
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def run_snakemake(repo_root: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        *SNAKEMAKE,
-        "--snakefile", str(repo_root / "Snakefile"),
-        "--directory", str(workdir),
-        "--configfile", str(repo_root / "config" / "config.yaml"),
-        str(repo_root / "tests" / "configs" / "tiny.yaml"),
-        "--config", f"conditions={workdir / 'conditions.tsv'}",
-        "--cores", "2",
-        *args,
-    ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

@@ -29,12 +29,17 @@ stability (``mtc_onset_current``); at a fixed gain it is pinned by where the HH 
 Method (recorded in every result as ``method``): the objective is evaluated on the exact
 discrete spike counts of the simulated step windows (piecewise constant in the parameters;
 no smooth surrogate, so the fitted MTC is the neuron the networks run) and minimised without
-derivatives by batched grid searches: a start grid, zoomed grids over the onset coordinate,
-then a compass pattern search (all coordinates +-h, h halved when no move improves) from the
-``n_starts`` best grid points. Condition fits profile the objective over a_fast (the onset
-re-minimised at each a_fast); the interval is the accepted region {J <= J_min + delta *
-max(1, J_min / (N - p))}, as for the LIF, with its edges bisected. An |a_fast| interval
-wider than ``max_gain_ratio`` sets ``a_fast_unidentified``.
+derivatives, each round one batched simulation: a start grid (gains x onset candidates the
+data point at), a profile over the first coordinate (a_fast; a_slow_pos on the reference)
+whose other coordinates a pattern search re-minimises at each grid value, then pattern
+searches over all coordinates from the ``n_starts`` best profile points. The pattern search
+tries the full {-1, 0, 1} stencil of steps (diagonals follow the gain-onset ridges), moves to
+the best improvement, halves its steps when none improves and stops at the configured
+resolutions. Condition fits report the profile interval of a_fast: the accepted region
+{J <= J_min + delta * max(1, J_min / (N - p))}, as for the LIF, with its edges bisected; an
+|a_fast| interval wider than ``max_gain_ratio`` sets ``a_fast_unidentified``. The exact
+counts make the objective rugged at the one-spike level (one spike in an 800 ms window moves
+J by ~0.4): a search can stop in a local minimum next to the best one.
 
 Statuses (the first of ``MTC_STATUS_ORDER`` that applies; all in ``status_flags``): the
 LIF's vocabulary with ``a_fast_unidentified`` in place of ``beta_unidentified``. The flag
@@ -93,8 +98,9 @@ METHOD = {
     "rates": "exact spike counts of the MTC in the HH step window (piecewise constant in the "
     "parameters)",
     "latency": "threshold crossing interpolated linearly inside its Euler step (continuous)",
-    "optimiser": "derivative-free: batched start grid, zoomed grids over the onset coordinate, "
-    "compass pattern search from the best grid points",
+    "optimiser": "derivative-free: batched start grid, a profile over the first coordinate "
+    "(a_fast; a_slow_pos on the reference) with the others re-minimised by batched pattern "
+    "searches, then pattern searches over all coordinates from the best profile points",
     "coordinates": "a_fast and onset_nA (conditions); a_slow_pos, ln input_scale and onset_nA "
     "(reference); onset_nA = step amplitude at which the rest state loses stability",
     "interval": "condition fits: profile of the objective over a_fast (onset re-minimised), "
@@ -107,6 +113,8 @@ REFERENCE_FREE = ("a_slow_pos", "input_scale", "input_offset")
 MIN_POINTS_FOR_CORRELATION = 3
 #: Up to this many free coordinates the pattern search tries the full {-1, 0, 1} grid.
 FULL_STENCIL_MAX_DIM = 3
+#: Offsets (in amplitude spacings) of the onset candidates around the largest count jump.
+ONSET_OFFSETS_SPACINGS = (-4.0, -2.0, -1.0, 0.0, 1.0, 2.0, 4.0)
 #: Largest start step of the onset coordinate in the pattern search, in amplitude spacings.
 ONSET_STEP_SPACINGS = 4.0
 
@@ -223,6 +231,10 @@ class _Problem:
         self._onset_cache: dict[tuple[float, float], float] = {}
         amps = targets.amp_nA
         margin = self.mtc.onset_margin * float(amps[-1] - amps[0])
+        if fixed is not None:
+            # at least onset_margin_model of model current either side: room for an MTC that
+            # stays silent (or fires) on the whole grid, single onset spikes included
+            margin = max(margin, self.mtc.onset_margin_model / fixed.input_scale)
         self.c_bounds = (float(amps[0] - margin), float(amps[-1] + margin))
         #: data resolution of the onset: the median amplitude spacing, in nA
         self.c_scale = float(np.median(np.diff(amps)))
@@ -341,7 +353,8 @@ class _Problem:
         """The onsets the data point at, plus a linear grid over the onset bounds.
 
         The HH cell's own onsets: midpoints between neighbouring fitted amplitudes where the
-        count crosses one spike or ``latency_min_spikes`` (repetitive firing).
+        count crosses one spike or ``latency_min_spikes`` (repetitive firing), and where it
+        rises most (with ``ONSET_OFFSETS_SPACINGS`` around it).
         ``repetitive_only`` (the reference's start grid, which is the costlier one) keeps the
         repetitive onsets alone, falling back to everything when the data show none.
         """
@@ -355,6 +368,13 @@ class _Problem:
             return [0.5 * (amps[i] + amps[i + 1]) for i in flips]
 
         repetitive = onsets(t.objective.latency_min_spikes)
+        if counts.size > 1 and np.diff(counts).max() > 0:
+            # the largest step in count: where a class-II cell starts firing for good (the
+            # first 2-spike sweep can be a transient); the MTC's own onset (the loss of
+            # stability) may sit a few amplitude steps away, so offsets join it
+            jump = int(np.argmax(np.diff(counts)))
+            centre = 0.5 * (amps[jump] + amps[jump + 1])
+            repetitive.extend(centre + self.c_scale * np.array(ONSET_OFFSETS_SPACINGS))
         if repetitive_only and repetitive:
             return np.unique(np.clip(np.array(repetitive), *self.c_bounds))
         grid = repetitive + onsets(1) + list(np.linspace(*self.c_bounds, self.mtc.onset_points))
@@ -696,35 +716,32 @@ def _params_at(problem: _Problem, z: np.ndarray) -> MTCParams:
 
 
 def _search(
-    problem: _Problem, heads: np.ndarray, prefer: np.ndarray | None
+    problem: _Problem, heads: np.ndarray, prefer: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]:
-    """Start grid over ``heads`` x onset candidates, then compass searches.
+    """Start grid, a profile over the first coordinate, then pattern searches.
 
-    For condition fits (``prefer``: the reference's a_fast) the heads are the a_fast profile
-    grid (x the a_slow_pos grid when it is free): every head's other coordinates are
-    re-minimised at fixed a_fast (the profile), then the ``n_starts`` best profile points
-    start searches over all coordinates. Returns (profile objective, profile z, onset steps,
-    best objective, converged) with the best z as the last profile row.
+    ``heads`` are the grid over the coordinates before the onset; the first of them is
+    profiled (a_fast for conditions, a_slow_pos for the reference). Each head is tried with
+    every onset candidate in one call; each profile value keeps its best head, whose other
+    coordinates a batched pattern search re-minimises at that fixed value (the profile);
+    the ``n_starts`` best profile points then start searches over all coordinates. Ties go
+    to the profile value nearest ``prefer`` (a flat objective, e.g. a silent cell, keeps the
+    reference's a_fast). Returns (profile objective, profile z, best z, best objective,
+    converged).
     """
     m = problem.mtc
     cand = problem.c_candidates(repetitive_only=problem.reference)
     j0, z0, c_step = _start_grid(problem, heads, cand)
     step = np.tile(problem.step0, (z0.shape[0], 1))
     step[:, -1] = c_step
-    if prefer is not None:
-        # profile: keep each a_fast's best start, re-minimise the other coordinates
-        a = z0[:, 0]
-        keys = np.unique(a)
-        pick = np.array([np.flatnonzero(a == k)[np.argmin(j0[a == k])] for k in keys])
-        z0, j0, step = z0[pick], j0[pick], step[pick]
-        step[:, 0] = 0.0
-        z0, j0, _ = _pattern(problem, z0, j0, step)
-        step[:, 0] = problem.step0[0]
-        # ties go to the a_fast nearest the reference's, so a flat objective (a silent
-        # cell) keeps the reference's gain
-        order = np.lexsort((np.abs(z0[:, 0] - prefer), j0))[: m.n_starts]
-    else:
-        order = np.argsort(j0, kind="stable")[: m.n_starts]
+    first = z0[:, 0]
+    keys = np.unique(first)
+    pick = np.array([np.flatnonzero(first == k)[np.argmin(j0[first == k])] for k in keys])
+    z0, j0, step = z0[pick], j0[pick], step[pick]
+    step[:, 0] = 0.0
+    z0, j0, _ = _pattern(problem, z0, j0, step)
+    step[:, 0] = problem.step0[0]
+    order = np.lexsort((np.abs(z0[:, 0] - prefer), j0))[: m.n_starts]
     zs, js, ok = _pattern(problem, z0[order], j0[order], step[order])
     k = int(np.lexsort((~ok, js))[0])
     return j0, z0, zs[k], float(js[k]), bool(ok[k])
@@ -754,7 +771,7 @@ def fit_mtc_condition(
     heads = a_grid[:, None]
     if problem.slow_free:
         heads = np.array([[a, s] for a in a_grid for s in problem.grids["a_slow_pos"]])
-    prof_j, prof_z, best_z, best_j, converged = _search(problem, heads, np.array(fixed.a_fast))
+    prof_j, prof_z, best_z, best_j, converged = _search(problem, heads, fixed.a_fast)
 
     # profile interval of a_fast with edge bisection
     xs = prof_z[:, 0].tolist() + [float(best_z[0])]
@@ -838,7 +855,7 @@ def fit_mtc_reference(
     heads = np.array(
         [[a, s] for a in problem.grids["a_slow_pos"] for s in problem.grids["ln_input_scale"]]
     )
-    _, _, best_z, best_j, converged = _search(problem, heads, None)
+    _, _, best_z, best_j, converged = _search(problem, heads, float(base.a_slow_pos))
     thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, m.profile_delta)
     residuals = _residual_table(problem, best_z)
     status, all_flags = _status(

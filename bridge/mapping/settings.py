@@ -69,6 +69,7 @@ class MtcFitSettings:
     a_slow_pos_bounds: tuple[float, float]
     input_scale_bounds_per_nA: tuple[float, float]
     onset_margin: float
+    onset_margin_model: float
     profile_points: int
     a_slow_pos_points: int
     input_scale_points: int
@@ -180,6 +181,7 @@ def mtc_fit_settings(mtc: Mapping[str, Any], where: str = "mapping.mtc") -> MtcF
         a_slow_pos_bounds=_bounds(mtc, "a_slow_pos_bounds", where),
         input_scale_bounds_per_nA=_bounds(mtc, "input_scale_bounds_per_nA", where),
         onset_margin=_number(mtc, "onset_margin", where),
+        onset_margin_model=_number(mtc, "onset_margin_model", where),
         profile_points=_count(grid, "a_fast_points", gw, 3),
         a_slow_pos_points=_count(grid, "a_slow_pos_points", gw, 2),
         input_scale_points=_count(grid, "input_scale_points", gw, 2),

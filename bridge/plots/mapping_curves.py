@@ -194,7 +194,10 @@ def plot_mapping_curves(records: Sequence[Mapping[str, Any]], *paths: str | Path
     handles.append(
         plt.Line2D([], [], marker="o", ls="", color="0.3", mfc="none", label="not used downstream")
     )
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=8, frameon=False)
-    fig.suptitle("Mapped parameters across conditions (bars: fit intervals)", fontsize=9, y=0.995)
-    fig.tight_layout(rect=(0, 0, 1, 0.965))
+    fig.suptitle(
+        "Mapped parameters across conditions (bars: fit intervals; hollow: not used downstream)",
+        fontsize=10,
+    )
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.025, 1, 0.985))
     save_figure(fig, *paths)

@@ -36,12 +36,13 @@ def _title(result: Mapping[str, Any]) -> str:
     mtc = result.get("mtc")
     if mtc is not None:
         a_lo, a_hi = mtc["intervals"].get("a_fast", [mtc["a_fast"], mtc["a_fast"]])
-        mismatch = " (rest state mismatch)" if "rest_state_mismatch" in mtc["status_flags"] else ""
         lines += [
-            f"MTC [{mtc['status']}]{mismatch}: a_fast {mtc['a_fast']:.3f} [{a_lo:.3f}, {a_hi:.3f}]",
+            f"MTC [{mtc['status']}]: a_fast {mtc['a_fast']:.3f} [{a_lo:.3f}, {a_hi:.3f}]",
             f"  i_bias {mtc['i_bias']:.3f}, a_slow_pos {mtc['a_slow_pos']:.2f},"
             f" J {mtc['objective']:.3g}",
         ]
+        if "rest_state_mismatch" in mtc["status_flags"]:
+            lines.append("  MTC rest state differs from HH (rest_state_mismatch)")
     return "\n".join(lines)
 
 

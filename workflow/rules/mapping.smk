@@ -1,5 +1,7 @@
 # Stage 2: HH spike statistics -> LIF (beta, bias) and MTC (gains, drive) parameters per
 # condition. Input gains are fitted once on the reference condition and then held fixed.
+# Software: torch (the MTC neuron; bridge.neurons also imports snntorch), scipy, pandas,
+# matplotlib -- the training stack, no NEURON.
 
 REFERENCE_CONDITION = config["mapping"]["reference_condition"]
 if REFERENCE_CONDITION not in CONDITIONS:
@@ -32,6 +34,8 @@ rule mapping_reference:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../scripts/mapping_reference.py"
 
@@ -55,6 +59,8 @@ rule mapping_condition:
     resources:
         mem_mb=2000,
         runtime=30,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../scripts/mapping_condition.py"
 
@@ -90,6 +96,8 @@ rule mapping_collect:
     resources:
         mem_mb=2000,
         runtime=10,
+    conda:
+        "../../envs/training.yaml"
     script:
         "../scripts/mapping_collect.py"
 
