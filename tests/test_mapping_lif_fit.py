@@ -15,7 +15,7 @@ import pytest
 from bridge.config import load_config
 from bridge.io import to_jsonable
 from bridge.mapping.lif_fit import USABLE_STATUSES, fit_lif_condition, fit_reference
-from bridge.mapping.lif_tables import lif_fi_table, lif_rates
+from bridge.mapping.synthetic_tables import lif_fi_table, lif_rates
 from bridge.mapping.targets import StepWindow
 from bridge.plots.mapping_fi import plot_mapping_fi
 

@@ -1,7 +1,7 @@
 """MTC fit: parameter recovery, trade-offs, hard cases, determinism.
 
 f-I tables come from an MTC neuron with known gains, input scale and offset, written in the
-HH contract format (``mtc_tables``). The protocol is short (50 ms rest, 400 ms steps) and
+HH contract format (``synthetic_tables``). The protocol is short (50 ms rest, 400 ms steps) and
 coarse (time unit 0.2 ms, Euler step 1 unit) so that the file runs in about a minute; the
 fit is the production code with smaller grids. Determinism is checked on real HH data in
 test_mapping_stage.py.
@@ -26,7 +26,7 @@ from bridge.mapping.mtc_fit import (
     fit_mtc_reference,
 )
 from bridge.mapping.mtc_model import mtc_onset_current
-from bridge.mapping.mtc_tables import mtc_fi_table
+from bridge.mapping.synthetic_tables import mtc_fi_table
 from bridge.mapping.targets import StepWindow
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams, mtc_rest_is_stable, mtc_rest_state
 

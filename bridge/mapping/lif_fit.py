@@ -51,12 +51,16 @@ from bridge.mapping.lif_model import (
 )
 from bridge.mapping.settings import LifFitSettings, MappingSettings, mapping_settings
 from bridge.mapping.targets import (
+    MIN_POINTS_FOR_CORRELATION,
     MS_PER_S,
     FitTargets,
     StepWindow,
     acceptance_threshold,
     data_status_flags,
     fit_targets,
+    profile_correlation,
+    profile_crossing,
+    residual_table,
 )
 
 #: Statuses in order of precedence (the first that applies is ``status``).
@@ -92,7 +96,6 @@ SYNAPSE_ALPHA_REASON = (
     "a current-clamped single cell has no synapse to constrain the synaptic current decay"
 )
 #: Profile points needed for a correlation between parameters along the trade-off.
-MIN_POINTS_FOR_CORRELATION = 3
 #: Chunk of (parameter sets x amplitudes) simulated at once (bounds memory to ~100 MB).
 SIM_CHUNK_ELEMENTS = 2_000_000
 
@@ -404,30 +407,12 @@ def _nelder_mead(problem: _Problem, z0: np.ndarray) -> tuple[np.ndarray, float, 
     return np.clip(res.x, lo, hi) * scale, float(res.fun), bool(res.success)
 
 
-def _threshold(j_min: float, n_points: int, n_params: int, delta: float) -> float:
-    return acceptance_threshold(j_min, n_points, n_params, delta)
-
-
-def _crossing(ln_a: float, j_a: float, ln_r: float, j_r: float, thr: float) -> float:
-    """ln tau where the profile crosses ``thr`` between accepted a and rejected r (linear)."""
-    if j_r <= j_a:
-        return ln_a
-    frac = min(1.0, max(0.0, (thr - j_a) / (j_r - j_a)))
-    return ln_a + frac * (ln_r - ln_a)
-
-
 def _interp_z(
     ln_tau: float, ln_a: float, z_a: np.ndarray, ln_b: float, z_b: np.ndarray
 ) -> np.ndarray:
     """Profile optimum linearly interpolated in ln tau between two profile points."""
     frac = 0.0 if ln_b == ln_a else (ln_tau - ln_a) / (ln_b - ln_a)
     return z_a + frac * (z_b - z_a)
-
-
-def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
-    if x.size < MIN_POINTS_FOR_CORRELATION or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _settings_record(settings: MappingSettings) -> dict[str, Any]:
@@ -486,7 +471,7 @@ def fit_lif_condition(
     js = list(prof_j) + [best_j]
     zs = list(prof_z) + [best_z]
     for attempt in range(2):
-        thr = _threshold(best_j, targets.n_points, problem.n_params, lif.profile_delta)
+        thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, lif.profile_delta)
         ln_taus, js, zs = _refine_edges(problem, ln_taus, js, zs, thr)
         k = int(np.argmin(js))
         if js[k] < best_j and attempt == 0:
@@ -500,7 +485,7 @@ def fit_lif_condition(
             zs.append(best_z)
             continue
         break
-    thr = _threshold(best_j, targets.n_points, problem.n_params, lif.profile_delta)
+    thr = acceptance_threshold(best_j, targets.n_points, problem.n_params, lif.profile_delta)
     intervals, tradeoff, flags = _intervals(problem, ln_taus, js, zs, thr)
 
     beta_b, w_b, bias_b = (float(v[0]) for v in problem.params(best_z[None, :]))
@@ -620,12 +605,12 @@ def _intervals(
     if lo_open or lo_i == 0:
         ln_lo = lt[0]
     else:
-        ln_lo = _crossing(lt[lo_i], jv[lo_i], lt[lo_i - 1], jv[lo_i - 1], thr)
+        ln_lo = profile_crossing(lt[lo_i], jv[lo_i], lt[lo_i - 1], jv[lo_i - 1], thr)
         edges.append(_interp_z(ln_lo, lt[lo_i - 1], zv[lo_i - 1], lt[lo_i], zv[lo_i]))
     if hi_open or hi_i == lt.size - 1:
         ln_hi = lt[-1]
     else:
-        ln_hi = _crossing(lt[hi_i], jv[hi_i], lt[hi_i + 1], jv[hi_i + 1], thr)
+        ln_hi = profile_crossing(lt[hi_i], jv[hi_i], lt[hi_i + 1], jv[hi_i + 1], thr)
         edges.append(_interp_z(ln_hi, lt[hi_i], zv[hi_i], lt[hi_i + 1], zv[hi_i + 1]))
     if lo_open:
         flags.append("tau_interval_open_low")
@@ -669,8 +654,8 @@ def _intervals(
             "accepted": acc_mask.tolist(),
         },
         "n_accepted": int(acc.size),
-        "corr_beta_bias": _corr(beta[ok], bias[ok]),
-        "corr_beta_w": _corr(beta[ok], w[ok]) if problem.w_fixed is None else None,
+        "corr_beta_bias": profile_correlation(beta[ok], bias[ok]),
+        "corr_beta_w": profile_correlation(beta[ok], w[ok]) if problem.w_fixed is None else None,
         "corr_note": f"Pearson correlation along accepted profile points (null with fewer "
         f"than {MIN_POINTS_FOR_CORRELATION} points or no spread; corr_beta_w null when w "
         "is fixed)",
@@ -679,34 +664,8 @@ def _intervals(
 
 
 def _residual_table(problem: _Problem, z: np.ndarray) -> dict[str, Any]:
-    """Per-amplitude HH vs LIF values (all fi rows; ``in_fit`` marks those fitted)."""
-    t = problem.targets
-    rates, lats, spont = problem.response(z[None, :], t.amp_nA)
-    rate_lif = rates[0]
-    lat_lif = lats[0]
-
-    def opt(values: np.ndarray) -> list[float | None]:
-        return [None if math.isnan(v) else float(v) for v in values]
-
-    lat_res = np.where(t.latency_in_fit, t.latency_censored_ms(lat_lif) - t.latency_ms, np.nan)
-    return {
-        "amp_uA_cm2": t.amp_uA_cm2.tolist(),
-        "amp_nA": t.amp_nA.tolist(),
-        "in_fit": t.in_fit.tolist(),
-        "latency_in_fit": t.latency_in_fit.tolist(),
-        "rate_hh_hz": t.rate_hz.tolist(),
-        "rate_lif_hz": rate_lif.tolist(),
-        "rate_residual_hz": (rate_lif - t.rate_hz).tolist(),
-        "latency_hh_ms": opt(t.latency_ms),
-        "latency_lif_ms": opt(lat_lif),
-        "latency_residual_ms": opt(lat_res),
-        "n_latency_null_hh": int(np.isnan(t.latency_ms).sum()),
-        "n_latency_null_lif": int(np.isnan(lat_lif).sum()),
-        "latency_null_reason": "no spike in the step window",
-        "spontaneous_rate_hh_hz": t.spontaneous_rate_hz,
-        "spontaneous_rate_lif_hz": float(spont[0]),
-        "spontaneous_residual_hz": float(spont[0]) - t.spontaneous_rate_hz,
-    }
+    rates, lats, spont = problem.response(z[None, :], problem.targets.amp_nA)
+    return residual_table(problem.targets, "lif", rates[0], lats[0], float(spont[0]))
 
 
 def _status(

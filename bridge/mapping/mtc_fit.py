@@ -64,12 +64,16 @@ import pandas as pd
 from bridge.mapping.mtc_model import MtcProtocol, mtc_onset_current, mtc_protocol, simulate_mtc
 from bridge.mapping.settings import MappingSettings, MtcFitSettings, mapping_settings
 from bridge.mapping.targets import (
+    MIN_POINTS_FOR_CORRELATION,
     MS_PER_S,
     FitTargets,
     StepWindow,
     acceptance_threshold,
     data_status_flags,
     fit_targets,
+    profile_correlation,
+    profile_crossing,
+    residual_table,
 )
 from bridge.neurons.mtc import MTCParams, mtc_preset
 
@@ -110,7 +114,6 @@ METHOD = {
 #: Fields of MTCParams each fit may change; everything else keeps the preset's value.
 CONDITION_FREE = ("a_fast", "i_bias")
 REFERENCE_FREE = ("a_slow_pos", "input_scale", "input_offset")
-MIN_POINTS_FOR_CORRELATION = 3
 #: Up to this many free coordinates the pattern search tries the full {-1, 0, 1} grid.
 FULL_STENCIL_MAX_DIM = 3
 #: Offsets (in amplitude spacings) of the onset candidates around the largest count jump.
@@ -464,47 +467,8 @@ def _pattern(
 
 
 def _residual_table(problem: _Problem, z: np.ndarray) -> dict[str, Any]:
-    """Per-amplitude HH vs MTC values (all fi rows; ``in_fit`` marks those fitted)."""
-    t = problem.targets
-    rates, lats, spont = problem.response(z[None, :], t.amp_nA)
-    rate_mtc, lat_mtc = rates[0], lats[0]
-
-    def opt(values: np.ndarray) -> list[float | None]:
-        return [None if math.isnan(v) else float(v) for v in values]
-
-    lat_res = np.where(t.latency_in_fit, t.latency_censored_ms(lat_mtc) - t.latency_ms, np.nan)
-    return {
-        "amp_uA_cm2": t.amp_uA_cm2.tolist(),
-        "amp_nA": t.amp_nA.tolist(),
-        "in_fit": t.in_fit.tolist(),
-        "latency_in_fit": t.latency_in_fit.tolist(),
-        "rate_hh_hz": t.rate_hz.tolist(),
-        "rate_mtc_hz": rate_mtc.tolist(),
-        "rate_residual_hz": (rate_mtc - t.rate_hz).tolist(),
-        "latency_hh_ms": opt(t.latency_ms),
-        "latency_mtc_ms": opt(lat_mtc),
-        "latency_residual_ms": opt(lat_res),
-        "n_latency_null_hh": int(np.isnan(t.latency_ms).sum()),
-        "n_latency_null_mtc": int(np.isnan(lat_mtc).sum()),
-        "latency_null_reason": "no spike in the step window",
-        "spontaneous_rate_hh_hz": t.spontaneous_rate_hz,
-        "spontaneous_rate_mtc_hz": float(spont[0]),
-        "spontaneous_residual_hz": float(spont[0]) - t.spontaneous_rate_hz,
-    }
-
-
-def _crossing(x_a: float, j_a: float, x_r: float, j_r: float, thr: float) -> float:
-    """x where the profile crosses ``thr`` between accepted a and rejected r (linear)."""
-    if j_r <= j_a:
-        return x_a
-    frac = min(1.0, max(0.0, (thr - j_a) / (j_r - j_a)))
-    return x_a + frac * (x_r - x_a)
-
-
-def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
-    if x.size < MIN_POINTS_FOR_CORRELATION or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(np.corrcoef(x, y)[0, 1])
+    rates, lats, spont = problem.response(z[None, :], problem.targets.amp_nA)
+    return residual_table(problem.targets, "mtc", rates[0], lats[0], float(spont[0]))
 
 
 def _refine_edges(
@@ -568,11 +532,11 @@ def _profile_intervals(
     edges = []
     x_lo, x_hi = float(xv[lo_i]), float(xv[hi_i])
     if lo_i > 0:
-        x_lo = _crossing(xv[lo_i], jv[lo_i], xv[lo_i - 1], jv[lo_i - 1], thr)
+        x_lo = profile_crossing(xv[lo_i], jv[lo_i], xv[lo_i - 1], jv[lo_i - 1], thr)
         frac = (x_lo - xv[lo_i - 1]) / (xv[lo_i] - xv[lo_i - 1])
         edges.append(zv[lo_i - 1] + frac * (zv[lo_i] - zv[lo_i - 1]))
     if hi_i < xv.size - 1:
-        x_hi = _crossing(xv[hi_i], jv[hi_i], xv[hi_i + 1], jv[hi_i + 1], thr)
+        x_hi = profile_crossing(xv[hi_i], jv[hi_i], xv[hi_i + 1], jv[hi_i + 1], thr)
         frac = (x_hi - xv[hi_i]) / (xv[hi_i + 1] - xv[hi_i])
         edges.append(zv[hi_i] + frac * (zv[hi_i + 1] - zv[hi_i]))
     if lo_open:
@@ -610,8 +574,8 @@ def _profile_intervals(
             "accepted": acc_mask.tolist(),
         },
         "n_accepted": int(acc.size),
-        "corr_a_fast_i_bias": _corr(xv[acc_mask], f_prof["i_bias"][acc_mask]),
-        "corr_a_fast_a_slow_pos": _corr(xv[acc_mask], f_prof["a_slow_pos"][acc_mask])
+        "corr_a_fast_i_bias": profile_correlation(xv[acc_mask], f_prof["i_bias"][acc_mask]),
+        "corr_a_fast_a_slow_pos": profile_correlation(xv[acc_mask], f_prof["a_slow_pos"][acc_mask])
         if problem.slow_free
         else None,
         "corr_note": f"Pearson correlation along accepted profile points (null with fewer "

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bridge.config_fields import ConfigFields
+
 #: Gains a condition's MTC fit may free (a_fast always; a_slow_pos optionally).
 MTC_CONDITION_GAINS = ("a_fast", "a_slow_pos")
 
@@ -99,30 +101,13 @@ class MappingSettings:
         return asdict(self)
 
 
-def _get(section: Mapping[str, Any], key: str, where: str) -> Any:
-    if not isinstance(section, Mapping):
-        raise MappingConfigError(f"config key '{where}': expected a mapping, got {section!r}")
-    if key not in section:
-        raise MappingConfigError(f"config key '{where}.{key}' is missing")
-    return section[key]
+_FIELDS = ConfigFields(MappingConfigError)
+_get = _FIELDS.get
+_count = _FIELDS.count
 
 
 def _number(section: Mapping[str, Any], key: str, where: str, *, positive: bool = True) -> float:
-    value = _get(section, key, where)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MappingConfigError(f"config key '{where}.{key}': {value!r} is not a finite number")
-    if positive and value <= 0:
-        raise MappingConfigError(f"config key '{where}.{key}': {value!r} must be > 0")
-    return float(value)
-
-
-def _count(section: Mapping[str, Any], key: str, where: str, minimum: int) -> int:
-    value = _get(section, key, where)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise MappingConfigError(
-            f"config key '{where}.{key}': {value!r} must be an integer >= {minimum}"
-        )
-    return value
+    return _FIELDS.number(section, key, where, positive=positive)
 
 
 def _bounds(

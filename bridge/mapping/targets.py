@@ -39,6 +39,8 @@ SUMMARY_KEYS = ("condition", "params", "spontaneous", "spontaneous_rate_hz", "ta
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 MS_PER_S = 1000.0
+# Fewer accepted profile points than this give no trade-off correlation.
+MIN_POINTS_FOR_CORRELATION = 3
 
 
 class TargetError(ValueError):
@@ -289,3 +291,58 @@ def acceptance_threshold(j_min: float, n_points: int, n_params: int, delta: floa
     """
     dof = max(1, n_points - n_params)
     return j_min + delta * max(1.0, j_min / dof)
+
+
+def profile_crossing(x_a: float, j_a: float, x_r: float, j_r: float, thr: float) -> float:
+    """Coordinate where a profile crosses ``thr`` between an accepted point a and a rejected
+    neighbour r, by linear interpolation of the objective (a when r is not above a)."""
+    if j_r <= j_a:
+        return x_a
+    frac = min(1.0, max(0.0, (thr - j_a) / (j_r - j_a)))
+    return x_a + frac * (x_r - x_a)
+
+
+def profile_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson correlation along accepted profile points; None with fewer than
+    ``MIN_POINTS_FOR_CORRELATION`` points or no spread in either coordinate."""
+    if x.size < MIN_POINTS_FOR_CORRELATION or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
+def _optional_list(values: np.ndarray) -> list[float | None]:
+    return [None if math.isnan(v) else float(v) for v in values]
+
+
+def residual_table(
+    targets: FitTargets,
+    model: str,
+    rate_hz: np.ndarray,
+    latency_ms: np.ndarray,
+    spontaneous_rate_hz: float,
+) -> dict[str, Any]:
+    """Per-amplitude HH vs model values for every fi row (``in_fit`` marks those fitted).
+
+    ``model`` names the model's columns (``rate_{model}_hz``, ...); ``latency_ms`` is NaN
+    where the model does not spike in the step window.
+    """
+    t = targets
+    lat_res = np.where(t.latency_in_fit, t.latency_censored_ms(latency_ms) - t.latency_ms, np.nan)
+    return {
+        "amp_uA_cm2": t.amp_uA_cm2.tolist(),
+        "amp_nA": t.amp_nA.tolist(),
+        "in_fit": t.in_fit.tolist(),
+        "latency_in_fit": t.latency_in_fit.tolist(),
+        "rate_hh_hz": t.rate_hz.tolist(),
+        f"rate_{model}_hz": rate_hz.tolist(),
+        "rate_residual_hz": (rate_hz - t.rate_hz).tolist(),
+        "latency_hh_ms": _optional_list(t.latency_ms),
+        f"latency_{model}_ms": _optional_list(latency_ms),
+        "latency_residual_ms": _optional_list(lat_res),
+        "n_latency_null_hh": int(np.isnan(t.latency_ms).sum()),
+        f"n_latency_null_{model}": int(np.isnan(latency_ms).sum()),
+        "latency_null_reason": "no spike in the step window",
+        "spontaneous_rate_hh_hz": t.spontaneous_rate_hz,
+        f"spontaneous_rate_{model}_hz": float(spontaneous_rate_hz),
+        "spontaneous_residual_hz": float(spontaneous_rate_hz) - t.spontaneous_rate_hz,
+    }
