@@ -11,9 +11,8 @@
 # the test's lifetime, a link at /etc/slurm/slurm.conf, see below); never into the repo.
 set -euo pipefail
 
-# Snakemake targets run through SLURM and locally, then compared (one rule name per stage; add
-# the mapping stage's target rule from workflow/rules/mapping.smk once it is in main).
-TARGETS=(hh_all)
+# Snakemake targets run through SLURM and locally, then compared (one rule name per stage).
+TARGETS=(hh_all mapping_all)
 # A condition whose re-balanced resting potential is unstable: its hh_simulate job stops with
 # the error the README documents for v_rest_mV ("not a stable resting potential").
 FAILING_CONDITION=unstable_rest
@@ -274,7 +273,7 @@ smk() {
 
 say "SLURM run: ${TARGETS[*]}"
 t0=$SECONDS
-smk "$WC_SLURM" 600 "${TARGETS[@]}" --workflow-profile profiles/slurm \
+smk "$WC_SLURM" 900 "${TARGETS[@]}" --workflow-profile profiles/slurm \
 	--configfile config/quick.yaml >"$TMP/slurm_run.log" 2>&1 ||
 	{ tail -n 40 "$TMP/slurm_run.log"; die "snakemake through SLURM failed"; }
 SLURM_RUN_S=$((SECONDS - t0))
@@ -284,7 +283,7 @@ say "SLURM run done in ${SLURM_RUN_S} s: $n_jobs jobs submitted with sbatch"
 
 say "local run: ${TARGETS[*]}"
 t0=$SECONDS
-smk "$WC_LOCAL" 600 "${TARGETS[@]}" --workflow-profile none --cores 2 \
+smk "$WC_LOCAL" 900 "${TARGETS[@]}" --workflow-profile none --cores 2 \
 	--configfile config/quick.yaml >"$TMP/local_run.log" 2>&1 ||
 	{ tail -n 40 "$TMP/local_run.log"; die "local snakemake failed"; }
 LOCAL_RUN_S=$((SECONDS - t0))
