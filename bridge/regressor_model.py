@@ -5,7 +5,7 @@ turns the analog input into one current per hidden neuron at every step, the hid
 (MTC, LIF or AdLIF from :mod:`bridge.neurons`) runs over time, and ``Linear(n_hidden,
 n_outputs)`` reads the layer's output at the same step. The synaptic parameters are
 identical in number; the neuron parameters differ and are reported by
-:func:`parameter_counts` (AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
+:func:`parameter_counts` (SE-AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
 its gains train, else 0, the per-condition runs freezing them).
 
 ``projection_bias=False`` drops the projection's per-neuron bias, so that a neuron's
@@ -98,6 +98,13 @@ class SpikingRegressor(nn.Module):
             state = hidden.final_state
             predictions.append(prediction)
         return torch.cat(predictions)
+
+    @torch.no_grad()
+    def constrain_parameters_(self) -> None:
+        """Project constrained neuron parameters back into range (after an optimiser step)."""
+        clamp = getattr(self.hidden, "clamp_parameters_", None)
+        if clamp is not None:
+            clamp()
 
 
 def _build_hidden(

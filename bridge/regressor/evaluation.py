@@ -95,9 +95,9 @@ def sparsity(traces: ModeTraces) -> dict[str, float | int]:
     """S_comm and S_comp of the hidden layer over the scored steps.
 
     ``n_neurons_state_nonfinite`` counts hidden neurons any of whose state variables is not
-    finite at some scored step (a layer whose dynamics ran away; Bittar & Garner's AdLIF
-    does for strongly negative ``a``): their outputs are still finite (0/1 spikes), so the
-    metrics stay defined, but the count says how much of the layer was lost.
+    finite at some scored step (a layer whose dynamics ran away, as Bittar & Garner's
+    Euler-forward AdLIF did before SE-AdLIF replaced it): their outputs are still finite
+    (0/1 spikes), so the metrics stay defined, but the count says how much was lost.
     """
     nonfinite = torch.zeros(traces.hidden_output.shape[1:], dtype=torch.bool)
     for states in traces.hidden_states.values():

@@ -171,5 +171,5 @@ def neuron_setup(
         model="adlif",
         spec=spec,
         skip_reason=None,
-        used={"source": "Bittar & Garner AdLIF, parameters trained", "step_ms": None},
+        used={"source": "SE-AdLIF (Baronig et al.), parameters trained", "step_ms": None},
     )
