@@ -63,8 +63,9 @@ PREDICTIONS_NAME = "predictions.npz"
 REFERENCE_LABEL = "reference"
 SPARSITY_NOTE = (
     "S_comm: fraction of hidden neuron-steps with non-zero output; S_comp: fraction whose "
-    "update could be skipped (output zero and no state variable moved by more than "
-    "s_comp_atol), see bridge.regression_metrics; computed per regressor step (an MTC step's "
+    "update could be skipped (event-driven view: input current exactly 0, no state variable "
+    "moved by more than s_comp_atol, output 0), see bridge.regression_metrics; frac_* give "
+    "the fraction meeting each condition alone; computed per regressor step (an MTC step's "
     "output is the mean of its Euler substeps, non-zero if any substep's is)"
 )
 
