@@ -11,6 +11,12 @@ its gains train, else 0, the per-condition runs freezing them).
 ``projection_bias=False`` drops the projection's per-neuron bias, so that a neuron's
 operating point is the one its own parameters set (a mapped ``i_bias``/``bias_fit``) and
 cannot be trained away by a learned input offset.
+
+Initialisation: PyTorch's default for both linear maps, except that the MTC's projection is
+divided by the neuron's ``input_scale`` (the mapping's nA -> model-current gain, about 22 for
+the mapped conditions), which the MTC applies to its input: every model then starts with
+currents of the same spread in its own units (threshold units for LIF/AdLIF, model current
+for MTC), instead of an MTC driven twenty times past its firing band.
 """
 
 from __future__ import annotations
@@ -68,6 +74,15 @@ class SpikingRegressor(nn.Module):
             self.readout = nn.Linear(spec.n_hidden, spec.n_outputs, dtype=dtype)
             generator = torch.Generator().manual_seed(seed)
             self.hidden = _build_hidden(spec, generator, dtype)
+            if spec.neuron == "mtc":
+                # The MTC multiplies its input by input_scale (the mapping's nA -> model
+                # current gain); divide it out of the initial projection so that every model
+                # starts with currents of the same spread in its own units.
+                with torch.no_grad():
+                    scale = torch.as_tensor(self.hidden.input_scale).reshape(-1, 1)
+                    self.projection.weight.div_(scale)
+                    if self.projection.bias is not None:
+                        self.projection.bias.div_(scale.reshape(-1))
 
     def forward(
         self, x: torch.Tensor, state: tuple | None = None, record: bool = False
