@@ -18,4 +18,5 @@ rule all:
     input:
         hh_outputs(),
         mapping_outputs(),
+        regressor_outputs(),
     default_target: True

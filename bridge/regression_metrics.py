@@ -7,22 +7,33 @@ Accuracy, on the raw series (equation units):
   NeuroBench; a term whose prediction and target are both exactly 0 counts as 0 (a perfect
   prediction) instead of 0/0.
 
-Sparsity, over all neuron-steps (t, b, n) of a hidden spiking layer:
+Sparsity, over all neuron-steps (t, b, n) of the hidden spiking layer (the same functions
+and the same tolerance for MTC, LIF and SE-AdLIF):
 
 - :func:`s_comm` (communication): fraction of neuron-steps whose output is non-zero, i.e.
   that would send an event to the readout. LIF/AdLIF output spikes (0/1); MTC its
   saturated-ReLU output (exactly 0 below V_th).
-- :func:`s_comp` (computation): fraction of neuron-steps whose state update could be
-  skipped, i.e. holding the old state instead would change no state variable by more than
-  ``atol`` and the output is zero. Formally, with states recorded as ``[T + 1, B, N]``
-  trajectories (index 0 the initial state), step t is skippable iff
-  ``output[t] == 0`` and ``|x[t + 1] - x[t]| <= atol`` for every state variable x.
-  State variables: MTC (V, V_slow, V_ultraslow), LIF (U), AdLIF (u, w); all in units where
-  the firing threshold / output window is O(1), so one absolute ``atol`` serves all three.
-  The input is deliberately not a criterion: the hidden layers receive a dense projection
-  of an analog series, so "zero input" would make S_comp zero for every model; an input
-  that moves the state shows up as a state change, and a constant input that does not
-  (a neuron at its fixed point) is skippable.
+- :func:`s_comp` (computation, event-driven view): fraction of neuron-steps whose update
+  could be skipped because it would change nothing. Neuron-step t is *skippable* iff all
+  three hold:
+
+  1. no input: the current the layer receives at step t (the input projection's output,
+     before any neuron-internal offset) is exactly 0, so no input event arrives;
+  2. fixed point: every state variable x of the neuron moves by at most ``atol`` in the
+     step, ``|x[t + 1] - x[t]| <= atol`` (states recorded as ``[T + 1, ...]``
+     trajectories, the initial state first), i.e. with no input the neuron sits at a
+     fixed point of its own dynamics (constant offsets such as MTC's i_bias or LIF's
+     bias_fit belong to those dynamics);
+  3. no output: ``output[t] == 0`` (nothing to send).
+
+  State variables: MTC (V, V_slow, V_ultraslow), LIF (U), SE-AdLIF (u, w). All three are
+  in units where the firing threshold / output window is O(1) (MTC V_sat - V_th = 1.15,
+  LIF and AdLIF threshold 1), so one absolute tolerance :data:`S_COMP_ATOL` serves all.
+  An event-driven simulator could leave such a neuron untouched for the step.
+  :func:`s_comp_parts` also returns the fraction of neuron-steps meeting each condition
+  alone, which says which condition is binding: with a dense projection of an analog
+  series every hidden neuron receives a non-zero current at every step, so condition 1
+  fails everywhere and S_comp is 0 for every model, whatever its dynamics.
 """
 
 from __future__ import annotations
@@ -82,15 +93,18 @@ def s_comm(output: ArrayLike) -> float:
     return float(np.mean(out != 0.0))
 
 
-def s_comp(
+def s_comp_parts(
     output: ArrayLike,
     state_trajectories: Mapping[str, ArrayLike],
+    input_current: ArrayLike,
     atol: float = S_COMP_ATOL,
-) -> float:
-    """Fraction of neuron-steps whose update could be skipped (see the module docstring).
+) -> dict[str, float]:
+    """S_comp and the fraction of neuron-steps meeting each of its three conditions.
 
-    ``output`` is ``[T, ...]``; each state trajectory ``[T + 1, ...]`` with the initial
-    state first (``LayerOutput.recorded``).
+    ``output`` and ``input_current`` are ``[T, ...]``; each state trajectory is
+    ``[T + 1, ...]`` with the initial state first (``LayerOutput.recorded``). Returns
+    ``s_comp``, ``input_zero``, ``state_fixed`` (all state variables within ``atol``) and
+    ``output_zero`` (see the module docstring).
     """
     out = _as_float64(output)
     if out.size == 0:
@@ -99,7 +113,12 @@ def s_comp(
         raise ValueError("s_comp: no state trajectories given")
     if atol < 0:
         raise ValueError(f"s_comp: atol must be >= 0; got {atol}")
-    skippable = out == 0.0
+    current = _as_float64(input_current)
+    if current.shape != out.shape:
+        raise ValueError(
+            f"s_comp: input current has shape {current.shape}; expected {out.shape} (= output)"
+        )
+    fixed = np.ones(out.shape, dtype=bool)
     for name, trajectory in state_trajectories.items():
         states = _as_float64(trajectory)
         if states.shape != (out.shape[0] + 1, *out.shape[1:]):
@@ -107,5 +126,23 @@ def s_comp(
                 f"s_comp: state {name!r} has shape {states.shape}; expected "
                 f"{(out.shape[0] + 1, *out.shape[1:])} (initial state first)"
             )
-        skippable &= np.abs(np.diff(states, axis=0)) <= atol
-    return float(np.mean(skippable))
+        # A non-finite state is not at a fixed point (NaN compares False).
+        fixed &= np.abs(np.diff(states, axis=0)) <= atol
+    input_zero = current == 0.0
+    output_zero = out == 0.0
+    return {
+        "s_comp": float(np.mean(input_zero & fixed & output_zero)),
+        "input_zero": float(np.mean(input_zero)),
+        "state_fixed": float(np.mean(fixed)),
+        "output_zero": float(np.mean(output_zero)),
+    }
+
+
+def s_comp(
+    output: ArrayLike,
+    state_trajectories: Mapping[str, ArrayLike],
+    input_current: ArrayLike,
+    atol: float = S_COMP_ATOL,
+) -> float:
+    """Fraction of neuron-steps whose update could be skipped (see the module docstring)."""
+    return s_comp_parts(output, state_trajectories, input_current, atol)["s_comp"]

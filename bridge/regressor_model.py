@@ -5,12 +5,18 @@ turns the analog input into one current per hidden neuron at every step, the hid
 (MTC, LIF or AdLIF from :mod:`bridge.neurons`) runs over time, and ``Linear(n_hidden,
 n_outputs)`` reads the layer's output at the same step. The synaptic parameters are
 identical in number; the neuron parameters differ and are reported by
-:func:`parameter_counts` (AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
+:func:`parameter_counts` (SE-AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
 its gains train, else 0, the per-condition runs freezing them).
 
 ``projection_bias=False`` drops the projection's per-neuron bias, so that a neuron's
 operating point is the one its own parameters set (a mapped ``i_bias``/``bias_fit``) and
 cannot be trained away by a learned input offset.
+
+Initialisation: PyTorch's default for both linear maps, except that the MTC's projection is
+divided by the neuron's ``input_scale`` (the mapping's nA -> model-current gain, about 22 for
+the mapped conditions), which the MTC applies to its input: every model then starts with
+currents of the same spread in its own units (threshold units for LIF/AdLIF, model current
+for MTC), instead of an MTC driven twenty times past its firing band.
 """
 
 from __future__ import annotations
@@ -68,6 +74,15 @@ class SpikingRegressor(nn.Module):
             self.readout = nn.Linear(spec.n_hidden, spec.n_outputs, dtype=dtype)
             generator = torch.Generator().manual_seed(seed)
             self.hidden = _build_hidden(spec, generator, dtype)
+            if spec.neuron == "mtc":
+                # The MTC multiplies its input by input_scale (the mapping's nA -> model
+                # current gain); divide it out of the initial projection so that every model
+                # starts with currents of the same spread in its own units.
+                with torch.no_grad():
+                    scale = torch.as_tensor(self.hidden.input_scale).reshape(-1, 1)
+                    self.projection.weight.div_(scale)
+                    if self.projection.bias is not None:
+                        self.projection.bias.div_(scale.reshape(-1))
 
     def forward(
         self, x: torch.Tensor, state: tuple | None = None, record: bool = False
@@ -98,6 +113,13 @@ class SpikingRegressor(nn.Module):
             state = hidden.final_state
             predictions.append(prediction)
         return torch.cat(predictions)
+
+    @torch.no_grad()
+    def constrain_parameters_(self) -> None:
+        """Project constrained neuron parameters back into range (after an optimiser step)."""
+        clamp = getattr(self.hidden, "clamp_parameters_", None)
+        if clamp is not None:
+            clamp()
 
 
 def _build_hidden(

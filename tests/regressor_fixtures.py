@@ -57,14 +57,21 @@ def mapping_json(
     beta_fit: float = 0.85,
     bias_fit: float = 0.05,
     mtc_changes: dict[str, float] | None = None,
+    mtc_use_downstream: bool | None = None,
+    mtc_status: str | None = None,
 ) -> dict[str, Any]:
-    """A condition mapping with every field of the contract the regressor reads (and more)."""
+    """A condition mapping with every field of the contract the regressor reads (and more).
+
+    The flat ``status``/``use_downstream`` are the LIF mapping's; the MTC's default to them.
+    """
     mtc = MTC_PRESETS["tonic"].replace(i_bias=-0.95, a_fast=-2.1, **(mtc_changes or {}))
     mtc_dict: dict[str, Any] = mtc.to_dict()
     mtc_dict.update(
         objective=1.5,
         converged=True,
-        status="ok",
+        status=status if mtc_status is None else mtc_status,
+        use_downstream=use_downstream if mtc_use_downstream is None else mtc_use_downstream,
+        downstream_rule="use the mtc parameters (frozen) when mtc.use_downstream is true",
         intervals={"a_fast": [-2.2, -2.0]},
         residuals={"rate_hz": [0.1, -0.2]},
     )

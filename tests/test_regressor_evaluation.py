@@ -29,12 +29,8 @@ def test_closed_loop_is_driven_by_its_own_predictions(neuron: str, data) -> None
     model = SpikingRegressor(RegressorSpec(neuron, N_HIDDEN, mtc_substeps=2), seed=3,
                              dtype=torch.float64)  # fmt: skip
     if neuron == "adlif":
-        # Bittar & Garner's update is linearly unstable for strongly negative a (u and w
-        # grow without bound below threshold, then every output is constant and the two
-        # modes agree trivially); keep this mechanics test in the stable range, and scale
-        # the untrained drive up so that the neurons reach threshold at all.
+        # Scale the untrained drive up so that the neurons reach threshold at all.
         with torch.no_grad():
-            model.hidden.a.abs_()
             model.projection.weight.mul_(4.0)
     one_step = run_one_step(model, data)
     closed = run_closed_loop(model, data)
@@ -63,6 +59,13 @@ def test_closed_loop_is_driven_by_its_own_predictions(neuron: str, data) -> None
         values = sparsity(traces)
         assert 0.0 <= values["s_comp"] <= 1.0 - values["s_comm"] + 1e-12
         assert values["n_neuron_steps"] == n_test * N_HIDDEN
+    # The scored steps' input currents are the projection of what the network was fed.
+    z_test = torch.tensor(data.scaler.forward(data.splits.test_input)).reshape(-1, 1, 1)
+    assert torch.allclose(one_step.hidden_input, model.projection(z_test))
+    z_fed = torch.tensor(
+        data.scaler.forward(np.r_[data.splits.test_input[0], closed.prediction[:-1]])
+    )
+    assert torch.allclose(closed.hidden_input, model.projection(z_fed.reshape(-1, 1, 1)))
 
 
 def test_accuracy_reports_nonfinite_predictions_as_null() -> None:
@@ -76,8 +79,13 @@ def test_sparsity_counts_neurons_whose_state_ran_away() -> None:
     output = torch.tensor([[[0.0, 1.0, 0.0]], [[0.0, 0.0, 0.0]]])  # [T=2, B=1, N=3]
     u = torch.tensor([[[0.0, 0.5, 0.2]], [[0.0, 0.1, 0.2]], [[0.0, -np.inf, 0.2]]])
     w = torch.zeros(3, 1, 3)
-    values = sparsity(ModeTraces(np.zeros(2), output, {"u": u, "w": w}))
+    current = torch.zeros(2, 1, 3)
+    current[0, 0, 2] = 0.5
+    values = sparsity(ModeTraces(np.zeros(2), current, output, {"u": u, "w": w}))
     assert values["s_comm"] == pytest.approx(1 / 6)
-    # Skippable: neuron 0 at both steps, neuron 2 at both steps; neuron 1 never.
-    assert values["s_comp"] == pytest.approx(4 / 6)
+    # Skippable: neuron 0 at both steps, neuron 2 at step 1 (input at step 0); neuron 1
+    # never (it spikes, its state moves, then runs away).
+    assert values["s_comp"] == pytest.approx(3 / 6)
+    assert values["frac_input_zero"] == pytest.approx(5 / 6)
+    assert values["frac_state_fixed"] == pytest.approx(4 / 6)
     assert values["n_neurons_state_nonfinite"] == 1

@@ -94,7 +94,18 @@ def test_short_training_reduces_the_loss(neuron: str) -> None:
             # The loss reaches the input projection only through the spiking layer.
             assert torch.any(model.projection.weight.grad != 0), neuron
         optimizer.step()
+        model.constrain_parameters_()
         losses.append(loss.item())
-    # Measured (seed 0): MTC 1.03 -> 0.24, LIF 0.93 -> 0.18, AdLIF 1.09 -> 0.86.
+    # Measured (seed 0): MTC 1.03 -> 0.24, LIF 0.93 -> 0.18, SE-AdLIF 1.00 -> 0.29.
     assert losses[-1] < 0.85 * losses[0], losses
     assert losses[-1] < constant_baseline, (losses[-1], constant_baseline)
+
+
+def test_mtc_projection_starts_divided_by_the_input_scale() -> None:
+    # Same seed, same default draw; the MTC's copy is divided by its per-nA input gain so
+    # that its initial currents in model units have the spread of the other models'.
+    params = MTC_PRESETS["tonic"].replace(input_scale=20.0)
+    mtc = SpikingRegressor(RegressorSpec("mtc", N_HIDDEN, mtc_params=params), seed=2)
+    lif = SpikingRegressor(RegressorSpec("lif", N_HIDDEN), seed=2)
+    assert torch.allclose(mtc.projection.weight * 20.0, lif.projection.weight)
+    assert torch.equal(mtc.readout.weight, lif.readout.weight)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from bridge.regressor import train_regressor
+from bridge.regressor.run import versus_repeat_last_value
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
 RUNS = {"mtc": mapping_json(), "lif": mapping_json(), "adlif": None}
@@ -48,7 +49,18 @@ def test_metrics_json_is_complete_and_finite(model: str, runs) -> None:
             first = on_disk["baselines"][baseline]["closed_loop_first_lyapunov_time"]
             assert first["n_steps"] == 75  # one Lyapunov time = the whole tiny test span
     assert set(on_disk["headline"]) == {"r2", "smape", "r2_one_step", "smape_one_step",
-                                        "s_comm", "s_comp"}  # fmt: skip
+                                        "s_comm", "s_comp", "beats_repeat_last_value"}  # fmt: skip
+    versus = on_disk["versus_repeat_last_value"]
+    assert on_disk["headline"]["beats_repeat_last_value"] == versus["beats"]
+    assert versus["one_step"] == (
+        on_disk["evaluation"]["one_step"]["r2"]
+        > on_disk["baselines"]["repeat_last_value"]["one_step"]["r2"]
+    )
+    for mode in ("one_step", "closed_loop"):
+        block = on_disk["evaluation"][mode]
+        # S_comp's three conditions are reported beside it; the drive is dense.
+        assert block["frac_input_zero"] == 0.0 and block["s_comp"] == 0.0
+        assert 0.0 <= block["frac_state_fixed"] <= 1.0
     assert on_disk["headline"]["r2"] == on_disk["evaluation"]["closed_loop"]["r2"]
     assert len(on_disk["training"]["epoch_loss"]) == 10
     assert on_disk["timing"]["train_s"] > 0 and on_disk["provenance"]["config_hash"]
@@ -101,3 +113,20 @@ def test_unusable_condition_is_skipped_with_a_reason(tmp_path: Path) -> None:
     assert "evaluation" not in on_disk and on_disk["provenance"]["git_commit"]
     with np.load(tmp_path / "predictions.npz") as npz:
         assert str(npz["status"]) == "skipped" and "spontaneous_only" in str(npz["reason"])
+
+
+def test_versus_repeat_last_value_needs_one_step_and_the_first_lyapunov_time() -> None:
+    def block(one_step, closed, first):
+        return {
+            "one_step": {"r2": one_step},
+            "closed_loop": {"r2": closed},
+            "closed_loop_first_lyapunov_time": {"r2": first},
+        }
+
+    baselines = {"repeat_last_value": block(0.86, -0.8, -0.8)}
+    good = versus_repeat_last_value(block(0.9, -0.9, 0.5), baselines)
+    assert good["one_step"] and not good["closed_loop"] and good["beats"]
+    assert not versus_repeat_last_value(block(0.8, 0.1, 0.5), baselines)["beats"]
+    assert not versus_repeat_last_value(block(0.9, 0.1, -0.85), baselines)["beats"]
+    undefined = versus_repeat_last_value(block(None, None, None), baselines)
+    assert undefined["beats"] is False and undefined["one_step"] is False

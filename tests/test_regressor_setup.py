@@ -87,10 +87,26 @@ def test_unusable_mapping_is_skipped_and_adlif_takes_none() -> None:
         )
         assert setup.spec is None
         assert "use_downstream is false" in setup.skip_reason and "never_fires" in setup.skip_reason
-    mtc_only = mapping_json()
-    mtc_only["mtc"]["use_downstream"] = False
-    assert neuron_setup("mtc", mtc_only, settings).spec is None
-    assert neuron_setup("lif", mtc_only, settings).spec is not None
+    # Each model follows its own mapping's flag: the flat one is the LIF's, mtc.* the MTC's.
+    mtc_unusable = mapping_json(mtc_use_downstream=False, mtc_status="spontaneous_only")
+    skipped = neuron_setup("mtc", mtc_unusable, settings)
+    assert skipped.spec is None and "mtc.status 'spontaneous_only'" in skipped.skip_reason
+    assert neuron_setup("lif", mtc_unusable, settings).spec is not None
+    lif_unusable = mapping_json(use_downstream=False, status="never_fires", mtc_use_downstream=True)
+    assert lif_unusable["beta_fit"] is None  # what an unusable LIF mapping holds
+    assert neuron_setup("lif", lif_unusable, settings).spec is None
+    assert neuron_setup("mtc", lif_unusable, settings).spec is not None
+    # A usable mapping with a missing or non-finite value is an error, never a NaN network.
+    no_flag = mapping_json()
+    del no_flag["mtc"]["use_downstream"]
+    with pytest.raises(MappingInputError, match=r"\(mtc\): field 'use_downstream' is missing"):
+        neuron_setup("mtc", no_flag, settings)
+    with pytest.raises(MappingInputError, match="'bias_fit' must be a finite number"):
+        neuron_setup("lif", {**mapping_json(), "bias_fit": float("nan")}, settings)
+    bad_gain = mapping_json()
+    bad_gain["mtc"]["a_fast"] = float("inf")
+    with pytest.raises(MappingInputError, match=r"\(mtc\): field 'a_fast' must be a finite"):
+        neuron_setup("mtc", bad_gain, settings)
     with pytest.raises(ValueError, match="adlif is the reference baseline"):
         neuron_setup("adlif", mapping_json(), settings)
     reference = neuron_setup("mtc", None, settings)

@@ -10,7 +10,12 @@ import torch
 
 from bridge.plots.regressor import plot_mtc_regimes
 from bridge.regressor import train_regressor
-from bridge.regressor.summary import PAPER_MEDIANS, summarise_runs
+from bridge.regressor.paper_values import (
+    PAPER_VALUES_PATH,
+    PaperValuesError,
+    load_paper_values,
+)
+from bridge.regressor.summary import summarise_runs
 from bridge.regressor.summary_outputs import write_regressor_summary
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
@@ -38,7 +43,8 @@ def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
         {"condition": "hyper", "model": "mtc", "seed": 1, "status": "skipped", "reason": "why"},
         {**_record("hyper", "lif", 1, 0.1, 0.3), "status": "diverged"},
     ]
-    table = summarise_runs(runs, ["control", "hyper"]).set_index(["condition", "model"])
+    paper = load_paper_values()
+    table = summarise_runs(runs, paper, ["control", "hyper"]).set_index(["condition", "model"])
     assert list(table.index) == [("control", "mtc"), ("hyper", "mtc"), ("hyper", "lif"),
                                  ("reference", "adlif")]  # fmt: skip
     control = table.loc[("control", "mtc")]
@@ -47,7 +53,9 @@ def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
     assert control["smape_closed_loop"] == pytest.approx(22.0)
     assert control["s_comm"] == pytest.approx(0.02)
     assert control["seeds"] == "1 2 3" and control["n_ok"] == 3
-    assert control["paper_r2"] == PAPER_MEDIANS["mtc"]["r2"] == 0.988
+    assert control["paper_r2"] == paper["mtc"]["r2"].value == 0.988
+    assert control["paper_s_comp_reads"] == "> 0.9"
+    assert control["n_beats_repeat_last_value"] == 0
     assert control["ridge_ar_r2_one_step"] == pytest.approx(0.999)
     hyper = table.loc[("hyper", "mtc")]
     assert hyper["n_skipped"] == 1 and hyper["skip_reason"] == "why"
@@ -55,6 +63,27 @@ def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
     assert table.loc[("hyper", "lif"), "n_diverged"] == 1
     assert pd.isna(table.loc[("hyper", "lif"), "r2_one_step"])
     assert table.loc[("reference", "adlif"), "paper_s_comm"] == 0.04
+    assert pd.isna(table.loc[("hyper", "lif"), "paper_s_comm"])  # not reported
+
+
+def test_paper_values_file_cites_every_number(tmp_path: Path) -> None:
+    paper = load_paper_values(PAPER_VALUES_PATH)
+    # MODELS.md section 6 and the paper's summary, number for number.
+    expected = {
+        "mtc": (0.988, 17.0, 2e-3, 0.9),
+        "adlif": (0.982, 21.0, 4e-2, 0.7),
+        "lif": (0.66, 78.0, None, None),
+    }
+    for model, values in expected.items():
+        got = tuple(paper[model][m].value for m in ("r2", "smape", "s_comm", "s_comp"))
+        assert got == values, model
+        for entry in paper[model].values():
+            assert "Key Quantitative Results" in entry.cite
+    assert paper["mtc"]["s_comp"].relation == "greater_than"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(PAPER_VALUES_PATH.read_text().replace("value: 0.988", "value: .nan", 1))
+    with pytest.raises(PaperValuesError, match=r"bad.yaml: models.mtc.r2.value must be"):
+        load_paper_values(bad)
 
 
 def test_regimes_figure_shows_each_regime(tmp_path: Path) -> None:
@@ -80,7 +109,8 @@ def test_summary_outputs_from_tiny_runs(tmp_path: Path) -> None:
         paths.append(folder / "metrics.json")
     out = tmp_path / "summary"
     write_regressor_summary(paths, ["control", "hyper"], 1, cfg, out / "summary.csv",
-                            [out / "pred.png"], [out / "sparsity.png"])  # fmt: skip
+                            [out / "pred.png"], [out / "sparsity.png"],
+                            PAPER_VALUES_PATH)  # fmt: skip
     table = pd.read_csv(out / "summary.csv")
     assert len(table) == 4 and table["n_skipped"].sum() == 1
     skipped = table[(table.condition == "hyper")].iloc[0]

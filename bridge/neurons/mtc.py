@@ -547,30 +547,70 @@ class MTCLayer(nn.Module):
             device=ref.device,
         )
 
+    def _active_elements(self, params: MTCParams) -> list[tuple[Scalar, Scalar, int]]:
+        """(gain, offset, state index) of the current elements that can be non-zero.
+
+        A frozen element whose gain is zero for every neuron adds exactly 0 to the current;
+        leaving it out changes nothing and saves its tanh.
+        """
+        elements = []
+        for gain_name, offset_name, index in (
+            ("a_fast", "delta_fast", 0),
+            ("a_slow_pos", "delta_slow_pos", 1),
+            ("a_slow_neg", "delta_slow_neg", 1),
+            ("a_ultraslow", "delta_ultraslow", 2),
+        ):
+            gain = getattr(params, gain_name)
+            if gain_name in self.trainable or bool(torch.as_tensor(gain).ne(0).any()):
+                elements.append((gain, getattr(params, offset_name), index))
+        return elements
+
     def forward(
         self, x: torch.Tensor, state: MTCState | None = None, record: bool = False
     ) -> LayerOutput:
+        """Run the layer: :func:`mtc_step`'s equations, with the per-step constants hoisted
+        out of the substep loop and fused multiply-adds (``addcmul``, ``lerp``), which round
+        differently from :func:`mtc_step` only in the last bits (tests: 1e-12 in float64)
+        and halve the number of tensor operations, the cost of these small tensors."""
         check_time_major_input(x, self.n_neurons, "MTCLayer")
-        params = self.current_params()
+        p = self.current_params()
         if state is None:
             state = self.initial_state(x.shape[1])
         trajectories: dict[str, list[torch.Tensor]] | None = None
         if record:
             trajectories = {name: [getattr(state, name)] for name in MTCState._fields}
+        elements = self._active_elements(p)
+        k_v = torch.as_tensor(p.dt / p.c_membrane)
+        k_slow = torch.as_tensor(p.dt / p.tau_slow)
+        k_ultraslow = torch.as_tensor(p.dt / p.tau_ultraslow)
+        # out = clamp((V - V_th) / (V_sat - V_th), 0, 1) = clamp(V * g - V_th * g, 0, 1).
+        out_gain = 1.0 / (p.v_sat - p.v_th)
+        out_shift = -p.v_th * out_gain
+        v, v_slow, v_ultraslow = state
         outputs = []
         for x_t in x:
-            out, state = mtc_step(x_t, state, params)
+            i_app = mtc_applied_current(x_t, p)
+            out = None
+            for _ in range(self.substeps):
+                states = (v, v_slow, v_ultraslow)
+                drive = i_app - v
+                for gain, offset, index in elements:
+                    drive = torch.addcmul(drive, gain, torch.tanh(states[index] - offset), value=-1)
+                v, v_slow, v_ultraslow = (
+                    torch.addcmul(v, k_v, drive),
+                    torch.lerp(v_slow, v, k_slow),
+                    torch.lerp(v_ultraslow, v, k_ultraslow),
+                )
+                out_sub = torch.clamp(torch.addcmul(out_shift, v, out_gain), 0.0, 1.0)
+                out = out_sub if out is None else out + out_sub
             if self.substeps > 1:
-                for _ in range(self.substeps - 1):
-                    out_sub, state = mtc_step(x_t, state, params)
-                    out = out + out_sub
                 out = out / self.substeps
             outputs.append(out)
             if trajectories is not None:
-                for name in MTCState._fields:
-                    trajectories[name].append(getattr(state, name))
+                for name, value in zip(MTCState._fields, (v, v_slow, v_ultraslow), strict=True):
+                    trajectories[name].append(value)
         recorded = stack_recorded(trajectories) if trajectories is not None else None
-        return LayerOutput(torch.stack(outputs), state, recorded)
+        return LayerOutput(torch.stack(outputs), MTCState(v, v_slow, v_ultraslow), recorded)
 
     def extra_repr(self) -> str:
         return (

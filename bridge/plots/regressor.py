@@ -10,7 +10,7 @@ import numpy as np
 
 from bridge.neurons.mtc import MTC_PRESET_STEP, MTC_PRESETS, mtc_step_response
 from bridge.plots.style import condition_colours, plt, save_figure
-from bridge.regressor.summary import PAPER_MEDIANS
+from bridge.regressor.paper_values import PaperValue
 
 #: Rest before the step and step length per preset (model time units): long enough for a
 #: few tonic spikes, the single phasic spike and its quiet aftermath, and about three bursts
@@ -95,7 +95,10 @@ def _clipped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def plot_accuracy_vs_sparsity(
-    runs: Sequence[Mapping[str, Any]], condition_order: Sequence[str], *paths: str | Path
+    runs: Sequence[Mapping[str, Any]],
+    condition_order: Sequence[str],
+    paper: Mapping[str, Mapping[str, PaperValue]],
+    *paths: str | Path,
 ) -> None:
     """R^2 (one step, closed loop) against S_comm and S_comp, one point per run.
 
@@ -126,11 +129,12 @@ def plot_accuracy_vs_sparsity(
                     s=30,
                     alpha=0.85,
                 )
-            for model, paper in PAPER_MEDIANS.items():
-                if paper[metric] is not None and paper["r2"] is not None:
-                    ax.scatter(paper[metric], paper["r2"], marker="*", s=140,
+            for model, published in paper.items():
+                x_value, r2_value = published[metric].value, published["r2"].value
+                if x_value is not None and r2_value is not None:
+                    ax.scatter(x_value, r2_value, marker="*", s=140,
                                facecolors="none", edgecolors="C3")  # fmt: skip
-                    ax.annotate(f"paper {MODEL_LABELS[model]}", (paper[metric], paper["r2"]),
+                    ax.annotate(f"paper {MODEL_LABELS[model]}", (x_value, r2_value),
                                 fontsize=6, color="C3", xytext=(-20, -12),
                                 textcoords="offset points")  # fmt: skip
             if not usable:

@@ -2,8 +2,9 @@
 
 Sequence conventions are in :mod:`bridge.regressor.data`. Both modes return the raw-unit
 predictions of ``test_target`` and, for the ``n_test`` hidden-layer steps that produced
-them, the layer's output ``[n_test, 1, N]`` and state trajectories ``[n_test + 1, 1, N]``
-(initial state first), from which S_comm and S_comp are computed with the same functions
+them, the layer's input current ``[n_test, 1, N]`` (the projection's output), its output
+``[n_test, 1, N]`` and state trajectories ``[n_test + 1, 1, N]`` (initial state first), from
+which S_comm and S_comp are computed with the same functions
 (:mod:`bridge.regression_metrics`) for every neuron model.
 
 The closed-loop hidden steps are: the last warm-up step (true input, the first test input)
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bridge.regression_metrics import S_COMP_ATOL, r2, s_comm, s_comp, smape
+from bridge.regression_metrics import S_COMP_ATOL, r2, s_comm, s_comp_parts, smape
 from bridge.regressor.data import RegressorData
 from bridge.regressor_model import SpikingRegressor
 
@@ -28,6 +29,7 @@ class ModeTraces:
     """Predictions (raw units, ``[n_test]``) and the hidden layer over the scored steps."""
 
     prediction: np.ndarray
+    hidden_input: torch.Tensor
     hidden_output: torch.Tensor
     hidden_states: dict[str, torch.Tensor]
 
@@ -48,7 +50,8 @@ def run_one_step(model: SpikingRegressor, data: RegressorData) -> ModeTraces:
     n_train = data.n_train
     prediction = data.scaler.inverse(y[n_train:, 0, 0].double().cpu().numpy())
     states = {name: value[n_train:] for name, value in hidden.recorded.items()}
-    return ModeTraces(prediction, hidden.output[n_train:], states)
+    current = model.projection(x[n_train:])
+    return ModeTraces(prediction, current, hidden.output[n_train:], states)
 
 
 @torch.no_grad()
@@ -69,9 +72,13 @@ def run_closed_loop(model: SpikingRegressor, data: RegressorData) -> ModeTraces:
         outputs.append(hidden.output)
         for name, value in hidden.recorded.items():
             states[name].append(value[1:])
-    raw = data.scaler.inverse(torch.cat(predictions)[:, 0, 0].double().cpu().numpy())
+    fed = torch.cat(predictions)
+    raw = data.scaler.inverse(fed[:, 0, 0].double().cpu().numpy())
+    # The scored steps' inputs: the first test input, then the predictions fed back.
+    current = model.projection(torch.cat([warmup[n_train:], fed[:-1]]))
     return ModeTraces(
         raw,
+        current,
         torch.cat(outputs),
         {name: torch.cat(values) for name, values in states.items()},
     )
@@ -92,20 +99,27 @@ def accuracy(prediction: np.ndarray, target: np.ndarray) -> dict[str, float | in
 
 
 def sparsity(traces: ModeTraces) -> dict[str, float | int]:
-    """S_comm and S_comp of the hidden layer over the scored steps.
+    """S_comm and S_comp of the hidden layer over the scored steps, with the fraction of
+    neuron-steps meeting each of S_comp's three conditions (``frac_*``).
 
     ``n_neurons_state_nonfinite`` counts hidden neurons any of whose state variables is not
-    finite at some scored step (a layer whose dynamics ran away; Bittar & Garner's AdLIF
-    does for strongly negative ``a``): their outputs are still finite (0/1 spikes), so the
-    metrics stay defined, but the count says how much of the layer was lost.
+    finite at some scored step (a layer whose dynamics ran away, as Bittar & Garner's
+    Euler-forward AdLIF did before SE-AdLIF replaced it): their outputs are still finite
+    (0/1 spikes), so the metrics stay defined, but the count says how much was lost.
     """
     nonfinite = torch.zeros(traces.hidden_output.shape[1:], dtype=torch.bool)
     for states in traces.hidden_states.values():
         nonfinite |= (~torch.isfinite(states)).any(dim=0).cpu()
+    parts = s_comp_parts(
+        traces.hidden_output, traces.hidden_states, traces.hidden_input, atol=S_COMP_ATOL
+    )
     return {
         "s_comm": s_comm(traces.hidden_output),
-        "s_comp": s_comp(traces.hidden_output, traces.hidden_states, atol=S_COMP_ATOL),
+        "s_comp": parts["s_comp"],
         "s_comp_atol": S_COMP_ATOL,
+        "frac_input_zero": parts["input_zero"],
+        "frac_state_fixed": parts["state_fixed"],
+        "frac_output_zero": parts["output_zero"],
         "n_neuron_steps": int(traces.hidden_output.numel()),
         "n_neurons_state_nonfinite": int(nonfinite.sum()),
     }

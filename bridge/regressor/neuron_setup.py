@@ -13,10 +13,17 @@ Per condition (``results/mapping/{condition}.json``, contract in the mapping sta
 Without a mapping (the reference runs) MTC uses the configured preset and LIF the
 configured beta with no bias.
 
-Skipping: a mapping whose ``use_downstream`` is false (the mapping stage could not constrain
-the condition; its ``status`` says why) yields a skip reason instead of a layer, so no
-network is ever trained on missing values. For MTC an ``mtc.use_downstream`` of false, if
-the mapping stage writes one, skips the MTC run alone.
+Skipping (the mapping contract: the flat ``status``/``use_downstream`` describe the LIF
+mapping, ``mtc.status``/``mtc.use_downstream`` the MTC mapping): a LIF run whose mapping has
+``use_downstream`` false, or an MTC run whose ``mtc.use_downstream`` is false, yields a skip
+reason (naming the status and the mapping's rule) instead of a layer, so no network is ever
+trained on missing values; each model follows its own flag. A usable mapping with a missing
+or non-finite value the run needs is an error (:class:`MappingInputError`), not a skip.
+
+Input units: the regressor's input projection is trained, so it takes the place of the
+mappings' input gains (LIF ``w_per_nA``; MTC ``input_scale`` stays in the neuron and only
+rescales the trained projection). What the mapping fixes is the neuron itself: its time
+constants, gains and resting drive.
 """
 
 from __future__ import annotations
@@ -70,7 +77,7 @@ def _use_downstream(mapping: Mapping[str, Any], source: str) -> bool:
 def _skip(model: str, mapping: Mapping[str, Any], prefix: str) -> NeuronSetup:
     status = mapping.get("status")
     rule = mapping.get("downstream_rule")
-    reason = f"{prefix}use_downstream is false (mapping status {status!r})"
+    reason = f"{prefix}use_downstream is false ({prefix}status {status!r})"
     if rule:
         reason += f"; mapping rule: {rule}"
     return NeuronSetup(model=model, spec=None, skip_reason=reason, used={"mapping_status": status})
@@ -99,7 +106,7 @@ def _mtc_setup(
         mtc = mapping.get("mtc")
         if not isinstance(mtc, Mapping):
             raise MappingInputError(f"{source}: field 'mtc' is missing or not a mapping")
-        if "use_downstream" in mtc and not _use_downstream(mtc, f"{source} (mtc)"):
+        if not _use_downstream(mtc, f"{source} (mtc)"):
             return _skip("mtc", mtc, "mtc.")
         values = {name: _finite(mtc, name, f"{source} (mtc)") for name in MTC_FIELDS}
         try:
@@ -128,6 +135,8 @@ def _lif_setup(
         beta, bias, dt_ms = settings.lif_reference_beta, 0.0, None
         used: dict[str, Any] = {"source": "config regressor.lif.reference_beta"}
     else:
+        if not _use_downstream(mapping, source):
+            return _skip("lif", mapping, "")
         beta = _finite(mapping, "beta_fit", source)
         bias = _finite(mapping, "bias_fit", source)
         dt_ms = _finite(mapping, "dt_ms", source)
@@ -159,8 +168,6 @@ def neuron_setup(
             raise ValueError(
                 "neuron_setup: adlif is the reference baseline and takes no condition mapping"
             )
-        if not _use_downstream(mapping, source):
-            return _skip(model, mapping, "")
     common = {"n_hidden": settings.n_hidden, "projection_bias": settings.projection_bias}
     if model == "mtc":
         return _mtc_setup(mapping, settings, source, common)
@@ -171,5 +178,5 @@ def neuron_setup(
         model="adlif",
         spec=spec,
         skip_reason=None,
-        used={"source": "Bittar & Garner AdLIF, parameters trained", "step_ms": None},
+        used={"source": "SE-AdLIF (Baronig et al.), parameters trained", "step_ms": None},
     )

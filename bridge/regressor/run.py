@@ -18,7 +18,17 @@ metrics.json (every number finite or null; ``provenance`` key)::
     headline          r2 and smape closed loop (NeuroBench's mode); s_comm and s_comp of the
                       one-step run (the same true input for every model, so the sparsity of
                       different models is compared on identical drive; closed-loop values
-                      are in evaluation.closed_loop)
+                      are in evaluation.closed_loop); beats_repeat_last_value (below)
+    versus_repeat_last_value
+                      per horizon (one_step, closed_loop, closed_loop_first_lyapunov_time):
+                      true iff the model's R^2 exceeds the repeat-last-value baseline's at that
+                      horizon (false when undefined); ``beats`` = one_step and
+                      closed_loop_first_lyapunov_time, copied to headline.beats_repeat_last_value:
+                      a model that predicts the next sample no better than repeating the last,
+                      or whose free run tracks the first Lyapunov time no better, is not a
+                      usable predictor. The full closed-loop span is not part of ``beats``:
+                      after a few Lyapunov times every forecast has lost the chaotic series'
+                      phase, and R^2 there rewards fading to the mean over oscillating on.
     baselines         repeat_last_value and ridge_ar at both horizons and over the first
                       Lyapunov time of the closed loop (+ the ridge coefficients)
     timing            wall seconds (train, evaluate, total, per epoch): the only fields
@@ -63,8 +73,9 @@ PREDICTIONS_NAME = "predictions.npz"
 REFERENCE_LABEL = "reference"
 SPARSITY_NOTE = (
     "S_comm: fraction of hidden neuron-steps with non-zero output; S_comp: fraction whose "
-    "update could be skipped (output zero and no state variable moved by more than "
-    "s_comp_atol), see bridge.regression_metrics; computed per regressor step (an MTC step's "
+    "update could be skipped (event-driven view: input current exactly 0, no state variable "
+    "moved by more than s_comp_atol, output 0), see bridge.regression_metrics; frac_* give "
+    "the fraction meeting each condition alone; computed per regressor step (an MTC step's "
     "output is the mean of its Euler substeps, non-zero if any substep's is)"
 )
 
@@ -104,6 +115,28 @@ def _baseline_metrics(
         for mode, values in modes.items()
     }
     return metrics, arrays
+
+
+#: Horizons at which a model is compared with repeat-last-value, and those ``beats`` needs.
+VERSUS_HORIZONS = ("one_step", "closed_loop", "closed_loop_first_lyapunov_time")
+BEATS_NEEDS = ("one_step", "closed_loop_first_lyapunov_time")
+
+
+def versus_repeat_last_value(
+    evaluation: dict[str, Any], baselines: dict[str, Any]
+) -> dict[str, Any]:
+    """Whether the model's R^2 beats repeat-last-value's per horizon, and ``beats`` overall."""
+    out: dict[str, Any] = {}
+    for horizon in VERSUS_HORIZONS:
+        mine = evaluation[horizon]["r2"]
+        theirs = baselines["repeat_last_value"][horizon]["r2"]
+        out[horizon] = bool(mine is not None and theirs is not None and mine > theirs)
+    out["beats"] = all(out[h] for h in BEATS_NEEDS)
+    out["rule"] = (
+        "R^2 above the repeat-last-value baseline's at the same horizon; beats = "
+        + " and ".join(BEATS_NEEDS)
+    )
+    return out
 
 
 def _first_lyapunov_time(prediction: np.ndarray, data: RegressorData) -> dict[str, Any]:
@@ -178,6 +211,7 @@ def train_regressor(
         "sparsity_definition": SPARSITY_NOTE,
     }
     eval_seconds = time.perf_counter() - eval_start
+    versus = versus_repeat_last_value(evaluation, baselines)
     status = "diverged" if result.diverged else "ok"
     metrics: dict[str, Any] = {
         **base,
@@ -208,7 +242,9 @@ def train_regressor(
             "smape_one_step": evaluation["one_step"]["smape"],
             "s_comm": evaluation["one_step"]["s_comm"],
             "s_comp": evaluation["one_step"]["s_comp"],
+            "beats_repeat_last_value": versus["beats"],
         },
+        "versus_repeat_last_value": versus,
         "baselines": baselines,
         "device": str(device),
         "dtype": settings.dtype,

@@ -5,12 +5,17 @@ as condition ``reference``). Medians are over the runs with status ``ok``; skipp
 diverged runs are counted beside them (``n_ok``, ``n_skipped``, ``n_diverged``) and a
 row with no usable run has empty metric cells (never NaN in the JSON, empty in the CSV).
 
-The paper's medians (MODELS.md section 6, ``/work/shared/papers/
-multi-timescale-conductance-snn.txt``) are per model, independent of condition: MTC R^2
-0.988, sMAPE 17 %, S_comm 2e-3, S_comp > 0.9 (a lower bound); AdLIF 0.982, 21 %, 4e-2,
-about 0.7; LIF 0.66, 78 % (no sparsity numbers given). The paper's evaluation horizon and
-its S_comm/S_comp definitions are not public, so compare both of our horizons and read the
-sparsity columns as same-named, not identical, quantities.
+The paper's numbers come from ``data/paper_values/regressor.yaml``
+(:mod:`bridge.regressor.paper_values`, with a citation per number) and are per model,
+independent of condition; ``paper_s_comp_reads`` says how to read S_comp ("> 0.9" is a lower
+bound). The paper's evaluation horizon and its S_comm/S_comp definitions are not public, so
+compare both of our horizons and read the sparsity columns as same-named, not identical,
+quantities.
+
+Columns: condition, model, seeds, n_ok, n_skipped, n_diverged, skip_reason,
+n_beats_repeat_last_value (ok runs whose headline.beats_repeat_last_value is true), then the
+medians of :data:`METRIC_PATHS` and the paper's ``paper_r2``, ``paper_smape``,
+``paper_s_comm``, ``paper_s_comp``, ``paper_s_comp_reads``.
 """
 
 from __future__ import annotations
@@ -21,12 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: MTC paper medians per model (None: not reported). ``s_comp_bound`` says how to read s_comp.
-PAPER_MEDIANS: dict[str, dict[str, float | str | None]] = {
-    "mtc": {"r2": 0.988, "smape": 17.0, "s_comm": 2e-3, "s_comp": 0.9, "s_comp_bound": "> 0.9"},
-    "adlif": {"r2": 0.982, "smape": 21.0, "s_comm": 4e-2, "s_comp": 0.7, "s_comp_bound": "~ 0.7"},
-    "lif": {"r2": 0.66, "smape": 78.0, "s_comm": None, "s_comp": None, "s_comp_bound": None},
-}
+from bridge.regressor.paper_values import PaperValue
+
 #: (column, path into metrics.json) of every per-run number the table takes a median of.
 METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("r2_closed_loop", ("evaluation", "closed_loop", "r2")),
@@ -38,11 +39,17 @@ METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("s_comp", ("evaluation", "one_step", "s_comp")),
     ("s_comm_closed_loop", ("evaluation", "closed_loop", "s_comm")),
     ("s_comp_closed_loop", ("evaluation", "closed_loop", "s_comp")),
+    ("frac_state_fixed", ("evaluation", "one_step", "frac_state_fixed")),
+    ("frac_input_zero", ("evaluation", "one_step", "frac_input_zero")),
     ("n_neurons_state_nonfinite", ("evaluation", "one_step", "n_neurons_state_nonfinite")),
     ("final_loss", ("training", "final_loss")),
     ("train_s", ("timing", "train_s")),
     ("repeat_last_r2_one_step", ("baselines", "repeat_last_value", "one_step", "r2")),
     ("repeat_last_r2_closed_loop", ("baselines", "repeat_last_value", "closed_loop", "r2")),
+    (
+        "repeat_last_r2_closed_loop_first_lyapunov",
+        ("baselines", "repeat_last_value", "closed_loop_first_lyapunov_time", "r2"),
+    ),
     ("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
     ("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
     (
@@ -71,7 +78,9 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def summarise_runs(
-    runs: Sequence[Mapping[str, Any]], condition_order: Sequence[str] = ()
+    runs: Sequence[Mapping[str, Any]],
+    paper: Mapping[str, Mapping[str, PaperValue]],
+    condition_order: Sequence[str] = (),
 ) -> pd.DataFrame:
     """The medians table (one row per condition x model); see the module docstring.
 
@@ -104,16 +113,17 @@ def summarise_runs(
             "n_skipped": len(skipped),
             "n_diverged": sum(m["status"] == "diverged" for m in members),
             "skip_reason": skipped[0].get("reason") if skipped else None,
+            "n_beats_repeat_last_value": sum(
+                bool(m.get("headline", {}).get("beats_repeat_last_value")) for m in ok
+            ),
         }
         for column, path in METRIC_PATHS:
             row[column] = _median([_lookup(m, path) for m in ok])
-        paper = PAPER_MEDIANS.get(model, {})
-        row.update(
-            paper_r2=paper.get("r2"),
-            paper_smape=paper.get("smape"),
-            paper_s_comm=paper.get("s_comm"),
-            paper_s_comp=paper.get("s_comp"),
-            paper_s_comp_reads=paper.get("s_comp_bound"),
-        )
+        published = paper.get(model, {})
+        for metric in ("r2", "smape", "s_comm", "s_comp"):
+            entry = published.get(metric)
+            row[f"paper_{metric}"] = None if entry is None else entry.value
+        s_comp_entry = published.get("s_comp")
+        row["paper_s_comp_reads"] = None if s_comp_entry is None else s_comp_entry.reads
         rows.append(row)
     return pd.DataFrame(rows)

@@ -18,6 +18,7 @@ import numpy as np
 from bridge.io import read_json, write_csv
 from bridge.plots.regressor import plot_accuracy_vs_sparsity, plot_predictions
 from bridge.provenance import provenance
+from bridge.regressor.paper_values import load_paper_values
 from bridge.regressor.run import PREDICTIONS_NAME
 from bridge.regressor.summary import summarise_runs
 
@@ -37,10 +38,13 @@ def write_regressor_summary(
     table_path: str | Path,
     predictions_paths: Sequence[str | Path],
     sparsity_paths: Sequence[str | Path],
+    paper_values_path: str | Path,
 ) -> None:
-    """Table + figures from the runs' metrics (paths as the workflow lists them)."""
+    """Table + figures from the runs' metrics (paths as the workflow lists them) and the
+    paper's numbers (``data/paper_values/regressor.yaml``)."""
+    paper = load_paper_values(paper_values_path)
     runs = [read_json(p) for p in metrics_paths]
-    table = summarise_runs(runs, condition_order)
+    table = summarise_runs(runs, paper, condition_order)
     write_csv(table_path, table, provenance({"regressor": dict(config_section)}))
     LOG.info("summary of %d runs in %d rows -> %s", len(runs), len(table), table_path)
     traces = []
@@ -51,4 +55,4 @@ def write_regressor_summary(
     if not traces:
         raise ValueError(f"write_regressor_summary: no run has the trace seed {trace_seed}")
     plot_predictions(traces, *predictions_paths)
-    plot_accuracy_vs_sparsity(runs, condition_order, *sparsity_paths)
+    plot_accuracy_vs_sparsity(runs, condition_order, paper, *sparsity_paths)

@@ -3,9 +3,10 @@
 Adam on the mean squared error (z-scored units) of the one-step predictions over windows of
 the training span (:func:`bridge.regressor.data.training_windows`), the first
 ``washout_steps`` of each window unscored, gradients clipped to ``grad_clip_norm`` (global
-L2 norm). Window order is shuffled every epoch by a generator seeded with the run's seed,
-so a seed fixes the whole run. The loop stops early, flagged ``diverged``, if a loss is not
-finite; the curve then ends at the last finite epoch.
+L2 norm), and constrained neuron parameters (SE-AdLIF's) projected back into their
+published ranges after every step. Window order is shuffled every epoch by a generator
+seeded with the run's seed, so a seed fixes the whole run. The loop stops early, flagged
+``diverged``, if a loss is not finite; the curve then ends at the last finite epoch.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ def train_bptt(
             loss.backward()
             torch.nn.utils.clip_grad_norm_(parameters, settings.grad_clip_norm)
             optimizer.step()
+            model.constrain_parameters_()
             total += loss.item() * len(index)
         if diverged:
             LOG.warning("epoch %d: non-finite loss, training stopped", epoch + 1)

@@ -92,6 +92,8 @@ rule regressor_summary:
     """Medians over seeds beside the MTC paper's; predictions and accuracy-vs-sparsity figures."""
     input:
         metrics=regressor_run_metrics(),
+        # The paper's published numbers (one data file, a citation per number).
+        paper_values=Path(workflow.basedir, "data", "paper_values", "regressor.yaml"),
     output:
         table=report(
             "results/regressor/summary/summary.csv",

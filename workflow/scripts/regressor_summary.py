@@ -10,4 +10,5 @@ write_regressor_summary(
     table_path=snakemake.output.table,  # noqa: F821
     predictions_paths=(snakemake.output.predictions_png, snakemake.output.predictions_svg),  # noqa: F821
     sparsity_paths=(snakemake.output.sparsity_png, snakemake.output.sparsity_svg),  # noqa: F821
+    paper_values_path=snakemake.input.paper_values,  # noqa: F821
 )
