@@ -9,11 +9,11 @@ Mackey-Glass spans are in Lyapunov times.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from bridge.config_fields import ConfigFields
 from bridge.mackey_glass import MackeyGlassParams
 from bridge.neurons.mtc import MTC_PRESETS
 
@@ -70,44 +70,18 @@ class RegressorSettings:
         return asdict(self)
 
 
-def _get(section: Mapping[str, Any], key: str, where: str) -> Any:
-    if not isinstance(section, Mapping):
-        raise RegressorConfigError(f"config key '{where}': expected a mapping, got {section!r}")
-    if key not in section:
-        raise RegressorConfigError(f"config key '{where}.{key}' is missing")
-    return section[key]
+_FIELDS = ConfigFields(RegressorConfigError)
+_get = _FIELDS.get
+_count = _FIELDS.count
+_choice = _FIELDS.choice
 
 
 def _number(section: Mapping[str, Any], key: str, where: str, *, minimum: float = 0.0) -> float:
-    value = _get(section, key, where)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise RegressorConfigError(f"config key '{where}.{key}': {value!r} is not a finite number")
-    if value < minimum:
-        raise RegressorConfigError(f"config key '{where}.{key}': {value!r} must be >= {minimum}")
-    return float(value)
+    return _FIELDS.number(section, key, where, minimum=minimum)
 
 
 def _positive(section: Mapping[str, Any], key: str, where: str) -> float:
-    value = _number(section, key, where)
-    if value <= 0:
-        raise RegressorConfigError(f"config key '{where}.{key}': {value!r} must be > 0")
-    return value
-
-
-def _count(section: Mapping[str, Any], key: str, where: str, minimum: int) -> int:
-    value = _get(section, key, where)
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise RegressorConfigError(
-            f"config key '{where}.{key}': {value!r} must be an integer >= {minimum}"
-        )
-    return value
-
-
-def _choice(section: Mapping[str, Any], key: str, where: str, options: tuple[str, ...]) -> str:
-    value = _get(section, key, where)
-    if value not in options:
-        raise RegressorConfigError(f"config key '{where}.{key}': {value!r} is not one of {options}")
-    return str(value)
+    return _FIELDS.number(section, key, where, positive=True)
 
 
 def _seeds(section: Mapping[str, Any], where: str) -> tuple[int, ...]:
