@@ -12,10 +12,12 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/regressor.smk"
+include: "workflow/rules/autoencoder.smk"
 
 
 rule all:
     input:
         hh_outputs(),
         mapping_outputs(),
+        autoencoder_outputs(),
     default_target: True
