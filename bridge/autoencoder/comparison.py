@@ -4,10 +4,10 @@ Two kinds, both on the same fixed test batch (the first ``feature_batch_size`` t
 with the same noise sample for a given seed and sigma):
 
 * ``scenario``: a scenario against the benchmark at the same noise level and seed;
-* ``null``: the benchmark against itself at two seeds (above sigma 0 the two runs' test
-  noise samples differ too, as each seed draws its own). Separately trained networks order their
-  channels arbitrarily, so this is the size MSEl takes between two equally healthy networks;
-  a scenario's MSEl means something only where it exceeds the null's.
+* ``seed_pair`` (the null comparison): the benchmark against itself at two seeds (above
+  sigma 0 the two runs' test noise samples differ too, as each seed draws its own). Separately
+  trained networks order their channels arbitrarily, so this is the size MSEl takes between two
+  equally healthy networks; a scenario's MSEl means something only where it exceeds the null's.
 
 A skipped run (its ``features.npz`` holds ``status: skipped``) gives a record with that status
 and no values.
@@ -29,7 +29,9 @@ from bridge.provenance import provenance
 
 log = logging.getLogger(__name__)
 
-KINDS = ("scenario", "null")
+#: "scenario": against the benchmark; "seed_pair": the null comparison (never the bare word
+#: "null", which CSV readers such as pandas take for a missing value).
+KINDS = ("scenario", "seed_pair")
 
 
 def _skip_reason(features_path: Path) -> str | None:

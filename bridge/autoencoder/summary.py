@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bridge.autoencoder.comparison import KINDS
 from bridge.autoencoder.model import LAYER_NAMES, SPIKING_LAYERS
 from bridge.autoencoder.paper_values import PaperValues, load_paper_values
 from bridge.autoencoder.scenarios import (
@@ -44,6 +45,7 @@ from bridge.provenance import provenance
 log = logging.getLogger(__name__)
 
 LEARNED, NOT_LEARNED = "learned", "not_learned"
+SCENARIO_KIND, NULL_KIND = KINDS
 RUN_COLUMNS = [
     "scenario", "kind", "condition", "sigma", "seed", "null_only", "status", "reason",
     "mapping_status", "beta", "alpha", "beta_syn", "bias", "data_source", "n_train", "n_test",
@@ -191,6 +193,7 @@ def table2(
             table["test_mse_mean"] / by_name.loc[benchmark, "test_mse_mean"]
         )
     in_set = table["scenario"].isin(paper_set) & table["scenario"].isin(paper.test_mse.keys())
+    table["rank_mse_agrees"] = pd.Series(pd.NA, index=table.index, dtype="boolean")
     table["rank_mse_all"] = _ranks(table["test_mse_mean"])
     table.loc[in_set, "rank_mse_paper_set"] = _ranks(table.loc[in_set, "test_mse_mean"])
     table.loc[in_set, "rank_msed_paper_set"] = _ranks(table.loc[in_set, "msed_train_mean"])
@@ -213,12 +216,12 @@ def table2(
     for column in ("rank_mse_paper_set", "rank_msed_paper_set", "paper_rank_mse",
                    "paper_rank_msed", "rank_mse_all"):  # fmt: skip
         table[column] = table[column].astype("Int64")
-    table["rank_mse_agrees"] = table["rank_mse_agrees"].astype("boolean")
     return table
 
 
 def msel_table(records: Sequence[Mapping[str, Any]], order: Sequence[str]) -> pd.DataFrame:
-    """Long MSEl table: null comparisons first, then scenarios in ``order``; layer order kept."""
+    """Long MSEl table: null comparisons (kind ``seed_pair``) first, then the scenarios in
+    ``order``; layers in network order."""
     rows = []
     for record in records:
         values = record.get("msel") or {}
@@ -238,9 +241,9 @@ def msel_table(records: Sequence[Mapping[str, Any]], order: Sequence[str]) -> pd
                 }
             )
     frame = pd.DataFrame(rows, columns=MSEL_COLUMNS)
-    null = frame[(frame["kind"] == "null") & (frame["status"] == "ok")]
+    null = frame[(frame["kind"] == NULL_KIND) & (frame["status"] == "ok")]
     stats = null.groupby(["sigma", "layer"])["msel"].agg(["mean", "std", "count"])
-    is_scenario = frame["kind"] == "scenario"
+    is_scenario = frame["kind"] == SCENARIO_KIND
     for index in frame.index[is_scenario]:
         key = (frame.at[index, "sigma"], frame.at[index, "layer"])
         count = int(stats.at[key, "count"]) if key in stats.index else 0
@@ -254,7 +257,7 @@ def msel_table(records: Sequence[Mapping[str, Any]], order: Sequence[str]) -> pd
                 )
     frame["n_null"] = frame["n_null"].astype("Int64")
     rank = {name: i for i, name in enumerate(order)}
-    frame["_kind"] = (frame["kind"] == "scenario").astype(int)
+    frame["_kind"] = (frame["kind"] == SCENARIO_KIND).astype(int)
     frame["_order"] = frame["scenario"].map(rank).fillna(-1)
     frame["_layer"] = frame["layer"].map({n: i for i, n in enumerate(LAYER_NAMES)})
     keys = ["_kind", "_order", "sigma", "seed", "reference_seed", "_layer"]

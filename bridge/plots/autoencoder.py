@@ -57,6 +57,8 @@ OTHER_PAPER_COLOURS = ("tab:blue", "tab:orange", "tab:purple", "tab:brown", "tab
 #: hide the early transient the paper describes; a short window keeps it).
 RATE_SMOOTHING_ITERATIONS = 5
 RECONSTRUCTION_CMAP = "gray"
+#: Vertical offset (in ranks) between labels of scenarios whose ranks tie.
+TIE_LABEL_OFFSET = 0.15
 
 
 def scenario_colours(order: Sequence[str], benchmark: str, overfiring: str) -> dict[str, Any]:
@@ -175,15 +177,13 @@ def plot_table2(table: pd.DataFrame, colours: Mapping[str, Any], *paths: str | P
             ax_rank.plot(
                 [2, 3], [row["paper_rank_msed"], row["rank_msed_paper_set"]], "-s", color=colour
             )
+    # Labels beside the last column, nudged apart where ranks tie.
+    label_rank = ranked["rank_msed_paper_set"].fillna(ranked["rank_mse_paper_set"])
+    for k, (_, row) in enumerate(ranked.iterrows()):
+        ties = int((label_rank.iloc[:k] == label_rank.iloc[k]).sum())
+        y = float(label_rank.iloc[k]) + TIE_LABEL_OFFSET * ties
         ax_rank.text(
-            3.15,
-            row["rank_msed_paper_set"]
-            if pd.notna(row["rank_msed_paper_set"])
-            else row["rank_mse_paper_set"],
-            row["scenario"],
-            fontsize=7,
-            va="center",
-            color=colour,
+            3.15, y, row["scenario"], fontsize=7, va="center", color=colours[row["scenario"]]
         )
     ax_rank.set_xticks([0, 1, 2, 3], ["paper\nMSE", "ours\nMSE", "paper\nMSEd", "ours\nMSEd"])
     ax_rank.set_xlim(-0.3, 4.6)
@@ -303,7 +303,12 @@ def plot_layer_rates_conditions(
 ) -> None:
     """Heat map scenario x layer of the final-epoch rate, one panel per noise level."""
     fig, axes = plt.subplots(
-        1, len(levels), figsize=(6.5 * len(levels), 0.45 * len(scenarios) + 2.0), squeeze=False
+        1,
+        len(levels),
+        figsize=(5.5 * len(levels) + 2.5, 0.45 * len(scenarios) + 2.2),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
     )
     image = None
     for ax, (level_name, sigma) in zip(axes[0], levels, strict=True):
@@ -332,6 +337,7 @@ def plot_layer_rates_conditions(
             range(len(SPIKING_LAYERS)), SPIKING_LAYERS, rotation=45, ha="right", fontsize=8
         )
         ax.set_yticks(range(len(scenarios)), scenarios, fontsize=8)
+        ax.tick_params(axis="y", labelleft=ax is axes[0, 0])
         ax.set_title(f"final-epoch rates, {level_name} (sigma {sigma:g})", fontsize=10)
     if image is not None:
         fig.colorbar(image, ax=axes[0].tolist(), label="firing rate (Eq. 11)", shrink=0.8)

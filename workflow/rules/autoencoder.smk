@@ -183,7 +183,7 @@ rule autoencoder_msel_null:
     output:
         msel="results/autoencoder/msel/null.json",
     params:
-        kind="null",
+        kind="seed_pair",
         identities=[
             dict(scenario=AE_BENCHMARK, reference=AE_BENCHMARK, sigma=sigma, seed=b,
                  reference_seed=a)
