@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/regressor.smk"
+include: "workflow/rules/autoencoder.smk"
 
 
 rule all:
@@ -19,4 +20,5 @@ rule all:
         hh_outputs(),
         mapping_outputs(),
         regressor_outputs(),
+        autoencoder_outputs(),
     default_target: True

@@ -301,10 +301,12 @@ def train_run(
     out_dir: str | Path,
     *,
     on_epoch_end: Callable[[int, SpikingAutoencoder], None] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train one run, resuming from ``out_dir/checkpoint.pt`` when it matches; return metrics.
 
     Writes ``metrics.json`` (with provenance) and ``features.npz`` into ``out_dir`` at the end.
+    ``extra`` (e.g. where the scenario's parameters came from) is added to the metrics as is.
     ``on_epoch_end(epoch, model)`` is called after each epoch's checkpoint (1-based epoch).
     Raises :class:`TrainingDivergedError` on a non-finite loss, leaving no metrics file.
     """
@@ -415,6 +417,7 @@ def train_run(
     write_npz(features_path, **features)
     metrics = _metrics(cfg, neuron_params, images, baselines, history, iterations_per_epoch)
     metrics["device"] = str(device)
+    metrics.update(extra or {})
     metrics["provenance"] = provenance(identity)
     write_json(metrics_path, metrics)
     log.info(
@@ -444,6 +447,8 @@ def _metrics(
     rates = history["train_firing_rate_per_iteration"]
     return {
         "scenario": cfg.scenario,
+        "status": "ok",
+        "reason": None,
         "sigma": cfg.sigma,
         "seed": cfg.seed,
         "neuron_params": asdict(params),

@@ -1,0 +1,132 @@
+"""The autoencoder stage through Snakemake on the tiny config, from hand-written mapping JSONs
+(only the autoencoder's rules may run): the DAG per condition, one real end-to-end run, and
+that a new condition schedules only its own runs."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from workflow_helpers import scheduled_jobs
+
+from bridge.io import write_json
+
+pytestmark = pytest.mark.workflow
+
+AE_RULES = ["autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_msel",
+            "autoencoder_msel_null", "autoencoder_summary", "autoencoder_figures",
+            "autoencoder_all"]  # fmt: skip
+HEADER = (
+    "name\tgnabar\tgkbar\tgl\tm_shift_mV\th_shift_mV\tnap_fraction\tcelsius\tv_rest_mV\tdescription"
+)
+#: Dry-run job blocks: rule name, then its input and output lines.
+JOB_BLOCK = re.compile(r"rule (\w+):\n\s+input: ([^\n]*)\n\s+output: ([^\n]*)")
+
+
+def mapping(condition: str, usable: bool = True) -> dict:
+    """The fields of results/mapping/{condition}.json the autoencoder reads."""
+    return {
+        "condition": condition,
+        "status": "ok" if usable else "spontaneous_only",
+        "use_downstream": usable,
+        "downstream_rule": "use beta_fit, bias_fit, beta_syn, alpha_syn when use_downstream",
+        "beta_fit": 0.8 if usable else None,
+        "alpha_syn": 0.9,
+        "beta_syn": 0.8 if usable else None,
+        "bias_fit": 0.05 if usable else None,
+    }
+
+
+def setup_workdir(
+    root: Path, conditions: dict[str, bool], sigmas: list[float], paper: list[str]
+) -> Path:
+    rows = [f"{name}\t0.12\t0.036\t0.0003\t\t\t\t\t\ttest row" for name in conditions]
+    (root / "conditions.tsv").write_text("\n".join([HEADER, *rows]) + "\n")
+    for name, usable in conditions.items():
+        write_json(root / "results" / "mapping" / f"{name}.json", mapping(name, usable))
+    override = {"noise": {"sigmas": sigmas, "clamp": False}, "run_paper_scenarios": paper}
+    (root / "override.yaml").write_text(yaml.safe_dump({"autoencoder": override}))
+    return root
+
+
+def snakemake(repo_root: Path, workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(repo_root / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(repo_root / "config" / "config.yaml"),
+        str(repo_root / "tests" / "configs" / "tiny.yaml"), str(workdir / "override.yaml"),
+        "--config", f"conditions={workdir / 'conditions.tsv'}",
+        "--cores", "2",
+        "--allowed-rules", *AE_RULES,
+        *args,
+        "--", "autoencoder_all",
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+def test_dag_trains_each_condition_from_its_own_mapping(repo_root: Path, tmp_path: Path) -> None:
+    conditions = {"control": True, "intermediate": True, "hyperexcitable": False}
+    workdir = setup_workdir(tmp_path, conditions, [0.0, 0.2], ["s1_benchmark", "s3_syn_beta"])
+    result = snakemake(repo_root, workdir, "--dry-run")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    jobs = scheduled_jobs(result.stdout + result.stderr)
+    # paper: (benchmark + scenario 3) x 2 sigmas + the null-seed benchmark; conditions: 3 x 2;
+    # MSEl: scenario 3 and the three conditions against the benchmark, plus the null pair
+    assert jobs == {"autoencoder_paper_run": 5, "autoencoder_condition_run": 6,
+                    "autoencoder_msel": 4, "autoencoder_msel_null": 1,
+                    "autoencoder_summary": 1, "autoencoder_figures": 1,
+                    "autoencoder_all": 1}, jobs  # fmt: skip
+    blocks = [b for b in JOB_BLOCK.findall(result.stdout + result.stderr)
+              if b[0] == "autoencoder_condition_run"]  # fmt: skip
+    assert len(blocks) == 6
+    for _, inputs, outputs in blocks:
+        condition = re.search(r"results/mapping/(\w+)\.json", inputs).group(1)
+        assert inputs.strip() == f"results/mapping/{condition}.json"
+        assert outputs.startswith(f"results/autoencoder/cond_{condition}/sigma")
+
+
+def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_path: Path) -> None:
+    # Seven script jobs (each mostly Python and torch start-up): the benchmark at the config
+    # seed and the null seed, one condition, its MSEl, the null MSEl, tables, figures.
+    workdir = setup_workdir(tmp_path, {"control": True}, [0.0], ["s1_benchmark"])
+    result = snakemake(repo_root, workdir)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    out = workdir / "results" / "autoencoder"
+    runs = pd.read_csv(out / "summary" / "runs.csv")
+    assert list(runs["scenario"]) == ["s1_benchmark", "s1_benchmark", "cond_control"]
+    assert (runs["status"] == "ok").all() and runs["test_mse_final"].notna().all()
+    assert runs.loc[runs["scenario"] == "cond_control", "bias"].item() == 0.05
+    table = pd.read_csv(out / "summary" / "table2.csv")
+    assert list(table["scenario"]) == ["s1_benchmark", "cond_control"]
+    msel = pd.read_csv(out / "summary" / "msel.csv")
+    assert set(msel["kind"]) == {"seed_pair", "scenario"}
+    assert msel.loc[msel["kind"] == "scenario", "n_null"].eq(1).all()
+    for name in ("table2", "layer_rates", "network_rate", "layer_rates_conditions",
+                 "mse_vs_sigma", "reconstructions"):  # fmt: skip
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+    assert (workdir / "results/logs/autoencoder/cond_control/sigma0/seed123.log").is_file()
+    assert (workdir / "results/benchmarks/autoencoder/s1_benchmark/sigma0/seed999.tsv").is_file()
+
+    # A new (unusable) condition: its run, its MSEl, the tables and figures; nothing else.
+    with (workdir / "conditions.tsv").open("a") as fh:
+        fh.write("silent\t0.0\t0.036\t0.0003\t\t\t\t\t\tadded by a test\n")
+    write_json(workdir / "results" / "mapping" / "silent.json", mapping("silent", False))
+    result = snakemake(repo_root, workdir, "--dry-run")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    jobs = scheduled_jobs(result.stdout + result.stderr)
+    assert jobs == {"autoencoder_condition_run": 1, "autoencoder_msel": 1,
+                    "autoencoder_summary": 1, "autoencoder_figures": 1,
+                    "autoencoder_all": 1}, jobs  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _clean_snakemake_state(tmp_path: Path):
+    yield
+    shutil.rmtree(tmp_path / ".snakemake", ignore_errors=True)

@@ -1,0 +1,284 @@
+# Stage: spiking autoencoder (the hyperexcitability paper's protocol). One run per scenario x
+# noise level x seed: the paper's scenarios that config lists, and cond_<condition> for every
+# condition, whose only input is results/mapping/<condition>.json (adding a condition trains
+# only that condition; a mapping with use_downstream false gives a run with status skipped).
+# Then MSEl against the benchmark per scenario, its null comparison, tables and figures.
+# Training rules request config["autoencoder"]["gpus"] through the SLURM executor plugin's
+# `gpu` resource (--gpus=N; 0 requests none); a local run trains on CUDA when present, else CPU.
+# A killed run resumes from checkpoint.pt beside its metrics (only the latest is kept). A run's
+# parameters are only the config keys that change its numbers (training_section), so adding a
+# noise level, seed or condition reruns nothing that exists.
+
+from bridge.autoencoder.scenarios import (
+    RunKey,
+    condition_scenario_name,
+    null_pairs,
+    paper_scenario_names,
+    planned_runs,
+    scenario_comparisons,
+    training_section,
+)
+
+AUTOENCODER = config["autoencoder"]
+AE_PAPER_SCENARIOS = paper_scenario_names(AUTOENCODER)
+AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
+AE_COMPARED = [s for s in AE_PAPER_SCENARIOS if s != AE_BENCHMARK] + [
+    condition_scenario_name(c) for c in CONDITION_NAMES
+]
+# A repository data file: a relative path is relative to the repository, not the working folder.
+AE_PAPER_VALUES = str(Path(workflow.basedir) / AUTOENCODER["paper_values"])
+AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
+AE_TRAIN_RESOURCES = dict(
+    mem_mb=AUTOENCODER["mem_mb"],
+    runtime=AUTOENCODER["runtime_min"],
+    gpu=AUTOENCODER["gpus"],
+)
+AE_FIGURES = [
+    "table2",
+    "layer_rates",
+    "network_rate",
+    "layer_rates_conditions",
+    "mse_vs_sigma",
+    "reconstructions",
+]
+
+
+def autoencoder_run_file(run, name):
+    """A file of one run (a bridge.autoencoder.scenarios.RunKey)."""
+    folder = AE_RUN_DIR.format(scenario=run.scenario, sigma=run.sigma_label, seed=run.seed)
+    return f"{folder}/{name}"
+
+
+def autoencoder_run_metrics():
+    return [autoencoder_run_file(r, "metrics.json") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+
+
+def autoencoder_run_features():
+    return [autoencoder_run_file(r, "features.npz") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+
+
+def autoencoder_msel_files():
+    per_scenario = expand("results/autoencoder/msel/{scenario}.json", scenario=AE_COMPARED)
+    return per_scenario + ["results/autoencoder/msel/null.json"]
+
+
+def autoencoder_outputs():
+    summary = expand(
+        "results/autoencoder/summary/{name}.csv", name=["runs", "table2", "msel"]
+    )
+    figures = expand("results/autoencoder/figures/{name}.png", name=AE_FIGURES)
+    return autoencoder_run_metrics() + autoencoder_msel_files() + summary + figures
+
+
+def _ae_comparisons(scenario):
+    return [r for r in scenario_comparisons(AUTOENCODER, CONDITION_NAMES) if r.scenario == scenario]
+
+
+def _ae_benchmark_run(run, seed=None):
+    return RunKey(AE_BENCHMARK, run.sigma, run.seed if seed is None else seed)
+
+
+rule autoencoder_paper_run:
+    """Train one run of a paper scenario (its frozen decay constants from config)."""
+    output:
+        metrics=f"{AE_RUN_DIR}/metrics.json",
+        features=f"{AE_RUN_DIR}/features.npz",
+    wildcard_constraints:
+        scenario="|".join(AE_PAPER_SCENARIOS),
+        sigma=r"[0-9][0-9.e+-]*",
+        seed=r"\d+",
+    params:
+        scenario=lambda wc: wc.scenario,
+        sigma=lambda wc: float(wc.sigma),
+        seed=lambda wc: int(wc.seed),
+        autoencoder=lambda wc: training_section(AUTOENCODER, wc.scenario),
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
+    log:
+        "results/logs/autoencoder/{scenario}/sigma{sigma}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/autoencoder/{scenario}/sigma{sigma}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: AUTOENCODER["threads"]
+    resources:
+        **AE_TRAIN_RESOURCES,
+    script:
+        "../scripts/autoencoder_train.py"
+
+
+rule autoencoder_condition_run:
+    """Train one run of a condition scenario: its mapping's beta_fit, alpha_syn, beta_syn and
+    bias_fit frozen (or write a skipped run when the mapping's use_downstream is false)."""
+    input:
+        mapping="results/mapping/{condition}.json",
+    output:
+        metrics="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/metrics.json",
+        features="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/features.npz",
+    wildcard_constraints:
+        sigma=r"[0-9][0-9.e+-]*",
+        seed=r"\d+",
+    params:
+        scenario=lambda wc: condition_scenario_name(wc.condition),
+        sigma=lambda wc: float(wc.sigma),
+        seed=lambda wc: int(wc.seed),
+        autoencoder=lambda wc: training_section(AUTOENCODER, condition_scenario_name(wc.condition)),
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
+    log:
+        "results/logs/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: AUTOENCODER["threads"]
+    resources:
+        **AE_TRAIN_RESOURCES,
+    script:
+        "../scripts/autoencoder_train.py"
+
+
+rule autoencoder_msel:
+    """MSEl per layer of one scenario against the benchmark, at every noise level and seed."""
+    input:
+        features=lambda wc: [autoencoder_run_file(r, "features.npz") for r in _ae_comparisons(wc.scenario)],
+        reference=lambda wc: [
+            autoencoder_run_file(_ae_benchmark_run(r), "features.npz")
+            for r in _ae_comparisons(wc.scenario)
+        ],
+    output:
+        msel="results/autoencoder/msel/{scenario}.json",
+    wildcard_constraints:
+        scenario="|".join(AE_COMPARED),
+    params:
+        kind="scenario",
+        identities=lambda wc: [
+            dict(scenario=r.scenario, reference=AE_BENCHMARK, sigma=r.sigma, seed=r.seed,
+                 reference_seed=r.seed)
+            for r in _ae_comparisons(wc.scenario)
+        ],
+    log:
+        "results/logs/autoencoder/msel/{scenario}.log",
+    benchmark:
+        "results/benchmarks/autoencoder/msel/{scenario}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/autoencoder_msel.py"
+
+
+rule autoencoder_msel_null:
+    """MSEl null comparison: the benchmark against itself at every pair of seeds."""
+    input:
+        features=[
+            autoencoder_run_file(RunKey(AE_BENCHMARK, sigma, b), "features.npz")
+            for sigma, a, b in null_pairs(AUTOENCODER)
+        ],
+        reference=[
+            autoencoder_run_file(RunKey(AE_BENCHMARK, sigma, a), "features.npz")
+            for sigma, a, b in null_pairs(AUTOENCODER)
+        ],
+    output:
+        msel="results/autoencoder/msel/null.json",
+    params:
+        kind="seed_pair",
+        identities=[
+            dict(scenario=AE_BENCHMARK, reference=AE_BENCHMARK, sigma=sigma, seed=b,
+                 reference_seed=a)
+            for sigma, a, b in null_pairs(AUTOENCODER)
+        ],
+    log:
+        "results/logs/autoencoder/msel/null.log",
+    benchmark:
+        "results/benchmarks/autoencoder/msel/null.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/autoencoder_msel.py"
+
+
+rule autoencoder_summary:
+    """runs.csv (every run), table2.csv (ours vs the paper's Table 2), msel.csv."""
+    input:
+        metrics=autoencoder_run_metrics(),
+        msel=autoencoder_msel_files(),
+        paper_values=AE_PAPER_VALUES,
+    output:
+        runs=report(
+            "results/autoencoder/summary/runs.csv",
+            caption="../report/autoencoder_runs.rst",
+            category="3. Autoencoder",
+        ),
+        table2=report(
+            "results/autoencoder/summary/table2.csv",
+            caption="../report/autoencoder_table2_csv.rst",
+            category="3. Autoencoder",
+        ),
+        msel=report(
+            "results/autoencoder/summary/msel.csv",
+            caption="../report/autoencoder_msel.rst",
+            category="3. Autoencoder",
+        ),
+    params:
+        autoencoder=AUTOENCODER,
+        conditions=CONDITION_NAMES,
+    log:
+        "results/logs/autoencoder/summary.log",
+    benchmark:
+        "results/benchmarks/autoencoder/summary.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/autoencoder_summary.py"
+
+
+rule autoencoder_figures:
+    """Table 2, layer rates, network rate, conditions, MSE vs noise, reconstructions."""
+    input:
+        metrics=autoencoder_run_metrics(),
+        features=autoencoder_run_features(),
+        runs=rules.autoencoder_summary.output.runs,
+        table2=rules.autoencoder_summary.output.table2,
+        paper_values=AE_PAPER_VALUES,
+    output:
+        **{
+            f"{name}_png": report(
+                f"results/autoencoder/figures/{name}.png",
+                caption=f"../report/autoencoder_{name}.rst",
+                category="3. Autoencoder",
+            )
+            for name in AE_FIGURES
+        },
+        **{f"{name}_svg": f"results/autoencoder/figures/{name}.svg" for name in AE_FIGURES},
+    params:
+        autoencoder=AUTOENCODER,
+        conditions=CONDITION_NAMES,
+        names=AE_FIGURES,
+    log:
+        "results/logs/autoencoder/figures.log",
+    benchmark:
+        "results/benchmarks/autoencoder/figures.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/autoencoder_figures.py"
+
+
+rule autoencoder_all:
+    """Everything of the autoencoder stage (needs results/mapping/{condition}.json)."""
+    input:
+        autoencoder_outputs(),
