@@ -8,14 +8,20 @@ min_version("9.20")
 configfile: "config/config.yaml"
 
 
+# Top page of `snakemake --report results/report.html`.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/regressor.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:
     input:
         hh_outputs(),
         mapping_outputs(),
+        compare_outputs(),
     default_target: True

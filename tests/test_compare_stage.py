@@ -21,17 +21,20 @@ def run_stage(tmp_path: Path, config: dict, conditions=CONDITIONS) -> dict[str, 
     results = tmp_path / "results"
     out = {
         name: results / "compare" / name
-        for name in ("runs.csv", "gaps.csv", "conditions.csv", "conditions.md", "stats.csv",
-                     "stats.md", "claims.csv")
+        for name in ("runs.csv", "gaps.csv", "conditions.csv", "conditions.md", "conditions.html",
+                     "stats.csv", "stats.md", "stats.html", "claims.csv", "summary.html")
     }  # fmt: skip
     out["summary.md"] = results / "summary.md"
     names = list(conditions)
     stage.collect(config, names, results, out["runs.csv"], out["gaps.csv"])
     stage.write_conditions(config, names, out["runs.csv"], out["gaps.csv"],
-                           out["conditions.csv"], out["conditions.md"])  # fmt: skip
-    stage.write_stats(config, names, out["runs.csv"], out["stats.csv"], out["stats.md"])
+                           out["conditions.csv"], out["conditions.md"], out["conditions.html"])  # fmt: skip
+    stage.write_stats(
+        config, names, out["runs.csv"], out["stats.csv"], out["stats.md"], out["stats.html"]
+    )
     stage.write_summary(config, names, out["runs.csv"], out["gaps.csv"], tmp_path / "none_ae.yaml",
-                        tmp_path / "none_reg.yaml", out["claims.csv"], out["summary.md"])  # fmt: skip
+                        tmp_path / "none_reg.yaml", out["claims.csv"], out["summary.md"],
+                        out["summary.html"])  # fmt: skip
     return out
 
 

@@ -52,7 +52,8 @@ def table(frame: pd.DataFrame) -> str:
     """A GitHub-style Markdown table of ``frame`` with every cell through :func:`fmt`."""
     if frame.empty:
         return "_(no rows)_"
-    text = frame.astype(object).map(fmt)
+    # A pipe inside a cell would end it: escape it (bridge.compare.html reads it back).
+    text = frame.astype(object).map(lambda v: fmt(v).replace("|", "\\|"))
     return text.to_markdown(index=False, disable_numparse=True)
 
 

@@ -14,13 +14,15 @@ from typing import Any
 
 import pandas as pd
 
+from bridge import REPO_ROOT
 from bridge.compare import markdown as md
 from bridge.compare.claims import evaluate_claims
 from bridge.compare.collect import GAP_COLUMNS, RUN_COLUMNS, collect_runs, read_table
 from bridge.compare.comparisons import LAYER_RATE_PREFIX, stats_table
 from bridge.compare.conditions import conditions_markdown, conditions_table
+from bridge.compare.html import markdown_to_html
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
-from bridge.compare.paper_values import load_paper_values
+from bridge.compare.paper_values import PaperValues, load_paper_values
 from bridge.compare.settings import CompareSettings, compare_config_view, compare_settings
 from bridge.compare.summary import summary_markdown
 from bridge.io import atomic_path, write_csv
@@ -40,6 +42,12 @@ def _setup(config: Mapping[str, Any], conditions: Sequence[str]) -> tuple[Compar
 def _write_text(path: PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def _write_document(text: str, title: str, md_path: PathLike, html_path: PathLike) -> None:
+    """The Markdown document and its HTML copy (shown inline by the Snakemake report)."""
+    _write_text(md_path, text)
+    _write_text(html_path, markdown_to_html(text, title))
 
 
 def _read_runs(runs_path: PathLike) -> pd.DataFrame:
@@ -69,12 +77,14 @@ def write_conditions(
     gaps_path: PathLike,
     csv_path: PathLike,
     md_path: PathLike,
+    html_path: PathLike,
 ) -> pd.DataFrame:
-    """``conditions.csv`` / ``.md``: one row per condition (bridge.compare.conditions)."""
+    """``conditions.csv`` / ``.md`` / ``.html``: one row per condition."""
     settings, prov = _setup(config, conditions)
     table = conditions_table(_read_runs(runs_path), read_table(gaps_path, GAP_COLUMNS), settings)
     write_csv(csv_path, table, prov)
-    _write_text(md_path, conditions_markdown(table, settings, md.provenance_line(prov)))
+    text = conditions_markdown(table, settings, md.provenance_line(prov))
+    _write_document(text, "Conditions across the pipeline", md_path, html_path)
     return table
 
 
@@ -84,8 +94,10 @@ def write_stats(
     runs_path: PathLike,
     csv_path: PathLike,
     md_path: PathLike,
+    html_path: PathLike,
 ) -> pd.DataFrame:
-    """``stats.csv`` (every paired comparison) and ``stats.md`` (without per-layer rates)."""
+    """``stats.csv`` (every paired comparison), ``stats.md`` / ``.html`` (without per-layer
+    rates)."""
     settings, prov = _setup(config, conditions)
     table = stats_table(_read_runs(runs_path), settings)
     write_csv(csv_path, table, prov)
@@ -101,17 +113,32 @@ def write_stats(
     for kind, rows in shown.groupby("kind", sort=False):
         text += [f"## {kind}", "", md.table(rows.drop(columns=["kind"])), ""]
     text += [md.provenance_line(prov), ""]
-    _write_text(md_path, "\n".join(text))
+    _write_document("\n".join(text), "Paired differences by seed", md_path, html_path)
     return table
 
 
-def _paper_markdown(title: str, paper_path: str, table: pd.DataFrame, prov: dict) -> str:
+def _display_path(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it (same text on any machine)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _paper_markdown(title: str, paper: PaperValues, table: pd.DataFrame, prov: dict) -> str:
+    where = _display_path(paper.path)
+    if paper.found:
+        intro = (
+            f"Published values from `{where}`; `source` says where in the paper each comes "
+            "from. Empty cells: not in this run (see `gaps.csv`) or not defined."
+        )
+    else:
+        intro = f"**No published values: `{where}` was not found.** The table is empty."
     return "\n".join(
         [
             f"# {title}",
             "",
-            f"Published values from `{paper_path}`; `source` says where in the paper each comes "
-            "from. Empty cells: not in this run (see `gaps.csv`) or not defined.",
+            intro,
             "",
             md.table(table),
             "",
@@ -130,7 +157,7 @@ def write_paper_tables(
     autoencoder_paths: Sequence[PathLike],
     regressor_paths: Sequence[PathLike],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Paper-vs-ours tables; ``*_paths`` are (csv, md) each."""
+    """Paper-vs-ours tables; ``*_paths`` are (csv, md, html) each."""
     settings, prov = _setup(config, conditions)
     runs = _read_runs(runs_path)
     ae_paper = load_paper_values(paper_autoencoder)
@@ -141,9 +168,10 @@ def write_paper_tables(
         (ae, autoencoder_paths, ae_paper, "Autoencoder paper vs this run"),
         (reg, regressor_paths, reg_paper, "MTC paper vs this run"),
     ):
-        csv_path, md_path = paths
-        write_csv(csv_path, table, {**prov, "paper_values": paper.path, "found": paper.found})
-        _write_text(md_path, _paper_markdown(title, paper.path, table, prov))
+        csv_path, md_path, html_path = paths
+        source = {"paper_values": _display_path(paper.path), "found": paper.found}
+        write_csv(csv_path, table, {**prov, **source})
+        _write_document(_paper_markdown(title, paper, table, prov), title, md_path, html_path)
     return ae, reg
 
 
@@ -156,8 +184,9 @@ def write_summary(
     paper_regressor: PathLike,
     claims_path: PathLike,
     summary_path: PathLike,
+    summary_html_path: PathLike,
 ) -> pd.DataFrame:
-    """``claims.csv`` and ``results/summary.md``; returns the claims table."""
+    """``claims.csv``, ``results/summary.md`` and its HTML copy; returns the claims table."""
     settings, prov = _setup(config, conditions)
     runs = _read_runs(runs_path)
     gaps = read_table(gaps_path, GAP_COLUMNS)
@@ -173,7 +202,7 @@ def write_summary(
         settings,
         prov,
     )
-    _write_text(summary_path, text)
+    _write_document(text, "Summary", summary_path, summary_html_path)
     LOG.info("claims: %s", claims["verdict"].value_counts().to_dict())
     return claims
 
