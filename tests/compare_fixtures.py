@@ -221,9 +221,9 @@ def write_stage_outputs(
         write_json(hh_summary_path(results, condition), hh_summary(condition, rate_at_10))
         write_csv(hh_fi_curve_path(results, condition), fi_curve(rate_at_10[condition]))
         write_json(mapping_path(results, condition), mapping_json(condition))
-    scenarios = list(config["autoencoder"]["paper_scenarios"]) + [
-        condition_scenario(c) for c in CONDITIONS
-    ]
+    ae_section = config["autoencoder"]
+    paper = ae_section.get("run_paper_scenarios", list(ae_section["paper_scenarios"]))
+    scenarios = list(paper) + [condition_scenario(c) for c in CONDITIONS]
     for scenario in scenarios:
         for sigma in config["autoencoder"]["noise"]["sigmas"]:
             for seed in config["autoencoder"]["seeds"]:

@@ -119,3 +119,41 @@ def test_bad_record_names_file_and_record(tmp_path: Path, record: dict, message:
     with pytest.raises(PaperValuesError, match=message) as err:
         load_paper_values(path)
     assert "bad.yaml" in str(err.value)
+
+
+#: The autoencoder stage's nested layout of its paper-values file (hand-made excerpt).
+AUTOENCODER_NESTED = {
+    "source": {"paper": "excerpt", "file": "papers/ae.txt"},
+    "table2": {
+        "citation": "Table 2",
+        "msed_note": "step not stated",
+        "scenarios": {
+            "s1_benchmark": {"test_mse": 0.0996, "msed": 35.32},
+            "s3_syn_beta": {"test_mse": 0.2771, "msed": 396.8},
+        },
+    },
+    "firing_rates_final_epoch": {
+        "noiseless": {"citation": "Figure 5A text", "s3_syn_beta": {"EC_Syn1": 0.1577}},
+        "noisy": {"citation": "Figure 5C text", "s1_benchmark": {"EC_Lk2": 0.7619}},
+    },
+    "claims": {"citation": "Abstract"},
+}
+
+
+def test_the_autoencoder_stage_layout_reads_as_records(tmp_path: Path, runs_and_settings) -> None:
+    paper = load_paper_values(write_yaml(tmp_path / "nested.yaml", AUTOENCODER_NESTED))
+    assert paper.found and paper.paper == "papers/ae.txt"
+    records = paper.records
+    assert len(records) == 6
+    msed = records[(records["quantity"] == "msed") & (records["scenario"] == "s3_syn_beta")]
+    assert msed["value"].iloc[0] == 396.8 and msed["note"].iloc[0] == "step not stated"
+    rate = records[records["quantity"] == "firing_rate"].set_index("layer")
+    assert (
+        rate.loc["EC_Lk2", "noise"] == "noisy" and rate.loc["EC_Lk2", "source"] == "Figure 5C text"
+    )
+    runs, settings = runs_and_settings
+    table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
+    # Ranks: the paper's among its own scenarios, ours among the five this run has.
+    assert table.loc[("test_mse", "s3_syn_beta"), "paper_rank"] == 2
+    assert table.loc[("test_mse", "s3_syn_beta"), "ours_rank"] == 5
+    assert table.loc[("msed", "s1_benchmark"), "note"] == "step not stated"

@@ -193,3 +193,25 @@ def test_bad_settings_name_the_key(config: dict, edit, message: str) -> None:
     edit(config)
     with pytest.raises(ConfigError, match=message):
         compare_settings(config, CONDITIONS)
+
+
+def test_run_paths_follow_the_autoencoder_stage(tmp_path: Path, config: dict) -> None:
+    from bridge.compare.paths import expected_runs, sigma_label
+
+    assert [sigma_label(s) for s in (0, 0.0, 0.2, 1e-4, 0.25)] == [
+        "0",
+        "0",
+        "0.2",
+        "0.0001",
+        "0.25",
+    ]
+    path = autoencoder_metrics_path("results", "s1_benchmark", 0.0, 123)
+    assert path.as_posix() == "results/autoencoder/s1_benchmark/sigma0/seed123/metrics.json"
+    config["autoencoder"]["run_paper_scenarios"] = ["s1_benchmark", "s3_syn_beta"]
+    settings = compare_settings(config, CONDITIONS)
+    scenarios = {k.scenario for k, _ in expected_runs(settings, "results") if k.scenario}
+    assert scenarios == {"s1_benchmark", "s3_syn_beta", "cond_control", "cond_intermediate",
+                         "cond_hyperexcitable"}  # fmt: skip
+    config["autoencoder"]["run_paper_scenarios"] = ["s1_benchmark", "s7"]
+    with pytest.raises(ConfigError, match="run_paper_scenarios"):
+        compare_settings(config, CONDITIONS)

@@ -105,7 +105,8 @@ def autoencoder_table(
             s: v
             for s, v in zip(records.loc[mask, "scenario"], records.loc[mask, "value"], strict=True)
         }
-        paper_ranks[quantity] = _ranks({s: published.get(s) for s in settings.paper_scenarios})
+        # The paper's rank among all its published scenarios; ours among those this run has.
+        paper_ranks[quantity] = _ranks(published)
         ours_ranks[quantity] = _ranks({s: ours[(quantity, s)][0] for s in settings.paper_scenarios})
     rows = []
     for _, rec in records.iterrows():
@@ -132,7 +133,7 @@ def autoencoder_table(
                 base_mean = summarise(list(base.values()))[0]
                 if mean is not None and base_mean:
                     row["ours_over_mean_image"] = mean / base_mean
-            else:
+            elif not notes:
                 notes.append(MSED_NOTE)
         elif quantity == "firing_rate":
             sigma = settings.noisy_sigma if noise == "noisy" else noiseless

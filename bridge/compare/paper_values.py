@@ -28,6 +28,12 @@ Autoencoder quantities: ``test_mse``, ``msed``, ``firing_rate``. Regressor quant
 ``value`` or ``source``, or whose value is not a finite number, is an error that names the
 file and the record. A missing file is not an error: the paper columns stay empty and a
 warning says so.
+
+The autoencoder stage's own layout of ``data/paper_values/autoencoder.yaml`` (read there by
+``bridge.autoencoder.paper_values``, which needs torch) is read too: ``table2.scenarios.
+<scenario>.{test_mse, msed}`` with ``table2.citation``, and ``firing_rates_final_epoch.
+{noiseless, noisy}.<scenario>.<layer>`` with each level's ``citation``; it becomes the
+same records.
 """
 
 from __future__ import annotations
@@ -97,6 +103,45 @@ def _check_record(path: Path, index: int, record: object) -> dict[str, object]:
     return row
 
 
+def _autoencoder_layout(path: Path, doc: dict) -> list[dict[str, object]]:
+    """Records from the autoencoder stage's nested layout (module docstring)."""
+    records: list[dict[str, object]] = []
+    table = doc["table2"]
+    if not isinstance(table, dict) or not isinstance(table.get("scenarios"), dict):
+        raise PaperValuesError(f"{path}: table2.scenarios must be a mapping of scenarios")
+    citation = str(table.get("citation") or "Table 2")
+    for scenario, entry in table["scenarios"].items():
+        if not isinstance(entry, dict):
+            raise PaperValuesError(f"{path}: table2.scenarios.{scenario} must be a mapping")
+        for quantity in ("test_mse", "msed"):
+            if quantity in entry:
+                note = table.get("msed_note") if quantity == "msed" else None
+                records.append(
+                    {"quantity": quantity, "scenario": scenario, "value": entry[quantity],
+                     "source": citation, "note": note}
+                )  # fmt: skip
+    rates = doc.get("firing_rates_final_epoch") or {}
+    if not isinstance(rates, dict):
+        raise PaperValuesError(f"{path}: firing_rates_final_epoch must be a mapping")
+    for noise, block in rates.items():
+        if not isinstance(block, dict):
+            raise PaperValuesError(f"{path}: firing_rates_final_epoch.{noise} must be a mapping")
+        source = str(block.get("citation") or "firing_rates_final_epoch")
+        for scenario, layers in block.items():
+            if scenario == "citation":
+                continue
+            if not isinstance(layers, dict):
+                raise PaperValuesError(
+                    f"{path}: firing_rates_final_epoch.{noise}.{scenario} must map layers"
+                )
+            for layer, value in layers.items():
+                records.append(
+                    {"quantity": "firing_rate", "scenario": scenario, "layer": layer,
+                     "noise": noise, "value": value, "source": source}
+                )  # fmt: skip
+    return records
+
+
 def load_paper_values(path: str | Path) -> PaperValues:
     """Read one paper-values file (format in the module docstring)."""
     path = Path(path)
@@ -110,8 +155,16 @@ def load_paper_values(path: str | Path) -> PaperValues:
         raise PaperValuesError(f"{path}: not valid YAML: {err}") from err
     if isinstance(doc, list):
         doc = {"values": doc}
+    if isinstance(doc, dict) and "table2" in doc and "values" not in doc:
+        doc = {**doc, "values": _autoencoder_layout(path, doc)}
     if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
-        raise PaperValuesError(f"{path}: expected a mapping with a 'values' list of records")
+        raise PaperValuesError(
+            f"{path}: expected a mapping with a 'values' list of records (or the autoencoder "
+            "stage's table2 layout)"
+        )
     rows = [_check_record(path, i, record) for i, record in enumerate(doc["values"])]
     frame = pd.DataFrame(rows, columns=list(PAPER_COLUMNS)) if rows else empty
-    return PaperValues(str(path), str(doc.get("paper", "")), frame, True)
+    paper = doc.get("paper") or doc.get("source") or ""
+    if isinstance(paper, dict):
+        paper = paper.get("file") or paper.get("paper") or ""
+    return PaperValues(str(path), str(paper), frame, True)

@@ -64,13 +64,19 @@ def mapping_path(results_dir: str | Path, condition: str) -> Path:
     return Path(results_dir) / "mapping" / f"{condition}.json"
 
 
+def sigma_label(sigma: float | int) -> str:
+    """Folder label of a noise level: ``0``, ``0.2``, ``0.25`` (the shortest exact decimal,
+    no trailing ``.0``): the autoencoder stage's contract (bridge.autoencoder.scenarios)."""
+    label = repr(float(sigma))
+    return label[:-2] if label.endswith(".0") else label
+
+
 def autoencoder_metrics_path(
     results_dir: str | Path, scenario: str, sigma: float | int, seed: int
 ) -> Path:
-    """``{results}/autoencoder/{scenario}/sigma{sigma}/seed{seed}/metrics.json``; ``sigma``
-    as written in the config (``str(0.2)``: the folder name Snakemake's expand gives)."""
-    run = Path(results_dir) / "autoencoder" / scenario / f"sigma{sigma}" / f"seed{seed}"
-    return run / METRICS_FILE
+    """``{results}/autoencoder/{scenario}/sigma{label}/seed{seed}/metrics.json``."""
+    run = Path(results_dir) / "autoencoder" / scenario / f"sigma{sigma_label(sigma)}"
+    return run / f"seed{seed}" / METRICS_FILE
 
 
 def regressor_metrics_path(results_dir: str | Path, condition: str, model: str, seed: int) -> Path:
@@ -78,7 +84,7 @@ def regressor_metrics_path(results_dir: str | Path, condition: str, model: str, 
 
 
 def autoencoder_scenarios(settings: CompareSettings) -> tuple[str, ...]:
-    """The paper's scenarios, then one per condition."""
+    """The paper's scenarios that run, then one per condition."""
     return settings.paper_scenarios + tuple(condition_scenario(c) for c in settings.conditions)
 
 

@@ -38,8 +38,9 @@ class ClaimRules:
 class CompareSettings:
     """Everything the comparison stage needs to know about which runs exist and how to judge.
 
-    ``ae_sigmas`` keep the config's values as written (their ``str`` is the folder name the
-    autoencoder stage uses, ``sigma0.2``); compare them as floats.
+    ``paper_scenarios`` are the paper's scenarios that the autoencoder stage runs
+    (``autoencoder.run_paper_scenarios`` where the config has it, else all of
+    ``autoencoder.paper_scenarios``).
     """
 
     conditions: tuple[str, ...]
@@ -50,7 +51,7 @@ class CompareSettings:
     min_n_p_value: int
     claims: ClaimRules
     paper_scenarios: tuple[str, ...]
-    ae_sigmas: tuple[float | int, ...]
+    ae_sigmas: tuple[float, ...]
     ae_seeds: tuple[int, ...]
     regressor_seeds: tuple[int, ...]
     paper_values: Mapping[str, str]
@@ -70,6 +71,9 @@ def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
             "noise": {"sigmas": ae.get("noise", {}).get("sigmas", [])},
             "seeds": ae.get("seeds", []),
             "paper_scenarios": list(ae.get("paper_scenarios", {})),
+            "run_paper_scenarios": list(
+                ae.get("run_paper_scenarios", list(ae.get("paper_scenarios", {})))
+            ),
         },
         "regressor": {"seeds": config.get("regressor", {}).get("seeds", [])},
     }
@@ -113,6 +117,13 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
             f"autoencoder.noise.sigmas {list(sigmas)}"
         )
     scenarios = tuple(view["autoencoder"]["paper_scenarios"])
+    run_scenarios = tuple(view["autoencoder"]["run_paper_scenarios"])
+    unknown = sorted(set(run_scenarios) - set(scenarios))
+    if unknown:
+        raise ConfigError(
+            f"config key 'autoencoder.run_paper_scenarios': {unknown} not in "
+            f"autoencoder.paper_scenarios {list(scenarios)}"
+        )
     claims_cfg = _require(section, "claims", "compare")
     for key in ("benchmark_scenario", "overfiring_scenario"):
         name = _require(claims_cfg, key, "compare.claims")
@@ -141,8 +152,8 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
         confidence=float(stats_cfg["confidence"]),
         min_n_p_value=int(stats_cfg["min_n_p_value"]),
         claims=claims,
-        paper_scenarios=scenarios,
-        ae_sigmas=sigmas,
+        paper_scenarios=run_scenarios,
+        ae_sigmas=tuple(float(s) for s in sigmas),
         ae_seeds=tuple(int(s) for s in view["autoencoder"]["seeds"]),
         regressor_seeds=tuple(int(s) for s in view["regressor"]["seeds"]),
         paper_values=dict(_require(section, "paper_values", "compare")),
