@@ -179,3 +179,14 @@ def test_mtc_gate_and_a_better_lif(tmp_path: Path) -> None:
     assert got["MTC − AdLIF (control)"] == SUPPORTED
     reason = claims.set_index("comparison").loc["MTC − LIF (control)", "reason"]
     assert "r2_closed_loop 0.4 vs 0.45: not supported" in reason
+
+
+def test_missing_runs_are_named_not_mistaken_for_a_failed_baseline(tmp_path: Path) -> None:
+    def drop_benchmark(runs: pd.DataFrame) -> None:
+        runs.drop(runs.index[runs["scenario"] == "s1_benchmark"], inplace=True)
+
+    claims = claims_for(tmp_path, ae=spread_ae, edit_runs=drop_benchmark)
+    row = claims[claims["claim"] == "overfiring_degrades"].iloc[0]
+    assert row["verdict"] == NOT_EVALUABLE
+    assert "no runs to judge: autoencoder s1_benchmark" in row["reason"]
+    assert "NO RUNS" in row["gate"]

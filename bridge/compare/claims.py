@@ -181,9 +181,18 @@ def regressor_gate(runs: pd.DataFrame, condition: str, model: str, horizon: str)
 
 def _gates_block(gates: Sequence[Gate]) -> tuple[bool, str]:
     """(all passed, text); a gate with no runs counts as failed."""
-    failed = [g for g in gates if not g.passed]
-    text = "; ".join(f"{g.name}: {'passed' if g.passed else 'FAILED'} ({g.detail})" for g in gates)
-    return not failed, text
+    state = {True: "passed", False: "FAILED", None: "NO RUNS"}
+    text = "; ".join(f"{g.name}: {state[g.passed]} ({g.detail})" for g in gates)
+    return all(g.passed for g in gates), text
+
+
+def _gate_failure(gates: Sequence[Gate], baseline: str) -> str:
+    """Why the gates block a claim: runs missing, or a baseline not beaten."""
+    missing = [g.name.split(" (")[0] for g in gates if g.passed is None]
+    if missing:
+        return f"no runs to judge: {', '.join(dict.fromkeys(missing))}"
+    failed = [g.name.split(" (")[0] for g in gates if g.passed is False]
+    return f"did not beat the {baseline} baseline: {', '.join(dict.fromkeys(failed))}"
 
 
 def overfiring(runs: pd.DataFrame, condition: str, control: str) -> tuple[bool | None, str]:
@@ -306,7 +315,7 @@ def _precondition(pair: AutoencoderPair) -> tuple[str | None, str]:
     if not pair.applicable:
         return f"not an overfiring condition ({pair.applicability})", gate_text
     if not passed:
-        return "an autoencoder did not beat the mean-image baseline", gate_text
+        return _gate_failure(pair.gates, "mean-image"), gate_text
     return None, gate_text
 
 
@@ -444,7 +453,7 @@ def _mtc_rows(runs: pd.DataFrame, settings: CompareSettings) -> list[dict[str, A
                     f"{metric} {md.fmt(stats.mean_a)} vs {md.fmt(stats.mean_b)}: {j.verdict}"
                 )
             if not passed:
-                verdict, lead = NOT_EVALUABLE, "a regressor did not beat repeat-last-value; "
+                verdict, lead = NOT_EVALUABLE, _gate_failure(gates, "repeat-last-value") + "; "
             elif NOT_EVALUABLE in verdicts:
                 verdict, lead = NOT_EVALUABLE, ""
             else:

@@ -154,12 +154,17 @@ def plot_dose_response(
                         condition,
                         (xp, float(np.mean(values))),
                         textcoords="offset points",
-                        xytext=(5, 5),
+                        # Alternate above / below: neighbouring conditions' labels overlap.
+                        xytext=(5, 5 if conditions.index(condition) % 2 == 0 else -11),
                         fontsize=7,
                         fontweight="bold" if bold else "normal",
                     )
             if not drew:
                 left_out.append(condition)
+        if plotted == 0:
+            ax.text(0.5, 0.5, "no runs (see gaps.csv)", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="0.4")  # fmt: skip
+            ax.set_yticks([])
         base = _baseline(runs, panel, conditions)
         if base is not None:
             label = "mean image" if panel["stage"] == "autoencoder" else "repeat-last"
