@@ -157,3 +157,16 @@ def test_the_autoencoder_stage_layout_reads_as_records(tmp_path: Path, runs_and_
     assert table.loc[("test_mse", "s3_syn_beta"), "paper_rank"] == 2
     assert table.loc[("test_mse", "s3_syn_beta"), "ours_rank"] == 5
     assert table.loc[("msed", "s1_benchmark"), "note"] == "step not stated"
+
+
+def test_a_scenario_this_config_does_not_run_is_said_so(tmp_path: Path) -> None:
+    config = small_config()
+    config["autoencoder"]["run_paper_scenarios"] = ["s1_benchmark", "s3_syn_beta"]
+    write_stage_outputs(tmp_path / "results", config)
+    settings = compare_settings(config, CONDITIONS)
+    runs = collect_runs(settings, tmp_path / "results").runs
+    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER))
+    table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
+    s4 = table.loc[("test_mse", "s4_syn_alpha")]
+    assert s4["ours_n"] == 0 and "not run by this config" in s4["note"]
+    assert table.loc[("test_mse", "s3_syn_beta"), "ours_rank"] == 2

@@ -21,13 +21,17 @@ COMPARE_RULES = ["compare_collect", "compare_conditions", "compare_stats", "comp
                  "compare_summary", "compare_figures", "compare_all"]  # fmt: skip
 
 
+def tiny_config(repo_root: Path) -> dict:
+    return load_config(
+        [repo_root / "config" / "config.yaml", repo_root / "tests" / "configs" / "tiny.yaml"]
+    )
+
+
 @pytest.fixture(scope="module")
 def compare_run(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     workdir = tmp_path_factory.mktemp("wf_compare")
     shutil.copy(repo_root / "config" / "conditions.tsv", workdir / "conditions.tsv")
-    config = load_config(
-        [repo_root / "config" / "config.yaml", repo_root / "tests" / "configs" / "tiny.yaml"]
-    )
+    config = tiny_config(repo_root)
     write_stage_outputs(workdir / "results", config)
     result = run_snakemake(
         repo_root, workdir, "--allowed-rules", *COMPARE_RULES, "--", "compare_all"
@@ -36,11 +40,14 @@ def compare_run(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return workdir
 
 
-def test_tables_summary_and_figures(compare_run: Path) -> None:
+def test_tables_summary_and_figures(repo_root: Path, compare_run: Path) -> None:
+    config = tiny_config(repo_root)
     results = compare_run / "results"
     table = pd.read_csv(results / "compare" / "conditions.csv")
     assert list(table["condition"]) == list(CONDITIONS)
-    assert (table["ae_test_mse_noiseless_n"] == 3).all() and (table["reg_mtc_s_comm_n"] == 1).all()
+    n_ae, n_reg = len(config["autoencoder"]["seeds"]), len(config["regressor"]["seeds"])
+    assert (table["ae_test_mse_noiseless_n"] == n_ae).all()
+    assert (table["reg_mtc_s_comm_n"] == n_reg).all() and (table["n_gaps"] <= 3).all()
     summary = (results / "summary.md").read_text()
     for name in CONDITIONS:
         assert f"**{name}**" in summary

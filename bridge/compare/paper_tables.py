@@ -147,13 +147,14 @@ def autoencoder_table(
         else:
             mean, sd, n = None, None, 0
             notes.append(f"no quantity '{quantity}' in this run")
-        if scenario and scenario not in settings.paper_scenarios:
-            notes.append(f"scenario '{scenario}' is not in autoencoder.paper_scenarios")
+        not_run = bool(scenario) and scenario not in settings.paper_scenarios
+        if not_run:
+            notes.append("scenario not run by this config (autoencoder.run_paper_scenarios)")
         row.update(ours_mean=mean, ours_sd=sd, ours_n=n)
         if mean is not None:
             row["difference"] = mean - rec["value"]
             row["ratio"] = mean / rec["value"] if rec["value"] else None
-        elif not any("no quantity" in x for x in notes):
+        elif not not_run and not any("no quantity" in x for x in notes):
             notes.append("no run of ours holds this value (see gaps.csv)")
         row["note"] = "; ".join(notes)
         rows.append(row)
