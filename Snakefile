@@ -8,11 +8,16 @@ min_version("9.20")
 configfile: "config/config.yaml"
 
 
+# Top page of `snakemake --report results/report.html`.
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/hh.smk"
 include: "workflow/rules/mapping.smk"
 include: "workflow/rules/regressor.smk"
 include: "workflow/rules/autoencoder.smk"
+include: "workflow/rules/compare.smk"
 
 
 rule all:
@@ -21,4 +26,5 @@ rule all:
         mapping_outputs(),
         regressor_outputs(),
         autoencoder_outputs(),
+        compare_outputs(),
     default_target: True

@@ -83,6 +83,7 @@ rule hh_figure:
             "results/hh/figures/hh_overview.png",
             caption="../report/hh_overview.rst",
             category="1. HH cells",
+            subcategory="All conditions",
         ),
         svg="results/hh/figures/hh_overview.svg",
     log:

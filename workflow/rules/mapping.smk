@@ -74,18 +74,21 @@ rule mapping_collect:
             "results/mapping/mappings.csv",
             caption="../report/mapping_table.rst",
             category="2. Mappings",
+            subcategory="All conditions",
         ),
         summary="results/mapping/summary.json",
         fi_png=report(
             "results/mapping/figures/mapping_fi.png",
             caption="../report/mapping_fi.rst",
             category="2. Mappings",
+            subcategory="All conditions",
         ),
         fi_svg="results/mapping/figures/mapping_fi.svg",
         curves_png=report(
             "results/mapping/figures/mapping_curves.png",
             caption="../report/mapping_curves.rst",
             category="2. Mappings",
+            subcategory="All conditions",
         ),
         curves_svg="results/mapping/figures/mapping_curves.svg",
     log:

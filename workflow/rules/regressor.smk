@@ -72,6 +72,7 @@ rule regressor_regimes:
             "results/regressor/figures/mtc_regimes.png",
             caption="../report/regressor_regimes.rst",
             category="4. Regressor",
+            subcategory="All conditions",
         ),
         svg="results/regressor/figures/mtc_regimes.svg",
     log:
@@ -99,17 +100,20 @@ rule regressor_summary:
             "results/regressor/summary/summary.csv",
             caption="../report/regressor_summary.rst",
             category="4. Regressor",
+            subcategory="All conditions",
         ),
         predictions_png=report(
             "results/regressor/figures/predictions.png",
             caption="../report/regressor_predictions.rst",
             category="4. Regressor",
+            subcategory="All conditions",
         ),
         predictions_svg="results/regressor/figures/predictions.svg",
         sparsity_png=report(
             "results/regressor/figures/accuracy_vs_sparsity.png",
             caption="../report/regressor_sparsity.rst",
             category="4. Regressor",
+            subcategory="All conditions",
         ),
         sparsity_svg="results/regressor/figures/accuracy_vs_sparsity.svg",
     params:

@@ -1,0 +1,240 @@
+"""Which runs are compared with which, and the paired statistics table (``stats.csv``).
+
+Rows (all paired by seed, see :mod:`bridge.compare.stats`):
+
+* ``condition - control``: each condition's autoencoder scenario (per noise level) and its
+  MTC / LIF regressors minus the control condition's (``mapping.reference_condition``);
+* ``scenario - benchmark``: each of the paper's autoencoder scenarios minus the benchmark
+  (``compare.claims.benchmark_scenario``), per noise level;
+* ``model - model``: per condition, the MTC regressor minus the LIF regressor of the same
+  condition and minus the AdLIF reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bridge.compare.paths import condition_scenario
+from bridge.compare.settings import (
+    CONDITION_MODELS,
+    REFERENCE_MODEL,
+    REGRESSOR_REFERENCE_LABEL,
+    CompareSettings,
+)
+from bridge.compare.stats import PairedStats, paired_stats
+
+#: Autoencoder metrics compared (per-layer rates ``rate_<layer>`` are added as found).
+AUTOENCODER_METRICS = ("test_mse_final", "msed_train", "mean_layer_rate", "network_rate")
+REGRESSOR_METRICS = (
+    "r2_closed_loop",
+    "smape_closed_loop",
+    "r2_one_step",
+    "smape_one_step",
+    "s_comm",
+    "s_comp",
+)
+LAYER_RATE_PREFIX = "rate_"
+KIND_CONDITION = "condition - control"
+KIND_SCENARIO = "scenario - benchmark"
+KIND_MODEL = "model - model"
+STATS_COLUMNS = (
+    "kind",
+    "stage",
+    "group",
+    "reference",
+    "model",
+    "reference_model",
+    "sigma",
+    "metric",
+    "n",
+    "n_unpaired",
+    "mean_group",
+    "mean_reference",
+    "mean_diff",
+    "sd_diff",
+    "ci_low",
+    "ci_high",
+    "hedges_g",
+    "p_value",
+    "note",
+)
+
+
+def seed_values(
+    runs: pd.DataFrame,
+    stage: str,
+    metric: str,
+    *,
+    condition: str | None = None,
+    scenario: str | None = None,
+    model: str | None = None,
+    sigma: float | None = None,
+) -> dict[int, float]:
+    """seed -> value of one metric for the runs that match every given field."""
+    mask = (runs["stage"] == stage) & (runs["metric"] == metric) & runs["value"].notna()
+    if condition is not None:
+        mask &= runs["condition"] == condition
+    if scenario is not None:
+        mask &= runs["scenario"] == scenario
+    if model is not None:
+        mask &= runs["model"] == model
+    if sigma is not None:
+        mask &= np.isclose(runs["sigma"].astype(float), float(sigma))
+    picked = runs.loc[mask & runs["seed"].notna(), ["seed", "value"]]
+    if picked["seed"].duplicated().any():
+        raise ValueError(
+            f"runs table: several values of {stage} {metric} for one seed "
+            f"(condition {condition}, scenario {scenario}, model {model}, sigma {sigma})"
+        )
+    return {int(s): float(v) for s, v in zip(picked["seed"], picked["value"], strict=True)}
+
+
+def condition_value(runs: pd.DataFrame, stage: str, condition: str, metric: str) -> float | None:
+    """The single value of a per-condition metric (hh, mapping), None when absent."""
+    mask = (runs["stage"] == stage) & (runs["condition"] == condition)
+    values = runs.loc[mask & (runs["metric"] == metric) & runs["value"].notna(), "value"]
+    return float(values.iloc[0]) if len(values) else None
+
+
+def condition_text(runs: pd.DataFrame, stage: str, condition: str, metric: str) -> str:
+    """The text of a per-condition metric ('' when absent)."""
+    mask = (runs["stage"] == stage) & (runs["condition"] == condition)
+    values = runs.loc[mask & (runs["metric"] == metric), "text"]
+    return str(values.iloc[0]) if len(values) else ""
+
+
+def layer_rate_metrics(runs: pd.DataFrame) -> list[str]:
+    """``rate_<layer>`` metrics present, in the order first seen (the network's layer order)."""
+    metrics = runs.loc[runs["stage"] == "autoencoder", "metric"]
+    return list(dict.fromkeys(m for m in metrics if m.startswith(LAYER_RATE_PREFIX)))
+
+
+def _row(
+    kind: str,
+    stage: str,
+    group: str,
+    reference: str,
+    metric: str,
+    result: PairedStats,
+    *,
+    model: str = "",
+    reference_model: str = "",
+    sigma: float | None = None,
+) -> dict[str, Any]:
+    d = result.to_dict()
+    return {
+        "kind": kind,
+        "stage": stage,
+        "group": group,
+        "reference": reference,
+        "model": model,
+        "reference_model": reference_model,
+        "sigma": sigma,
+        "metric": metric,
+        "n": d["n"],
+        "n_unpaired": d["n_unpaired"],
+        "mean_group": d["mean_a"],
+        "mean_reference": d["mean_b"],
+        "mean_diff": d["mean_diff"],
+        "sd_diff": d["sd_diff"],
+        "ci_low": d["ci_low"],
+        "ci_high": d["ci_high"],
+        "hedges_g": d["hedges_g"],
+        "p_value": d["p_value"],
+        "note": d["note"],
+    }
+
+
+def _stats(settings: CompareSettings, a: dict[int, float], b: dict[int, float]) -> PairedStats:
+    return paired_stats(a, b, settings.confidence, settings.min_n_p_value)
+
+
+def _autoencoder_rows(
+    runs: pd.DataFrame,
+    settings: CompareSettings,
+    kind: str,
+    pairs: Sequence[tuple[str, str, str, str]],
+    metrics: Sequence[str],
+) -> list[dict[str, Any]]:
+    """pairs: (group label, group scenario, reference label, reference scenario)."""
+    rows = []
+    for group, scenario, reference, ref_scenario in pairs:
+        for sigma in settings.ae_sigmas:
+            for metric in metrics:
+                a = seed_values(runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
+                b = seed_values(runs, "autoencoder", metric, scenario=ref_scenario, sigma=sigma)
+                result = _stats(settings, a, b)
+                rows.append(
+                    _row(kind, "autoencoder", group, reference, metric, result, sigma=float(sigma))
+                )
+    return rows
+
+
+def stats_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
+    """Every paired comparison (module docstring), one row per comparison x metric."""
+    ref = settings.reference_condition
+    others = [c for c in settings.conditions if c != ref]
+    ae_metrics = [*AUTOENCODER_METRICS, *layer_rate_metrics(runs)]
+    rows = _autoencoder_rows(
+        runs,
+        settings,
+        KIND_CONDITION,
+        [(c, condition_scenario(c), ref, condition_scenario(ref)) for c in others],
+        ae_metrics,
+    )
+    for condition in others:
+        for model in CONDITION_MODELS:
+            for metric in REGRESSOR_METRICS:
+                a = seed_values(runs, "regressor", metric, condition=condition, model=model)
+                b = seed_values(runs, "regressor", metric, condition=ref, model=model)
+                result = _stats(settings, a, b)
+                rows.append(
+                    _row(
+                        KIND_CONDITION,
+                        "regressor",
+                        condition,
+                        ref,
+                        metric,
+                        result,
+                        model=model,
+                        reference_model=model,
+                    )
+                )
+    bench = settings.claims.benchmark_scenario
+    rows += _autoencoder_rows(
+        runs,
+        settings,
+        KIND_SCENARIO,
+        [(s, s, bench, bench) for s in settings.paper_scenarios if s != bench],
+        ae_metrics,
+    )
+    for condition in settings.conditions:
+        for other, other_condition in (("lif", condition), (REFERENCE_MODEL, None)):
+            label = condition if other_condition else REGRESSOR_REFERENCE_LABEL
+            for metric in REGRESSOR_METRICS:
+                a = seed_values(runs, "regressor", metric, condition=condition, model="mtc")
+                b = seed_values(
+                    runs,
+                    "regressor",
+                    metric,
+                    condition=other_condition or REGRESSOR_REFERENCE_LABEL,
+                    model=other,
+                )
+                result = _stats(settings, a, b)
+                rows.append(
+                    _row(
+                        KIND_MODEL,
+                        "regressor",
+                        condition,
+                        label,
+                        metric,
+                        result,
+                        model="mtc",
+                        reference_model=other,
+                    )
+                )
+    return pd.DataFrame(rows, columns=list(STATS_COLUMNS))

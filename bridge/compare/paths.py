@@ -1,0 +1,125 @@
+"""Where every stage writes the per-condition and per-run files the comparison reads.
+
+These are the stage contracts (CONTRACTS.md, the stages' module docstrings); the workflow
+lists :func:`expected_files` as the comparison's inputs, so a new condition, seed or noise
+level re-runs the comparison and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bridge.compare.settings import (
+    CONDITION_MODELS,
+    REFERENCE_MODEL,
+    REGRESSOR_REFERENCE_LABEL,
+    CompareSettings,
+)
+
+#: Autoencoder scenario name of a condition (the autoencoder stage's naming contract).
+CONDITION_SCENARIO_PREFIX = "cond_"
+METRICS_FILE = "metrics.json"
+
+
+def condition_scenario(condition: str) -> str:
+    """The autoencoder scenario that carries ``condition``'s mapped parameters."""
+    return f"{CONDITION_SCENARIO_PREFIX}{condition}"
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """Identifies one output of one stage; empty strings / None where a field does not apply.
+
+    ``stage`` is hh, mapping, autoencoder or regressor; ``condition`` is empty for the
+    autoencoder's paper scenarios and ``reference`` for the regressor's AdLIF runs.
+    """
+
+    stage: str
+    condition: str = ""
+    scenario: str = ""
+    model: str = ""
+    sigma: float | None = None
+    seed: int | None = None
+
+    def label(self) -> str:
+        """Human-readable identity for warnings and tables."""
+        parts = [self.stage, self.condition, self.scenario, self.model]
+        if self.sigma is not None:
+            parts.append(f"sigma {self.sigma:g}")
+        if self.seed is not None:
+            parts.append(f"seed {self.seed}")
+        return " / ".join(p for p in parts if p)
+
+
+def hh_summary_path(results_dir: str | Path, condition: str) -> Path:
+    return Path(results_dir) / "hh" / condition / "summary.json"
+
+
+def hh_fi_curve_path(results_dir: str | Path, condition: str) -> Path:
+    return Path(results_dir) / "hh" / condition / "fi_curve.csv"
+
+
+def mapping_path(results_dir: str | Path, condition: str) -> Path:
+    return Path(results_dir) / "mapping" / f"{condition}.json"
+
+
+def sigma_label(sigma: float | int) -> str:
+    """Folder label of a noise level: ``0``, ``0.2``, ``0.25`` (the shortest exact decimal,
+    no trailing ``.0``): the autoencoder stage's contract (bridge.autoencoder.scenarios)."""
+    label = repr(float(sigma))
+    return label[:-2] if label.endswith(".0") else label
+
+
+def autoencoder_metrics_path(
+    results_dir: str | Path, scenario: str, sigma: float | int, seed: int
+) -> Path:
+    """``{results}/autoencoder/{scenario}/sigma{label}/seed{seed}/metrics.json``."""
+    run = Path(results_dir) / "autoencoder" / scenario / f"sigma{sigma_label(sigma)}"
+    return run / f"seed{seed}" / METRICS_FILE
+
+
+def regressor_metrics_path(results_dir: str | Path, condition: str, model: str, seed: int) -> Path:
+    return Path(results_dir) / "regressor" / condition / model / f"seed{seed}" / METRICS_FILE
+
+
+def autoencoder_scenarios(settings: CompareSettings) -> tuple[str, ...]:
+    """The paper's scenarios that run, then one per condition."""
+    return settings.paper_scenarios + tuple(condition_scenario(c) for c in settings.conditions)
+
+
+def expected_runs(settings: CompareSettings, results_dir: str | Path) -> list[tuple[RunKey, Path]]:
+    """Every per-run network file the config implies, with its key (autoencoder first)."""
+    runs: list[tuple[RunKey, Path]] = []
+    for scenario in autoencoder_scenarios(settings):
+        condition = (
+            scenario.removeprefix(CONDITION_SCENARIO_PREFIX)
+            if scenario.startswith(CONDITION_SCENARIO_PREFIX)
+            else ""
+        )
+        for sigma in settings.ae_sigmas:
+            for seed in settings.ae_seeds:
+                key = RunKey("autoencoder", condition, scenario, "", float(sigma), seed)
+                runs.append((key, autoencoder_metrics_path(results_dir, scenario, sigma, seed)))
+    for condition in settings.conditions:
+        for model in CONDITION_MODELS:
+            for seed in settings.regressor_seeds:
+                key = RunKey("regressor", condition, "", model, None, seed)
+                runs.append((key, regressor_metrics_path(results_dir, condition, model, seed)))
+    for seed in settings.regressor_seeds:
+        key = RunKey("regressor", REGRESSOR_REFERENCE_LABEL, "", REFERENCE_MODEL, None, seed)
+        path = regressor_metrics_path(results_dir, REGRESSOR_REFERENCE_LABEL, REFERENCE_MODEL, seed)
+        runs.append((key, path))
+    return runs
+
+
+def expected_files(settings: CompareSettings, results_dir: str | Path) -> dict[str, list[str]]:
+    """Every file the comparison reads, grouped by stage (the workflow's named inputs)."""
+    runs = expected_runs(settings, results_dir)
+    return {
+        "hh_summaries": [str(hh_summary_path(results_dir, c)) for c in settings.conditions],
+        "hh_fi_curves": [str(hh_fi_curve_path(results_dir, c)) for c in settings.conditions],
+        "mappings": [str(mapping_path(results_dir, c)) for c in settings.conditions],
+        "autoencoder": [str(p) for k, p in runs if k.stage == "autoencoder"],
+        "regressor": [str(p) for k, p in runs if k.stage == "regressor"],
+    }

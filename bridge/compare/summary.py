@@ -1,0 +1,293 @@
+"""``results/summary.md``: what this run says about the papers' claims, condition by condition.
+
+Order: what was run; the baselines the claims depend on; every condition at a glance; each
+claim with its comparisons, numbers and verdicts; the published numbers beside ours; the
+gaps. Verdicts come from :mod:`bridge.compare.claims`; the rules are restated in the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from bridge.compare import markdown as md
+from bridge.compare.claims import (
+    CLAIMS,
+    autoencoder_gate,
+    claim_tally,
+    regressor_gate,
+)
+from bridge.compare.paths import condition_scenario
+from bridge.compare.settings import (
+    CONDITION_MODELS,
+    REFERENCE_MODEL,
+    REGRESSOR_REFERENCE_LABEL,
+    CompareSettings,
+)
+
+#: Gaps listed one by one in the summary; the rest are counted (all are in gaps.csv).
+MAX_LISTED_GAPS = 25
+
+
+def _rules_text(settings: CompareSettings) -> list[str]:
+    r = settings.claims
+    return [
+        f"- A comparison supports a claim when the mean paired difference (by seed) points the "
+        f"claimed way, is at least {r.min_relative_effect:.0%} of the reference value and, from "
+        f"2 paired seeds on, its {settings.confidence:.0%} t interval excludes 0; fewer than "
+        f"{r.min_n} paired seed(s): not evaluable. With one seed a verdict rests on the point "
+        "estimate alone and says so.",
+        f"- Claims 1–3 compare `{r.overfiring_scenario}` with `{r.benchmark_scenario}` (the "
+        "paper's pair) and every overfiring condition (its HH cell fires faster than the "
+        f"control at {settings.reference_current_uA_cm2:g} µA/cm² or without input) with "
+        f"`{settings.reference_condition}`; they are not evaluable when the benchmark (or the "
+        "control's) autoencoder did not beat the mean-image baseline without noise.",
+        f"- Claim 3 uses input noise σ = {settings.noisy_sigma:g}. Claim 4 compares accuracy "
+        f"at the {r.accuracy_horizon.replace('_', ' ')} horizon and S_comm/S_comp of the "
+        f"one-step run; it is not evaluable unless {', '.join(r.gate_models) or 'no model'} "
+        f"beat(s) repeat-last-value's R² at: {', '.join(r.gate_horizons)}.",
+        f"- p-values only from {settings.min_n_p_value} paired seeds on (see `compare/stats.csv`).",
+    ]
+
+
+def _gates_text(runs: pd.DataFrame, settings: CompareSettings) -> list[str]:
+    gates = [autoencoder_gate(runs, settings.claims.benchmark_scenario)]
+    gates += [autoencoder_gate(runs, condition_scenario(c)) for c in settings.conditions]
+    for condition in settings.conditions:
+        for model in CONDITION_MODELS:
+            gates += [
+                regressor_gate(runs, condition, model, h) for h in ("one_step", "closed_loop")
+            ]
+    gates += [
+        regressor_gate(runs, REGRESSOR_REFERENCE_LABEL, REFERENCE_MODEL, h)
+        for h in ("one_step", "closed_loop")
+    ]
+    lines = []
+    for g in gates:
+        state = {True: "beats it", False: "**does not beat it**", None: "no runs"}[g.passed]
+        lines.append(f"- {g.name}: {state} — {g.detail}")
+    return lines
+
+
+def _glance(conditions: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
+    noisy = f"{settings.noisy_sigma:g}"
+    out: dict[str, Any] = {
+        "condition": [
+            f"{c} (reference)" if c == settings.reference_condition else c
+            for c in conditions["condition"]
+        ],
+        "gNa (S/cm²)": conditions["gnabar"],
+        "HH spont. rate (Hz)": conditions["hh_spontaneous_rate_hz"],
+        f"HH rate at {settings.reference_current_uA_cm2:g} µA/cm² (Hz)": conditions[
+            "hh_rate_at_reference_hz"
+        ],
+        "β fit": conditions["beta_fit"],
+        "MTC a_fast": conditions["mtc_a_fast"],
+    }
+    for title, stem in (
+        ("AE test MSE σ=0", "ae_test_mse_noiseless"),
+        (f"AE test MSE σ={noisy}", "ae_test_mse_noisy"),
+        ("AE mean layer rate", "ae_mean_layer_rate_noiseless"),
+        ("MTC R²", f"reg_mtc_r2_{settings.claims.accuracy_horizon}"),
+        ("LIF R²", f"reg_lif_r2_{settings.claims.accuracy_horizon}"),
+    ):
+        out[title] = [
+            md.mean_sd(m, s, n)
+            for m, s, n in zip(
+                conditions[f"{stem}_mean"],
+                conditions[f"{stem}_sd"],
+                conditions[f"{stem}_n"],
+                strict=True,
+            )
+        ]
+    out["gaps"] = conditions["n_gaps"]
+    return pd.DataFrame(out)
+
+
+def _condition_lines(conditions: pd.DataFrame, gaps: pd.DataFrame) -> list[str]:
+    lines = []
+    for _, row in conditions.iterrows():
+        name = row["condition"]
+        mine = gaps[gaps["condition"] == name] if len(gaps) else gaps
+        missing = mine[mine["kind"].isin(["file_missing", "run_skipped", "run_diverged"])]
+        status = f"mapping: LIF {row['map_lif_status'] or '—'}, MTC {row['map_mtc_status'] or '—'}"
+        text = f"- **{name}**: {status}"
+        if len(missing):
+            kinds = ", ".join(
+                f"{k.replace('_', ' ')} × {n}" for k, n in missing["kind"].value_counts().items()
+            )
+            text += f"; network runs absent: {kinds}"
+        else:
+            text += "; all network runs present"
+        lines.append(text + ".")
+    return lines
+
+
+def _claims_section(claims: pd.DataFrame) -> list[str]:
+    lines = []
+    for i, (claim, title) in enumerate(CLAIMS.items(), start=1):
+        rows = claims[claims["claim"] == claim]
+        lines += [f"### {i}. {title}", "", f"**{claim_tally(claims, claim)}.**", ""]
+        table = pd.DataFrame(
+            {
+                "comparison": rows["comparison"],
+                "verdict": rows["verdict"],
+                "n": rows["n"],
+                "difference": rows["mean_diff"],
+                "interval": [
+                    "" if md.is_missing(lo) else f"[{md.fmt(lo)}, {md.fmt(hi)}]"
+                    for lo, hi in zip(rows["ci_low"], rows["ci_high"], strict=True)
+                ],
+                "Hedges' g": rows["hedges_g"],
+                "numbers and reason": rows["reason"],
+            }
+        )
+        lines += [md.table(table), ""]
+    return lines
+
+
+def _paper_section(paper_ae: pd.DataFrame, paper_reg: pd.DataFrame) -> list[str]:
+    lines = ["## Against the published numbers", ""]
+    ae = paper_ae[paper_ae["quantity"] == "test_mse"] if len(paper_ae) else paper_ae
+    if len(ae):
+        lines += [
+            "Autoencoder test MSE without noise (paper Table 2); ranks 1 = lowest:",
+            "",
+            md.table(
+                pd.DataFrame(
+                    {
+                        "scenario": ae["scenario"],
+                        "paper": ae["paper_value"],
+                        "ours": [
+                            md.mean_sd(m, s, n)
+                            for m, s, n in zip(
+                                ae["ours_mean"], ae["ours_sd"], ae["ours_n"], strict=True
+                            )
+                        ],
+                        "ours − paper": ae["difference"],
+                        "ours / mean image": ae["ours_over_mean_image"],
+                        "rank paper": ae["paper_rank"],
+                        "rank ours": ae["ours_rank"],
+                    }
+                )
+            ),
+            "",
+        ]
+    else:
+        lines += ["No published autoencoder values were available (see the compare log).", ""]
+    if len(paper_reg):
+        lines += [
+            "Regressor (MTC paper medians; ours: medians over seeds, control condition and the "
+            "AdLIF reference):",
+            "",
+            md.table(
+                paper_reg[
+                    [
+                        "quantity",
+                        "model",
+                        "relation",
+                        "paper_value",
+                        "ours_median_closed_loop",
+                        "ours_median_one_step",
+                        "ours_n",
+                        "meets_bound",
+                    ]
+                ]
+            ),
+            "",
+        ]
+    else:
+        lines += ["No published regressor values were available (see the compare log).", ""]
+    lines += [
+        "Full tables: `compare/paper_vs_ours_autoencoder.md`, "
+        "`compare/paper_vs_ours_regressor.md`.",
+        "",
+    ]
+    return lines
+
+
+def _gaps_section(gaps: pd.DataFrame) -> list[str]:
+    if not len(gaps):
+        return ["## Gaps", "", "None: every expected file and value was there.", ""]
+    lines = [
+        "## Gaps",
+        "",
+        f"{len(gaps)} value(s) or file(s) missing; every one is an empty cell in the tables "
+        "and a row of `compare/gaps.csv`. By kind: "
+        + ", ".join(f"{k} {n}" for k, n in gaps["kind"].value_counts().sort_index().items())
+        + ".",
+        "",
+    ]
+    listed = gaps.head(MAX_LISTED_GAPS)
+    lines += [
+        md.table(
+            listed[
+                [
+                    "stage",
+                    "condition",
+                    "scenario",
+                    "model",
+                    "sigma",
+                    "seed",
+                    "metric",
+                    "kind",
+                    "reason",
+                    "file",
+                ]
+            ]
+        ),
+        "",
+    ]
+    if len(gaps) > MAX_LISTED_GAPS:
+        lines += [f"... and {len(gaps) - MAX_LISTED_GAPS} more in `compare/gaps.csv`.", ""]
+    return lines
+
+
+def summary_markdown(
+    runs: pd.DataFrame,
+    gaps: pd.DataFrame,
+    conditions: pd.DataFrame,
+    claims: pd.DataFrame,
+    paper_ae: pd.DataFrame,
+    paper_reg: pd.DataFrame,
+    settings: CompareSettings,
+    prov: Mapping[str, Any],
+) -> str:
+    """The whole summary (module docstring)."""
+    names = ", ".join(
+        f"`{c}`" + (" (reference)" if c == settings.reference_condition else "")
+        for c in settings.conditions
+    )
+    lines = [
+        "# Summary: channelopathy conditions from the HH cell to two spiking networks",
+        "",
+        f"Conditions ({len(settings.conditions)}): {names}. Autoencoder seeds "
+        f"{list(settings.ae_seeds)}, input noise σ {[float(s) for s in settings.ae_sigmas]}; "
+        f"regressor seeds {list(settings.regressor_seeds)}. Paired statistics are by seed; "
+        "every number below is in `compare/` (conditions, stats, claims, paper-vs-ours).",
+        "",
+        "## Decision rules (config `compare:`)",
+        "",
+        *_rules_text(settings),
+        "",
+        "## Baselines (a metric is only as good as its trivial baseline)",
+        "",
+        *_gates_text(runs, settings),
+        "",
+        "## Conditions",
+        "",
+        md.table(_glance(conditions, settings)),
+        "",
+        *_condition_lines(conditions, gaps),
+        "",
+        "## Claims",
+        "",
+        *_claims_section(claims),
+        *_paper_section(paper_ae, paper_reg),
+        *_gaps_section(gaps),
+        md.provenance_line(prov),
+        "",
+    ]
+    return "\n".join(lines)

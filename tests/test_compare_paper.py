@@ -1,0 +1,172 @@
+"""Published values: the loader's checks and the paper-vs-ours tables on hand-made runs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from bridge.compare.collect import collect_runs
+from bridge.compare.paper_tables import autoencoder_table, regressor_table
+from bridge.compare.paper_values import PaperValuesError, load_paper_values
+from bridge.compare.settings import compare_settings
+from tests.compare_fixtures import CONDITIONS, small_config, write_stage_outputs
+
+#: A small hand-made excerpt in the documented format (not the project's data file).
+AUTOENCODER = {
+    "paper": "test excerpt",
+    "values": [
+        {"quantity": "test_mse", "scenario": "s1_benchmark", "value": 0.0996, "source": "Table 2"},
+        {"quantity": "test_mse", "scenario": "s3_syn_beta", "value": 0.2771, "source": "Table 2"},
+        {"quantity": "test_mse", "scenario": "s4_syn_alpha", "value": 0.0645, "source": "Table 2"},
+        {"quantity": "msed", "scenario": "s1_benchmark", "value": 35.32, "source": "Table 2"},
+        {"quantity": "firing_rate", "scenario": "s3_syn_beta", "layer": "EC_Syn1",
+         "noise": "noisy", "value": 0.2431, "source": "Section 3"},
+        {"quantity": "mse_l", "scenario": "s3_syn_beta", "value": 1.0, "source": "Figure 7"},
+    ],
+}  # fmt: skip
+REGRESSOR = {
+    "values": [
+        {"quantity": "r2", "model": "mtc", "statistic": "median", "value": 0.988,
+         "source": "Key results"},
+        {"quantity": "s_comp", "model": "mtc", "relation": ">", "value": 0.9,
+         "source": "Key results"},
+        {"quantity": "s_comm", "model": "adlif", "value": 0.04, "source": "Key results"},
+    ],
+}  # fmt: skip
+
+
+def write_yaml(path: Path, doc: object) -> Path:
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
+@pytest.fixture
+def runs_and_settings(tmp_path: Path):
+    config = small_config()
+    write_stage_outputs(tmp_path / "results", config)
+    settings = compare_settings(config, CONDITIONS)
+    return collect_runs(settings, tmp_path / "results").runs, settings
+
+
+def test_autoencoder_table(tmp_path: Path, runs_and_settings) -> None:
+    runs, settings = runs_and_settings
+    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER))
+    table = autoencoder_table(runs, paper, settings)
+    assert len(table) == len(AUTOENCODER["values"])
+    mse = table[table["quantity"] == "test_mse"].set_index("scenario")
+    # Ours at sigma 0: s1 0.030 + seed jitter (mean 0.030333), s3 + 0.020, s4 no penalty.
+    ours_s1 = (0.030 + 0.032 + 0.029) / 3
+    assert mse.loc["s1_benchmark", "ours_mean"] == pytest.approx(ours_s1)
+    assert mse.loc["s1_benchmark", "difference"] == pytest.approx(ours_s1 - 0.0996)
+    assert mse.loc["s1_benchmark", "ratio"] == pytest.approx(ours_s1 / 0.0996)
+    assert mse.loc["s1_benchmark", "ours_over_mean_image"] == pytest.approx(ours_s1 / 0.058)
+    # Paper ranks among its published scenarios: s4 < s1 < s3; ours over all five.
+    assert mse.loc["s4_syn_alpha", "paper_rank"] == 1 and mse.loc["s3_syn_beta", "paper_rank"] == 3
+    assert mse.loc["s3_syn_beta", "ours_rank"] == 5
+    msed = table[table["quantity"] == "msed"].iloc[0]
+    assert "not comparable" in msed["note"]
+    rate = table[table["quantity"] == "firing_rate"].iloc[0]
+    assert rate["sigma"] == pytest.approx(0.2) and rate["ours_mean"] == pytest.approx(
+        0.16 + (0.0 + 0.002 - 0.001) / 3
+    )
+    assert "noise SD not stated" in rate["note"]
+    unknown = table[table["quantity"] == "mse_l"].iloc[0]
+    assert pd.isna(unknown["ours_mean"]) and "no quantity" in unknown["note"]
+
+
+def test_regressor_table(tmp_path: Path, runs_and_settings) -> None:
+    runs, settings = runs_and_settings
+    paper = load_paper_values(write_yaml(tmp_path / "reg.yaml", REGRESSOR))
+    table = regressor_table(runs, paper, settings).set_index(["quantity", "model"])
+    r2 = table.loc[("r2", "mtc")]
+    assert r2["ours_runs"] == "control / mtc" and r2["ours_n"] == 3
+    assert r2["ours_median_closed_loop"] == pytest.approx(0.40)
+    assert r2["difference_closed_loop"] == pytest.approx(0.40 - 0.988)
+    assert r2["ours_median_one_step"] == pytest.approx(0.90)
+    s_comp = table.loc[("s_comp", "mtc")]
+    assert s_comp["meets_bound"] == "yes" and pd.isna(s_comp["difference_one_step"])
+    s_comm = table.loc[("s_comm", "adlif")]
+    assert s_comm["ours_runs"] == "reference / adlif"
+    assert s_comm["difference_one_step"] == pytest.approx(0.04 - 0.04)
+
+
+def test_missing_file_is_a_warning_not_an_error(
+    tmp_path: Path, runs_and_settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs, settings = runs_and_settings
+    with caplog.at_level(logging.WARNING):
+        paper = load_paper_values(tmp_path / "absent.yaml")
+    assert not paper.found and paper.records.empty
+    assert "absent.yaml" in caplog.text
+    assert autoencoder_table(runs, paper, settings).empty
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        ({"quantity": "r2", "value": 0.9}, r"values\[0\]: field 'source'"),
+        ({"quantity": "r2", "value": "high", "source": "x"}, "finite number"),
+        ({"quantity": "r2", "value": 0.9, "source": "x", "colour": 1}, "unknown key"),
+        ({"quantity": "r2", "value": 0.9, "source": "x", "relation": ">="}, "relation"),
+    ],
+)
+def test_bad_record_names_file_and_record(tmp_path: Path, record: dict, message: str) -> None:
+    path = write_yaml(tmp_path / "bad.yaml", {"values": [record]})
+    with pytest.raises(PaperValuesError, match=message) as err:
+        load_paper_values(path)
+    assert "bad.yaml" in str(err.value)
+
+
+#: The autoencoder stage's nested layout of its paper-values file (hand-made excerpt).
+AUTOENCODER_NESTED = {
+    "source": {"paper": "excerpt", "file": "papers/ae.txt"},
+    "table2": {
+        "citation": "Table 2",
+        "msed_note": "step not stated",
+        "scenarios": {
+            "s1_benchmark": {"test_mse": 0.0996, "msed": 35.32},
+            "s3_syn_beta": {"test_mse": 0.2771, "msed": 396.8},
+        },
+    },
+    "firing_rates_final_epoch": {
+        "noiseless": {"citation": "Figure 5A text", "s3_syn_beta": {"EC_Syn1": 0.1577}},
+        "noisy": {"citation": "Figure 5C text", "s1_benchmark": {"EC_Lk2": 0.7619}},
+    },
+    "claims": {"citation": "Abstract"},
+}
+
+
+def test_the_autoencoder_stage_layout_reads_as_records(tmp_path: Path, runs_and_settings) -> None:
+    paper = load_paper_values(write_yaml(tmp_path / "nested.yaml", AUTOENCODER_NESTED))
+    assert paper.found and paper.paper == "papers/ae.txt"
+    records = paper.records
+    assert len(records) == 6
+    msed = records[(records["quantity"] == "msed") & (records["scenario"] == "s3_syn_beta")]
+    assert msed["value"].iloc[0] == 396.8 and msed["note"].iloc[0] == "step not stated"
+    rate = records[records["quantity"] == "firing_rate"].set_index("layer")
+    assert (
+        rate.loc["EC_Lk2", "noise"] == "noisy" and rate.loc["EC_Lk2", "source"] == "Figure 5C text"
+    )
+    runs, settings = runs_and_settings
+    table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
+    # Ranks: the paper's among its own scenarios, ours among the five this run has.
+    assert table.loc[("test_mse", "s3_syn_beta"), "paper_rank"] == 2
+    assert table.loc[("test_mse", "s3_syn_beta"), "ours_rank"] == 5
+    assert table.loc[("msed", "s1_benchmark"), "note"] == "step not stated"
+
+
+def test_a_scenario_this_config_does_not_run_is_said_so(tmp_path: Path) -> None:
+    config = small_config()
+    config["autoencoder"]["run_paper_scenarios"] = ["s1_benchmark", "s3_syn_beta"]
+    write_stage_outputs(tmp_path / "results", config)
+    settings = compare_settings(config, CONDITIONS)
+    runs = collect_runs(settings, tmp_path / "results").runs
+    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER))
+    table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
+    s4 = table.loc[("test_mse", "s4_syn_alpha")]
+    assert s4["ours_n"] == 0 and "not run by this config" in s4["note"]
+    assert table.loc[("test_mse", "s3_syn_beta"), "ours_rank"] == 2

@@ -1,0 +1,243 @@
+# Stage 5: every stage's per-run outputs met in one place (bridge/compare/). Inputs are all
+# per-condition and per-run files the config implies, so a new condition, seed or noise level
+# re-runs the comparison (and its own upstream runs) and nothing else. Software: pandas,
+# scipy, matplotlib (envs/analysis.yaml); no torch.
+from bridge.compare.paths import expected_files
+from bridge.compare.settings import compare_config_view, compare_settings
+
+COMPARE_CONFIG = compare_config_view(config)
+# Checked at parse time: a control that is no condition or a noise level the autoencoder
+# does not run stops the workflow before any job, naming the key.
+COMPARE_SETTINGS = compare_settings(config, CONDITION_NAMES)
+COMPARE_INPUTS = expected_files(COMPARE_SETTINGS, "results")
+COMPARE_RESOURCES = dict(mem_mb=2000, runtime=15)
+COMPARE_SUB = "All conditions"
+
+
+def paper_values_path(name):
+    """The published-values file (relative paths: the repository root)."""
+    path = Path(config["compare"]["paper_values"][name])
+    return str(path if path.is_absolute() else Path(workflow.basedir) / path)
+
+
+def paper_values_input(name):
+    """The file as an input when it exists; a missing one leaves the paper columns empty."""
+    path = paper_values_path(name)
+    return [path] if Path(path).is_file() else []
+
+
+rule compare_collect:
+    """One long table of every stage's values (runs.csv) and of every gap (gaps.csv)."""
+    input:
+        **COMPARE_INPUTS,
+    output:
+        runs="results/compare/runs.csv",
+        gaps="results/compare/gaps.csv",
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+        results_dir="results",
+    log:
+        "results/logs/compare/collect.log",
+    benchmark:
+        "results/benchmarks/compare/collect.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_collect.py"
+
+
+rule compare_conditions:
+    """One row per condition: HH features, mapped parameters, network metrics."""
+    input:
+        runs=rules.compare_collect.output.runs,
+        gaps=rules.compare_collect.output.gaps,
+    output:
+        csv="results/compare/conditions.csv",
+        md="results/compare/conditions.md",
+        html=report(
+            "results/compare/conditions.html",
+            caption="../report/compare_conditions.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "table", "content": "conditions"},
+        ),
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+    log:
+        "results/logs/compare/conditions.log",
+    benchmark:
+        "results/benchmarks/compare/conditions.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_conditions.py"
+
+
+rule compare_stats:
+    """Paired-by-seed differences: condition - control, scenario - benchmark, model - model."""
+    input:
+        runs=rules.compare_collect.output.runs,
+    output:
+        csv="results/compare/stats.csv",
+        md="results/compare/stats.md",
+        html=report(
+            "results/compare/stats.html",
+            caption="../report/compare_stats.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "table", "content": "paired statistics"},
+        ),
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+    log:
+        "results/logs/compare/stats.log",
+    benchmark:
+        "results/benchmarks/compare/stats.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_stats.py"
+
+
+rule compare_paper:
+    """Both papers' published numbers beside this run's, differences shown."""
+    input:
+        runs=rules.compare_collect.output.runs,
+        paper=paper_values_input("autoencoder") + paper_values_input("regressor"),
+    output:
+        ae_csv="results/compare/paper_vs_ours_autoencoder.csv",
+        ae_md="results/compare/paper_vs_ours_autoencoder.md",
+        ae_html=report(
+            "results/compare/paper_vs_ours_autoencoder.html",
+            caption="../report/compare_paper_autoencoder.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "table", "content": "autoencoder paper vs ours"},
+        ),
+        reg_csv="results/compare/paper_vs_ours_regressor.csv",
+        reg_md="results/compare/paper_vs_ours_regressor.md",
+        reg_html=report(
+            "results/compare/paper_vs_ours_regressor.html",
+            caption="../report/compare_paper_regressor.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "table", "content": "MTC paper vs ours"},
+        ),
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+        paper_autoencoder=paper_values_path("autoencoder"),
+        paper_regressor=paper_values_path("regressor"),
+    log:
+        "results/logs/compare/paper.log",
+    benchmark:
+        "results/benchmarks/compare/paper.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_paper.py"
+
+
+rule compare_summary:
+    """The papers' claims judged on this run (claims.csv) and results/summary.md."""
+    input:
+        runs=rules.compare_collect.output.runs,
+        gaps=rules.compare_collect.output.gaps,
+        paper=paper_values_input("autoencoder") + paper_values_input("regressor"),
+    output:
+        claims="results/compare/claims.csv",
+        summary="results/summary.md",
+        html=report(
+            "results/compare/summary.html",
+            caption="../report/compare_summary.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "summary", "content": "claims, verdicts, baselines, gaps"},
+        ),
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+        paper_autoencoder=paper_values_path("autoencoder"),
+        paper_regressor=paper_values_path("regressor"),
+    log:
+        "results/logs/compare/summary.log",
+    benchmark:
+        "results/benchmarks/compare/summary.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_summary.py"
+
+
+rule compare_figures:
+    """Dose-response: every network metric against gnabar and against the mapped beta."""
+    input:
+        runs=rules.compare_collect.output.runs,
+    output:
+        gnabar_png=report(
+            "results/compare/figures/dose_response_gnabar.png",
+            caption="../report/compare_dose_response.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "figure", "content": "dose-response vs gNa"},
+        ),
+        gnabar_svg="results/compare/figures/dose_response_gnabar.svg",
+        beta_png=report(
+            "results/compare/figures/dose_response_beta.png",
+            caption="../report/compare_dose_response.rst",
+            category="5. Compare",
+            subcategory=COMPARE_SUB,
+            labels={"type": "figure", "content": "dose-response vs mapped beta"},
+        ),
+        beta_svg="results/compare/figures/dose_response_beta.svg",
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
+    log:
+        "results/logs/compare/figures.log",
+    benchmark:
+        "results/benchmarks/compare/figures.tsv"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/compare_figures.py"
+
+
+def compare_outputs():
+    return [
+        "results/summary.md",
+        "results/compare/claims.csv",
+        "results/compare/conditions.csv",
+        "results/compare/stats.csv",
+        "results/compare/paper_vs_ours_autoencoder.csv",
+        "results/compare/paper_vs_ours_regressor.csv",
+        "results/compare/figures/dose_response_gnabar.png",
+        "results/compare/figures/dose_response_beta.png",
+    ]
+
+
+rule compare_all:
+    """Everything of the comparison stage (needs every stage's per-run files)."""
+    input:
+        compare_outputs(),
