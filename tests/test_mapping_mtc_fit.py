@@ -276,3 +276,22 @@ def test_reference_must_be_the_configured_condition(mapping_cfg):
     fi, summary = table(reference_truth(), "intermediate", amps=SHORT_AMPS, window=SHORT)
     with pytest.raises(ValueError, match="reference_condition is 'control'"):
         fit_mtc_reference(fi, summary, mapping_cfg, window=WINDOW)
+
+
+def test_search_finds_the_rest_state_the_data_ask_for(coarse_cfg):
+    """Regression: a cell that fires at rest and keeps speeding up beyond the circuit's
+    reach (as the default intermediate HH cell does). The coarse start grid settles silent
+    at rest at the a_fast bound (J ~3.4e4); a set firing at rest fits better (J ~1.9e4), and
+    the search restricted to matching rest states must find it."""
+    fi, summary = table(condition_truth(-2.0, -3.0), window=SHORT)
+    assert summary["spontaneous"]
+    boost = 1.0 + np.clip(fi["amp_uA_cm2"].to_numpy(), 0.0, None) / AMPS_UA_CM2.max()
+    counts = np.round(fi["spike_count"].to_numpy() * boost).astype(int)
+    fi["spike_count"] = counts
+    fi["rate_hz"] = counts * 1000.0 / SHORT.duration_ms
+    d = fit_mtc_condition(fi, summary, coarse_cfg, truth_map(), window=SHORT).to_dict()
+    assert_complete(d)
+    assert d["residuals"]["spontaneous_rate_mtc_hz"] > 0
+    assert "rest_state_mismatch" not in d["status_flags"]
+    assert d["rest_state_alternative"] is None
+    assert d["objective"] < 2.0e4

@@ -35,11 +35,17 @@ whose other coordinates a pattern search re-minimises at each grid value, then p
 searches over all coordinates from the ``n_starts`` best profile points. The pattern search
 tries the full {-1, 0, 1} stencil of steps (diagonals follow the gain-onset ridges), moves to
 the best improvement, halves its steps when none improves and stops at the configured
-resolutions. Condition fits report the profile interval of a_fast: the accepted region
-{J <= J_min + delta * max(1, J_min / (N - p))}, as for the LIF, with its edges bisected; an
-|a_fast| interval wider than ``max_gain_ratio`` sets ``a_fast_unidentified``. The exact
-counts make the objective rugged at the one-spike level (one spike in an 800 ms window moves
-J by ~0.4): a search can stop in a local minimum next to the best one.
+resolutions. When the best set's rest state differs from the HH cell's (silent at rest
+where the cell fires, or the reverse), a further pattern search restricted to matching sets
+starts from the best matching evaluated one (``_rest_state_search``): the start grid's few
+onsets per gain can miss the narrow band in which the MTC fires at rest. A better matching
+set replaces the fit; otherwise it is reported as ``rest_state_alternative`` (its objective
+and the excess over the fit's). Condition fits report the profile interval of a_fast: the
+accepted region {J <= J_min + delta * max(1, J_min / (N - p))}, as for the LIF, with its
+edges bisected; an |a_fast| interval wider than ``max_gain_ratio`` sets
+``a_fast_unidentified``. The exact counts make the objective rugged at the one-spike level
+(one spike in an 800 ms window moves J by ~0.4): a search can stop in a local minimum next
+to the best one.
 
 Statuses (the first of ``MTC_STATUS_ORDER`` that applies; all in ``status_flags``): the
 LIF's vocabulary with ``a_fast_unidentified`` in place of ``beta_unidentified``. The flag
@@ -47,6 +53,14 @@ LIF's vocabulary with ``a_fast_unidentified`` in place of ``beta_unidentified``.
 HH cell does not, or the reverse: with a_slow_pos and the input scale held at the
 reference's, the tonic circuit's firing band cannot always cover a cell that fires over a
 much wider current range (``condition_gains: [a_fast, a_slow_pos]`` frees the slow gain).
+Measured on the default ``intermediate`` cell (gnabar 0.25, 53 Hz at rest, fitted up to
+200 uA/cm2 at up to 186 Hz): with a_slow_pos 3.75 the MTC's peak rate is at most ~155 Hz
+(a_fast -1.5; ~121 Hz at -2.2, where it fires ~55 Hz at rest), so the rates above
+~100 uA/cm2 cost J >= 2.4e4 for every a_fast; the minimum (J 3.50e4, a_fast -1.82) is
+silent at rest and the best set that fires at rest costs 3.72e4 (a_fast -1.86, 67 Hz at
+rest). Freeing a_slow_pos drives both gains to their bounds (a_fast -4, a_slow_pos 8; J
+1976): the cell wants a wider firing band, which the tonic circuit gets by scaling both
+gains together, not from a_fast.
 """
 
 from __future__ import annotations
@@ -104,7 +118,9 @@ METHOD = {
     "latency": "threshold crossing interpolated linearly inside its Euler step (continuous)",
     "optimiser": "derivative-free: batched start grid, a profile over the first coordinate "
     "(a_fast; a_slow_pos on the reference) with the others re-minimised by batched pattern "
-    "searches, then pattern searches over all coordinates from the best profile points",
+    "searches, then pattern searches over all coordinates from the best profile points; "
+    "conditions: when the best set's rest state differs from the HH cell's, a pattern search "
+    "restricted to matching sets (kept when better, else reported as rest_state_alternative)",
     "coordinates": "a_fast and onset_nA (conditions); a_slow_pos, ln input_scale and onset_nA "
     "(reference); onset_nA = step amplitude at which the rest state loses stability",
     "interval": "condition fits: profile of the objective over a_fast (onset re-minimised), "
@@ -171,6 +187,7 @@ class MtcFitResult:
     residuals: dict[str, Any]
     fit_data: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    rest_state_alternative: dict[str, Any] | None = None
 
     @property
     def use_downstream(self) -> bool:
@@ -200,6 +217,7 @@ class MtcFitResult:
             "residuals": self.residuals,
             "fit_data": self.fit_data,
             "settings": self.settings,
+            "rest_state_alternative": self.rest_state_alternative,
         }
 
 
@@ -231,6 +249,9 @@ class _Problem:
         self.n_calls = 0
         self._log_z: list[np.ndarray] = []
         self._log_j: list[np.ndarray] = []
+        self._log_spont: list[np.ndarray] = []
+        #: when set, rows whose rest state differs from the HH cell's score inf
+        self.require_rest_match = False
         self._onset_cache: dict[tuple[float, float], float] = {}
         amps = targets.amp_nA
         margin = self.mtc.onset_margin * float(amps[-1] - amps[0])
@@ -345,7 +366,26 @@ class _Problem:
         values = self.targets.objective_value(rates, lats, spont)
         self._log_z.append(z.copy())
         self._log_j.append(values.copy())
+        self._log_spont.append(spont.copy())
+        if self.require_rest_match:
+            values = np.where(self.rest_matches(spont), values, np.inf)
         return values
+
+    def rest_matches(self, spont_hz: np.ndarray) -> np.ndarray:
+        """Per row: does the MTC fire at rest exactly when the HH cell does?"""
+        return (np.asarray(spont_hz) > 0) == (self.targets.spontaneous_rate_hz > 0)
+
+    def best_rest_consistent(self) -> tuple[np.ndarray, float, int] | None:
+        """Best evaluated row whose rest state matches the HH cell's: (z, objective, number
+        of such rows), or None when no evaluated row matches."""
+        spont = np.concatenate(self._log_spont)
+        ok = self.rest_matches(spont)
+        if not ok.any():
+            return None
+        z = np.vstack(self._log_z)[ok]
+        j = np.concatenate(self._log_j)[ok]
+        k = int(np.argmin(j))
+        return z[k], float(j[k]), int(ok.sum())
 
     def accepted(self, threshold: float) -> np.ndarray:
         """All evaluated points with objective <= threshold (rows of z)."""
@@ -711,6 +751,58 @@ def _search(
     return j0, z0, zs[k], float(js[k]), bool(ok[k])
 
 
+def _rest_state_search(
+    problem: _Problem, best_z: np.ndarray, best_j: float
+) -> tuple[np.ndarray, float, bool, int] | None:
+    """Search restricted to parameter sets whose MTC rest state matches the HH cell's.
+
+    The start grid holds few onsets per gain, and the onsets at which the MTC fires at rest
+    (a cell that fires without input) form a narrow band; a search can settle on the other
+    side of the rest-state boundary although a better matching set exists. When ``best_z``
+    mismatches, the best matching evaluated set starts a pattern search on which mismatching
+    sets score inf. Returns (z, objective, converged, number of matching evaluated sets), or
+    None when ``best_z`` matches or no evaluated set does.
+    """
+    _, _, spont = problem.response(best_z[None, :], problem.targets.fit_amp_nA)
+    if problem.rest_matches(spont)[0]:
+        return None
+    found = problem.best_rest_consistent()
+    if found is None:
+        return None
+    z0, j0, n_match = found
+    problem.require_rest_match = True
+    try:
+        z, j, ok = _pattern(problem, z0[None, :], np.array([j0]), problem.step0[None, :].copy())
+    finally:
+        problem.require_rest_match = False
+    return z[0], float(j[0]), bool(ok[0]), n_match
+
+
+def _rest_state_alternative(
+    problem: _Problem, found: tuple[np.ndarray, float, bool, int], best_j: float
+) -> dict[str, Any]:
+    """Report of the restricted search's result beside a ``rest_state_mismatch`` fit: the
+    cost of matching the rest state, on record (the fit stays the objective's minimum)."""
+    z, j, ok, n_match = found
+    params = _params_at(problem, z)
+    residuals = _residual_table(problem, z)
+    return {
+        **{name: float(getattr(params, name)) for name in ("a_fast", "a_slow_pos", "i_bias")},
+        "onset_nA": float(z[-1]),
+        "objective": j,
+        "objective_excess": j - best_j,
+        "converged": ok,
+        "spontaneous_rate_mtc_hz": residuals["spontaneous_rate_mtc_hz"],
+        "spontaneous_rate_hh_hz": problem.targets.spontaneous_rate_hz,
+        "rate_mtc_hz": residuals["rate_mtc_hz"],
+        "n_rest_consistent_evaluations": n_match,
+        "rule": "the best evaluated parameter set whose rest state matches the HH cell's "
+        "(fires at rest exactly when it does), polished by a pattern search restricted to such "
+        "sets; objective_excess = its objective minus the fit's. Null when the fit's rest "
+        "state matches",
+    }
+
+
 def fit_mtc_condition(
     fi: pd.DataFrame,
     summary: Mapping[str, Any],
@@ -736,6 +828,11 @@ def fit_mtc_condition(
     if problem.slow_free:
         heads = np.array([[a, s] for a in a_grid for s in problem.grids["a_slow_pos"]])
     prof_j, prof_z, best_z, best_j, converged = _search(problem, heads, fixed.a_fast)
+    rest_alt = _rest_state_search(problem, best_z, best_j)
+    if rest_alt is not None and rest_alt[1] < best_j:
+        # the search missed the better side of the rest-state boundary: adopt it
+        best_z, best_j, converged = rest_alt[0], rest_alt[1], rest_alt[2]
+        rest_alt = None
 
     # profile interval of a_fast with edge bisection
     xs = prof_z[:, 0].tolist() + [float(best_z[0])]
@@ -768,6 +865,11 @@ def fit_mtc_condition(
         m.max_gain_ratio,
         residuals["spontaneous_rate_mtc_hz"],
     )
+    alternative = (
+        _rest_state_alternative(problem, rest_alt, best_j)
+        if rest_alt is not None and "rest_state_mismatch" in all_flags
+        else None
+    )
     _log_done(problem, "condition", best_j, status, t0)
     fitted = ", ".join(m.condition_gains)
     held = "input_scale, input_offset" + ("" if problem.slow_free else ", a_slow_pos")
@@ -790,6 +892,7 @@ def fit_mtc_condition(
         residuals=residuals,
         fit_data=_fit_data(problem),
         settings=_settings_record(settings),
+        rest_state_alternative=alternative,
     )
 
 
