@@ -18,7 +18,10 @@ CONDITION_MODELS = ("mtc", "lif")
 REFERENCE_MODEL = "adlif"
 #: Condition label of the regressor's reference runs (bridge.regressor.run.REFERENCE_LABEL).
 REGRESSOR_REFERENCE_LABEL = "reference"
-HORIZONS = ("closed_loop", "one_step")
+#: Regressor evaluation horizons: the free run over the test span (NeuroBench's, the default
+#: of claim 4), one step ahead, and the free run's first Lyapunov time (where a chaotic
+#: forecast still has the series' phase; see bridge.regressor.run).
+HORIZONS = ("closed_loop", "one_step", "closed_loop_first_lyapunov_time")
 #: Sections whose ``paper_values`` key names their paper-values file.
 PAPER_STAGES = ("autoencoder", "regressor")
 
