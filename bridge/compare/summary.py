@@ -20,6 +20,7 @@ from bridge.compare.claims import (
     claim_tally,
     regressor_gate,
 )
+from bridge.compare.collect import GAP_COLUMNS
 from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.compare.paths import condition_scenario
@@ -279,25 +280,7 @@ def _gaps_section(gaps: pd.DataFrame) -> list[str]:
         "",
     ]
     listed = gaps.head(MAX_LISTED_GAPS)
-    lines += [
-        md.table(
-            listed[
-                [
-                    "stage",
-                    "condition",
-                    "scenario",
-                    "model",
-                    "sigma",
-                    "seed",
-                    "metric",
-                    "kind",
-                    "reason",
-                    "file",
-                ]
-            ]
-        ),
-        "",
-    ]
+    lines += [md.table(listed[list(GAP_COLUMNS)]), ""]
     if len(gaps) > MAX_LISTED_GAPS:
         lines += [f"... and {len(gaps) - MAX_LISTED_GAPS} more in `compare/gaps.csv`.", ""]
     return lines
