@@ -11,32 +11,50 @@ import yaml
 
 from bridge.compare.collect import collect_runs
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
-from bridge.compare.paper_values import PaperValuesError, load_paper_values
+from bridge.compare.paper_values import load_paper_values
 from bridge.compare.settings import compare_settings
-from tests.compare_fixtures import CONDITIONS, small_config, write_stage_outputs
+from bridge.regressor.paper_values import PaperValuesError
+from tests.compare_fixtures import CONDITIONS, REPO, small_config, write_stage_outputs
 
-#: A small hand-made excerpt in the documented format (not the project's data file).
+#: Hand-made excerpts in the stages' own layouts (not the project's data files).
 AUTOENCODER = {
-    "paper": "test excerpt",
-    "values": [
-        {"quantity": "test_mse", "scenario": "s1_benchmark", "value": 0.0996, "source": "Table 2"},
-        {"quantity": "test_mse", "scenario": "s3_syn_beta", "value": 0.2771, "source": "Table 2"},
-        {"quantity": "test_mse", "scenario": "s4_syn_alpha", "value": 0.0645, "source": "Table 2"},
-        {"quantity": "msed", "scenario": "s1_benchmark", "value": 35.32, "source": "Table 2"},
-        {"quantity": "firing_rate", "scenario": "s3_syn_beta", "layer": "EC_Syn1",
-         "noise": "noisy", "value": 0.2431, "source": "Section 3"},
-        {"quantity": "mse_l", "scenario": "s3_syn_beta", "value": 1.0, "source": "Figure 7"},
-    ],
-}  # fmt: skip
-REGRESSOR = {
-    "values": [
-        {"quantity": "r2", "model": "mtc", "statistic": "median", "value": 0.988,
-         "source": "Key results"},
-        {"quantity": "s_comp", "model": "mtc", "relation": ">", "value": 0.9,
-         "source": "Key results"},
-        {"quantity": "s_comm", "model": "adlif", "value": 0.04, "source": "Key results"},
-    ],
-}  # fmt: skip
+    "source": {"paper": "test excerpt", "file": "papers/ae.txt"},
+    "table2": {
+        "citation": "Table 2",
+        "scenarios": {
+            "s1_benchmark": {"test_mse": 0.0996, "msed": 35.32},
+            "s3_syn_beta": {"test_mse": 0.2771, "msed": 396.8},
+            "s4_syn_alpha": {"test_mse": 0.0645, "msed": 4.54},
+        },
+    },
+    "benchmark_scenario": "s1_benchmark",
+    "overfiring_scenario": "s3_syn_beta",
+    "firing_rates_final_epoch": {
+        "noiseless": {"citation": "Figure 5A text"},
+        "noisy": {"citation": "Section 3", "s3_syn_beta": {"EC_Syn1": 0.2431}},
+    },
+}
+
+
+def regressor_doc(**given: dict[str, object]) -> dict[str, object]:
+    """Every model x metric the regressor loader needs, not reported unless ``given``
+    (``mtc_r2={"value": ..., "relation": ...}``)."""
+    models = {
+        model: {
+            metric: {"value": None, "relation": "approx", "statistic": "not reported",
+                     "cite": "Key results", **given.get(f"{model}_{metric}", {})}
+            for metric in ("r2", "smape", "s_comm", "s_comp")
+        }
+        for model in ("mtc", "lif", "adlif")
+    }  # fmt: skip
+    return {"source": {"title": "test excerpt"}, "models": models}
+
+
+REGRESSOR = regressor_doc(
+    mtc_r2={"value": 0.988, "statistic": "median"},
+    mtc_s_comp={"value": 0.9, "relation": "greater_than"},
+    adlif_s_comm={"value": 0.04},
+)
 
 
 def write_yaml(path: Path, doc: object) -> Path:
@@ -54,9 +72,10 @@ def runs_and_settings(tmp_path: Path):
 
 def test_autoencoder_table(tmp_path: Path, runs_and_settings) -> None:
     runs, settings = runs_and_settings
-    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER))
+    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
     table = autoencoder_table(runs, paper, settings)
-    assert len(table) == len(AUTOENCODER["values"])
+    # Test MSE and MSEd of three scenarios, one quoted layer rate.
+    assert len(table) == 7
     mse = table[table["quantity"] == "test_mse"].set_index("scenario")
     # Ours at sigma 0: s1 0.030 + seed jitter (mean 0.030333), s3 + 0.020, s4 no penalty.
     ours_s1 = (0.030 + 0.032 + 0.029) / 3
@@ -74,21 +93,25 @@ def test_autoencoder_table(tmp_path: Path, runs_and_settings) -> None:
         0.16 + (0.0 + 0.002 - 0.001) / 3
     )
     assert "noise SD not stated" in rate["note"]
-    unknown = table[table["quantity"] == "mse_l"].iloc[0]
-    assert pd.isna(unknown["ours_mean"]) and "no quantity" in unknown["note"]
 
 
 def test_regressor_table(tmp_path: Path, runs_and_settings) -> None:
     runs, settings = runs_and_settings
-    paper = load_paper_values(write_yaml(tmp_path / "reg.yaml", REGRESSOR))
+    paper = load_paper_values(write_yaml(tmp_path / "reg.yaml", REGRESSOR), "regressor")
     table = regressor_table(runs, paper, settings).set_index(["quantity", "model"])
+    # Numbers the paper does not report (value null) give no row.
+    assert len(table) == 3
     r2 = table.loc[("r2", "mtc")]
     assert r2["ours_runs"] == "control / mtc" and r2["ours_n"] == 3
     assert r2["ours_median_closed_loop"] == pytest.approx(0.40)
     assert r2["difference_closed_loop"] == pytest.approx(0.40 - 0.988)
     assert r2["ours_median_one_step"] == pytest.approx(0.90)
     s_comp = table.loc[("s_comp", "mtc")]
-    assert s_comp["meets_bound"] == "yes" and pd.isna(s_comp["difference_one_step"])
+    assert (
+        s_comp["relation"] == ">"
+        and s_comp["meets_bound"] == "yes"
+        and pd.isna(s_comp["difference_one_step"])
+    )
     s_comm = table.loc[("s_comm", "adlif")]
     assert s_comm["ours_runs"] == "reference / adlif"
     assert s_comm["difference_one_step"] == pytest.approx(0.04 - 0.04)
@@ -99,26 +122,49 @@ def test_missing_file_is_a_warning_not_an_error(
 ) -> None:
     runs, settings = runs_and_settings
     with caplog.at_level(logging.WARNING):
-        paper = load_paper_values(tmp_path / "absent.yaml")
+        paper = load_paper_values(tmp_path / "absent.yaml", "autoencoder")
     assert not paper.found and paper.records.empty
     assert "absent.yaml" in caplog.text
     assert autoencoder_table(runs, paper, settings).empty
 
 
 @pytest.mark.parametrize(
-    ("record", "message"),
+    ("entry", "message"),
     [
-        ({"quantity": "r2", "value": 0.9}, r"values\[0\]: field 'source'"),
-        ({"quantity": "r2", "value": "high", "source": "x"}, "finite number"),
-        ({"quantity": "r2", "value": 0.9, "source": "x", "colour": 1}, "unknown key"),
-        ({"quantity": "r2", "value": 0.9, "source": "x", "relation": ">="}, "relation"),
+        ({"value": "high"}, r"models\.mtc\.r2\.value must be a finite number"),
+        ({"relation": ">="}, r"models\.mtc\.r2\.relation"),
+        ({"cite": ""}, r"models\.mtc\.r2\.cite"),
     ],
 )
-def test_bad_record_names_file_and_record(tmp_path: Path, record: dict, message: str) -> None:
-    path = write_yaml(tmp_path / "bad.yaml", {"values": [record]})
+def test_bad_entry_names_file_and_key(tmp_path: Path, entry: dict, message: str) -> None:
+    """The regressor stage's loader parses the file; its error reaches the compare stage."""
+    path = write_yaml(tmp_path / "bad.yaml", regressor_doc(mtc_r2={"value": 0.9, **entry}))
     with pytest.raises(PaperValuesError, match=message) as err:
-        load_paper_values(path)
+        load_paper_values(path, "regressor")
     assert "bad.yaml" in str(err.value)
+
+
+def test_the_regressor_stage_layout_is_read_by_the_compare_stage(runs_and_settings) -> None:
+    """The project's real data/paper_values/regressor.yaml, through the regressor's loader."""
+    runs, settings = runs_and_settings
+    paper = load_paper_values(REPO / "data" / "paper_values" / "regressor.yaml", "regressor")
+    table = regressor_table(runs, paper, settings).set_index(["quantity", "model"])
+    mtc_r2 = table.loc[("r2", "mtc")]
+    assert mtc_r2["paper_value"] == 0.988 and mtc_r2["relation"] == "~"
+    assert mtc_r2["statistic"] == "median" and "0.988" in mtc_r2["source"]
+    assert mtc_r2["difference_closed_loop"] == pytest.approx(0.40 - 0.988)
+    assert table.loc[("s_comp", "mtc"), "relation"] == ">"
+    # LIF's S_comm and S_comp are not reported: 12 numbers, 10 rows.
+    assert len(table) == 10 and ("s_comm", "lif") not in table.index
+
+
+def test_the_real_autoencoder_file_gives_every_published_number() -> None:
+    paper = load_paper_values(REPO / "data" / "paper_values" / "autoencoder.yaml", "autoencoder")
+    counts = paper.records["quantity"].value_counts().to_dict()
+    # Table 2: 5 scenarios x (test MSE, MSEd); quoted rates: 2 x 5 noiseless, 2 x 2 noisy.
+    assert counts == {"test_mse": 5, "msed": 5, "firing_rate": 14}
+    mse = paper.records[paper.records["quantity"] == "test_mse"].set_index("scenario")
+    assert mse.loc["s3_syn_beta", "value"] == 0.2771
 
 
 #: The autoencoder stage's nested layout of its paper-values file (hand-made excerpt).
@@ -136,12 +182,16 @@ AUTOENCODER_NESTED = {
         "noiseless": {"citation": "Figure 5A text", "s3_syn_beta": {"EC_Syn1": 0.1577}},
         "noisy": {"citation": "Figure 5C text", "s1_benchmark": {"EC_Lk2": 0.7619}},
     },
+    "benchmark_scenario": "s1_benchmark",
+    "overfiring_scenario": "s3_syn_beta",
     "claims": {"citation": "Abstract"},
 }
 
 
 def test_the_autoencoder_stage_layout_reads_as_records(tmp_path: Path, runs_and_settings) -> None:
-    paper = load_paper_values(write_yaml(tmp_path / "nested.yaml", AUTOENCODER_NESTED))
+    paper = load_paper_values(
+        write_yaml(tmp_path / "nested.yaml", AUTOENCODER_NESTED), "autoencoder"
+    )
     assert paper.found and paper.paper == "papers/ae.txt"
     records = paper.records
     assert len(records) == 6
@@ -165,7 +215,7 @@ def test_a_scenario_this_config_does_not_run_is_said_so(tmp_path: Path) -> None:
     write_stage_outputs(tmp_path / "results", config)
     settings = compare_settings(config, CONDITIONS)
     runs = collect_runs(settings, tmp_path / "results").runs
-    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER))
+    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
     table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
     s4 = table.loc[("test_mse", "s4_syn_alpha")]
     assert s4["ours_n"] == 0 and "not run by this config" in s4["note"]

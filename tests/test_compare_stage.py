@@ -215,3 +215,53 @@ def test_run_paths_follow_the_autoencoder_stage(tmp_path: Path, config: dict) ->
     config["autoencoder"]["run_paper_scenarios"] = ["s1_benchmark", "s7"]
     with pytest.raises(ConfigError, match="run_paper_scenarios"):
         compare_settings(config, CONDITIONS)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c["autoencoder"].update(benchmark_scenario="s9"), "autoencoder.benchmark"),
+        (lambda c: c["regressor"].pop("paper_values"), "regressor.paper_values"),
+        (lambda c: c["compare"]["claims"].update(accuracy_horizon="free_run"), "accuracy_horizon"),
+    ],
+)
+def test_keys_read_from_the_stage_sections_name_the_key(config: dict, edit, message: str) -> None:
+    edit(config)
+    with pytest.raises(ConfigError, match=message):
+        compare_settings(config, CONDITIONS)
+
+
+def test_paper_values_and_benchmark_come_from_the_stage_sections(config: dict) -> None:
+    config["autoencoder"]["benchmark_scenario"] = "s2_lif_beta"
+    config["regressor"]["paper_values"] = "elsewhere/regressor.yaml"
+    settings = compare_settings(config, CONDITIONS)
+    assert settings.claims.benchmark_scenario == "s2_lif_beta"
+    assert settings.paper_values == {
+        "autoencoder": config["autoencoder"]["paper_values"],
+        "regressor": "elsewhere/regressor.yaml",
+    }
+
+
+@pytest.mark.parametrize("judged", ["closed_loop", "closed_loop_first_lyapunov_time"])
+def test_summary_shows_claim_4_at_every_horizon(tmp_path: Path, config: dict, judged: str) -> None:
+    config["compare"]["claims"]["accuracy_horizon"] = judged
+    write_stage_outputs(tmp_path / "results", config)
+    out = run_stage(tmp_path, config)
+    claim4 = out["summary.md"].read_text().split("### 4.")[1].split("## Against")[0]
+    header = next(line for line in claim4.splitlines() if line.startswith("| runs"))
+    titles = ("one step", "closed loop, 1st Lyapunov time", "closed loop, test span")
+    for title in titles:
+        assert f"R² {title}" in header and f"sMAPE % {title}" in header
+    assert header.count("(judged)") == 2
+    judged_title = {"closed_loop": titles[2], "closed_loop_first_lyapunov_time": titles[1]}
+    assert f"R² {judged_title[judged]} (judged)" in header
+    # Fixture: one step r2 + 0.5, first Lyapunov time r2 + 0.4, test span r2 (MTC 0.40).
+    mtc = next(line for line in claim4.splitlines() if line.startswith("| control / mtc"))
+    cells = [c.strip() for c in mtc.strip("|").split("|")]
+    assert cells[1].startswith("0.9 ") and cells[3].startswith("0.8 ")
+    assert cells[5].startswith("0.4 ") and cells[-1] == "3 of 3"
+    lif = next(line for line in claim4.splitlines() if line.startswith("| control / lif"))
+    assert lif.rstrip(" |").endswith("0 of 3")
+    claims = pd.read_csv(out["claims.csv"])
+    reasons = claims[claims["claim"] == "mtc_accurate_sparse"]["reason"]
+    assert reasons.str.contains(f"r2_{judged} ").all()

@@ -57,23 +57,8 @@ from snntorch import surrogate
 from torch import nn
 from torch.nn import functional as F
 
+from bridge.autoencoder.layers import LAYER_NAMES, READOUT_LAYER, SPIKING_LAYERS, SYNAPTIC_LAYERS
 from bridge.autoencoder.neurons import spike_train
-
-#: Paper layer names, input to output; the last one is the non-spiking readout.
-LAYER_NAMES = (
-    "EC_Lk1",
-    "EC_Syn1",
-    "EC_Syn2",
-    "EC_Lk2",
-    "LS_Lk",
-    "DC_Lk1",
-    "DC_Syn1",
-    "DC_Syn2",
-    "DC_Lk2",
-)
-READOUT_LAYER = "DC_Lk2"
-SPIKING_LAYERS = LAYER_NAMES[:-1]
-SYNAPTIC_LAYERS = ("EC_Syn1", "EC_Syn2", "DC_Syn1", "DC_Syn2")
 
 IMAGE_SIZE_PX = 32
 ENCODER_CHANNELS = (1, 32, 64, 128)

@@ -54,13 +54,15 @@ NOT_SUPPORTED = "not supported"
 NOT_EVALUABLE = "not evaluable"
 VERDICTS = (SUPPORTED, NOT_SUPPORTED, NOT_EVALUABLE)
 
+#: Claim 4's key (its rows are judged per condition at compare.claims.accuracy_horizon).
+MTC_CLAIM = "mtc_accurate_sparse"
 CLAIMS = {
     "overfiring_degrades": "Overfiring degrades reconstruction (autoencoder paper)",
     "redistributed_not_raised": (
         "Activity is redistributed across layers, not globally raised (autoencoder paper)"
     ),
     "noise_compensates": "Input noise partly compensates the degradation (autoencoder paper)",
-    "mtc_accurate_sparse": "MTC is more accurate and sparser than LIF and AdLIF (MTC paper)",
+    MTC_CLAIM: "MTC is more accurate and sparser than LIF and AdLIF (MTC paper)",
 }
 CLAIM_COLUMNS = (
     "claim",
@@ -416,7 +418,7 @@ def _claim_compensates(runs, settings, pair: AutoencoderPair, degraded: str) -> 
 
 
 def _mtc_rows(runs: pd.DataFrame, settings: CompareSettings) -> list[dict[str, Any]]:
-    claim = "mtc_accurate_sparse"
+    claim = MTC_CLAIM
     rules = settings.claims
     horizon = rules.accuracy_horizon
     metrics = {

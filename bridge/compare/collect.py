@@ -141,6 +141,8 @@ AUTOENCODER_FIELDS = (
 )
 #: Final-epoch firing rate per layer on the test set (the paper's Eq. 11), one metric each.
 AUTOENCODER_LAYER_RATES = ("firing_rate_final_epoch_test",)
+#: The regressor's closed loop scored over its first Lyapunov time only.
+FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
 REGRESSOR_FIELDS = (
     _f("r2_closed_loop", ("evaluation", "closed_loop", "r2"), ("headline", "r2")),
     _f("smape_closed_loop", ("evaluation", "closed_loop", "smape"), ("headline", "smape")),
@@ -157,6 +159,17 @@ REGRESSOR_FIELDS = (
     ),
     _f("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
     _f("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
+    _f(f"r2_{FIRST_LYAPUNOV}", ("evaluation", FIRST_LYAPUNOV, "r2")),
+    _f(f"smape_{FIRST_LYAPUNOV}", ("evaluation", FIRST_LYAPUNOV, "smape")),
+    _f(
+        f"repeat_last_r2_{FIRST_LYAPUNOV}",
+        ("baselines", "repeat_last_value", FIRST_LYAPUNOV, "r2"),
+    ),
+    _f(
+        f"repeat_last_smape_{FIRST_LYAPUNOV}",
+        ("baselines", "repeat_last_value", FIRST_LYAPUNOV, "smape"),
+    ),
+    _f("beats_repeat_last_value", ("headline", "beats_repeat_last_value"), kind="bool"),
 )
 #: Identity keys a per-run metrics.json states about itself, checked against its path.
 IDENTITY_KEYS = {

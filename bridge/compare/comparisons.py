@@ -5,7 +5,7 @@ Rows (all paired by seed, see :mod:`bridge.compare.stats`):
 * ``condition - control``: each condition's autoencoder scenario (per noise level) and its
   MTC / LIF regressors minus the control condition's (``mapping.reference_condition``);
 * ``scenario - benchmark``: each of the paper's autoencoder scenarios minus the benchmark
-  (``compare.claims.benchmark_scenario``), per noise level;
+  (``autoencoder.benchmark_scenario``), per noise level;
 * ``model - model``: per condition, the MTC regressor minus the LIF regressor of the same
   condition and minus the AdLIF reference.
 """

@@ -1,50 +1,38 @@
-"""Published numbers of both papers: ``data/paper_values/{autoencoder,regressor}.yaml``.
+"""Published numbers of both papers as one flat record table, built from the stages' loaders.
 
-Format (one record per published number; every record names where it comes from)::
+Each file is parsed in one place, its stage's own loader: ``data/paper_values/autoencoder.yaml``
+by :mod:`bridge.autoencoder.paper_values`, ``data/paper_values/regressor.yaml`` by
+:mod:`bridge.regressor.paper_values` (their errors, naming the file and key, propagate). This
+module turns what they return into records, one per published number, with the columns of
+:data:`PAPER_COLUMNS`::
 
-    paper: <title>                       # optional
-    file: papers/<name>.txt              # optional: the text the numbers were read from
-    values:
-      - quantity: test_mse               # what the number is (see below)
-        scenario: s1_benchmark           # autoencoder: the config's paper scenario
-        value: 0.0996
-        source: Table 2                  # table, figure or section
-      - quantity: firing_rate
-        scenario: s3_syn_beta
-        layer: EC_Syn1                   # autoencoder layer name
-        noise: noiseless                 # noiseless | noisy
-        value: 0.1577
-        source: Section 3, Figure 5A text
-      - quantity: s_comp                 # regressor
-        model: mtc                       # mtc | lif | adlif
-        statistic: median                # optional
-        relation: ">"                    # optional: "=" (default), ">", "<", "~"
-        value: 0.9
-        source: Key Quantitative Results
-        note: free text                  # optional
+    quantity   autoencoder: test_mse, msed, firing_rate; regressor: r2, smape (percent),
+               s_comm, s_comp
+    scenario   autoencoder scenario (Table 2's and the quoted layer rates')
+    model      regressor model: mtc | lif | adlif
+    layer      autoencoder layer of a firing rate
+    noise      noiseless | noisy (firing rates)
+    statistic  what the paper says the number is (regressor)
+    relation   "=" (autoencoder), "~" (approx) or ">" (greater_than)
+    value      the number
+    source     table, figure or section (the file's citation)
+    note       free text (autoencoder MSEd: the file's msed_note)
 
-Autoencoder quantities: ``test_mse``, ``msed``, ``firing_rate``. Regressor quantities:
-``r2``, ``smape`` (percent), ``s_comm``, ``s_comp``. A record lacking ``quantity``,
-``value`` or ``source``, or whose value is not a finite number, is an error that names the
-file and the record. A missing file is not an error: the paper columns stay empty and a
-warning says so.
-
-The autoencoder stage's own layout of ``data/paper_values/autoencoder.yaml`` (read there by
-``bridge.autoencoder.paper_values``, which needs torch) is read too: ``table2.scenarios.
-<scenario>.{test_mse, msed}`` with ``table2.citation``, and ``firing_rates_final_epoch.
-{noiseless, noisy}.<scenario>.<layer>`` with each level's ``citation``; it becomes the
-same records.
+A regressor number the paper does not report (``value: null``) gives no record. A missing
+file is not an error: the paper columns stay empty and a warning says so.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import yaml
+
+from bridge.autoencoder import paper_values as ae_paper
+from bridge.regressor import paper_values as reg_paper
 
 LOG = logging.getLogger(__name__)
 
@@ -60,13 +48,10 @@ PAPER_COLUMNS = (
     "source",
     "note",
 )
-REQUIRED_KEYS = ("quantity", "value", "source")
-RELATIONS = ("=", ">", "<", "~")
-NOISE_LEVELS = ("noiseless", "noisy")
-
-
-class PaperValuesError(ValueError):
-    """A paper-values file that cannot be read; the message names the file and record."""
+#: Stages whose paper-values file the compare stage reads.
+STAGES = ("autoencoder", "regressor")
+#: The regressor file's relation -> the sign the tables show.
+RELATION_SIGNS = {"approx": "~", "greater_than": ">"}
 
 
 @dataclass(frozen=True)
@@ -79,61 +64,21 @@ class PaperValues:
     found: bool
 
 
-def _check_record(path: Path, index: int, record: object) -> dict[str, object]:
-    where = f"{path}: values[{index}]"
-    if not isinstance(record, dict):
-        raise PaperValuesError(f"{where}: a record must be a mapping, got {record!r}")
-    unknown = set(record) - set(PAPER_COLUMNS)
-    if unknown:
-        raise PaperValuesError(f"{where}: unknown key(s) {sorted(unknown)}")
-    for key in REQUIRED_KEYS:
-        if record.get(key) in (None, ""):
-            raise PaperValuesError(f"{where}: field '{key}' is missing")
-    value = record["value"]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise PaperValuesError(f"{where}: field 'value' must be a finite number, got {value!r}")
-    relation = str(record.get("relation", "=") or "=")
-    if relation not in RELATIONS:
-        raise PaperValuesError(f"{where}: field 'relation' must be one of {RELATIONS}")
-    noise = record.get("noise")
-    if noise not in (None, *NOISE_LEVELS):
-        raise PaperValuesError(f"{where}: field 'noise' must be one of {NOISE_LEVELS}")
-    row = {key: record.get(key) for key in PAPER_COLUMNS}
-    row.update(value=float(value), relation=relation)
-    return row
-
-
-def _autoencoder_layout(path: Path, doc: dict) -> list[dict[str, object]]:
-    """Records from the autoencoder stage's nested layout (module docstring)."""
+def autoencoder_records(paper: ae_paper.PaperValues) -> list[dict[str, object]]:
+    """Table 2 (test MSE then MSEd, scenario by scenario), then the quoted layer rates."""
     records: list[dict[str, object]] = []
-    table = doc["table2"]
-    if not isinstance(table, dict) or not isinstance(table.get("scenarios"), dict):
-        raise PaperValuesError(f"{path}: table2.scenarios must be a mapping of scenarios")
-    citation = str(table.get("citation") or "Table 2")
-    for scenario, entry in table["scenarios"].items():
-        if not isinstance(entry, dict):
-            raise PaperValuesError(f"{path}: table2.scenarios.{scenario} must be a mapping")
-        for quantity in ("test_mse", "msed"):
-            if quantity in entry:
-                note = table.get("msed_note") if quantity == "msed" else None
-                records.append(
-                    {"quantity": quantity, "scenario": scenario, "value": entry[quantity],
-                     "source": citation, "note": note}
-                )  # fmt: skip
-    rates = doc.get("firing_rates_final_epoch") or {}
-    if not isinstance(rates, dict):
-        raise PaperValuesError(f"{path}: firing_rates_final_epoch must be a mapping")
-    for noise, block in rates.items():
-        if not isinstance(block, dict):
-            raise PaperValuesError(f"{path}: firing_rates_final_epoch.{noise} must be a mapping")
-        source = str(block.get("citation") or "firing_rates_final_epoch")
-        for scenario, layers in block.items():
-            if scenario == "citation":
-                continue
-            if not isinstance(layers, dict):
-                raise PaperValuesError(
-                    f"{path}: firing_rates_final_epoch.{noise}.{scenario} must map layers"
-                )
+    table2 = paper.citations["table2"]
+    for scenario, test_mse in paper.test_mse.items():
+        records.append(
+            {"quantity": "test_mse", "scenario": scenario, "value": test_mse, "source": table2}
+        )
+        records.append(
+            {"quantity": "msed", "scenario": scenario, "value": paper.msed[scenario],
+             "source": table2, "note": paper.msed_note}
+        )  # fmt: skip
+    for noise, scenarios in paper.firing_rates.items():
+        source = paper.citations[f"firing_rates_{noise}"]
+        for scenario, layers in scenarios.items():
             for layer, value in layers.items():
                 records.append(
                     {"quantity": "firing_rate", "scenario": scenario, "layer": layer,
@@ -142,29 +87,37 @@ def _autoencoder_layout(path: Path, doc: dict) -> list[dict[str, object]]:
     return records
 
 
-def load_paper_values(path: str | Path) -> PaperValues:
-    """Read one paper-values file (format in the module docstring)."""
+def regressor_records(
+    paper: Mapping[str, Mapping[str, reg_paper.PaperValue]],
+) -> list[dict[str, object]]:
+    """Model by model, metric by metric; numbers the paper does not report are left out."""
+    return [
+        {"quantity": metric, "model": model, "statistic": entry.statistic,
+         "relation": RELATION_SIGNS[entry.relation], "value": entry.value, "source": entry.cite}
+        for model, metrics in paper.items()
+        for metric, entry in metrics.items()
+        if entry.value is not None
+    ]  # fmt: skip
+
+
+def load_paper_values(path: str | Path, stage: str) -> PaperValues:
+    """The records of ``stage``'s paper-values file (module docstring)."""
+    if stage not in STAGES:
+        raise ValueError(f"paper values: stage must be one of {STAGES}, got {stage!r}")
     path = Path(path)
     empty = pd.DataFrame(columns=list(PAPER_COLUMNS))
     if not path.is_file():
         LOG.warning("%s: no published values (file not found); paper columns stay empty", path)
         return PaperValues(str(path), "", empty, False)
-    try:
-        doc = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise PaperValuesError(f"{path}: not valid YAML: {err}") from err
-    if isinstance(doc, list):
-        doc = {"values": doc}
-    if isinstance(doc, dict) and "table2" in doc and "values" not in doc:
-        doc = {**doc, "values": _autoencoder_layout(path, doc)}
-    if not isinstance(doc, dict) or not isinstance(doc.get("values"), list):
-        raise PaperValuesError(
-            f"{path}: expected a mapping with a 'values' list of records (or the autoencoder "
-            "stage's table2 layout)"
-        )
-    rows = [_check_record(path, i, record) for i, record in enumerate(doc["values"])]
-    frame = pd.DataFrame(rows, columns=list(PAPER_COLUMNS)) if rows else empty
-    paper = doc.get("paper") or doc.get("source") or ""
-    if isinstance(paper, dict):
-        paper = paper.get("file") or paper.get("paper") or ""
-    return PaperValues(str(path), str(paper), frame, True)
+    if stage == "autoencoder":
+        ae = ae_paper.load_paper_values(path)
+        rows, paper = autoencoder_records(ae), ae.source
+    else:
+        rows, paper = regressor_records(reg_paper.load_paper_values(path)), ""
+    filled = [
+        {**{key: row.get(key) for key in PAPER_COLUMNS}, "relation": row.get("relation", "=")}
+        for row in rows
+    ]
+    frame = pd.DataFrame(filled, columns=list(PAPER_COLUMNS)) if filled else empty
+    frame["value"] = frame["value"].astype(float)
+    return PaperValues(str(path), paper, frame, True)

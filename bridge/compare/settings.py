@@ -18,7 +18,12 @@ CONDITION_MODELS = ("mtc", "lif")
 REFERENCE_MODEL = "adlif"
 #: Condition label of the regressor's reference runs (bridge.regressor.run.REFERENCE_LABEL).
 REGRESSOR_REFERENCE_LABEL = "reference"
-HORIZONS = ("closed_loop", "one_step")
+#: Regressor evaluation horizons: the free run over the test span (NeuroBench's, the default
+#: of claim 4), one step ahead, and the free run's first Lyapunov time (where a chaotic
+#: forecast still has the series' phase; see bridge.regressor.run).
+HORIZONS = ("closed_loop", "one_step", "closed_loop_first_lyapunov_time")
+#: Sections whose ``paper_values`` key names their paper-values file.
+PAPER_STAGES = ("autoencoder", "regressor")
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class CompareSettings:
 
     ``paper_scenarios`` are the paper's scenarios that the autoencoder stage runs
     (``autoencoder.run_paper_scenarios`` where the config has it, else all of
-    ``autoencoder.paper_scenarios``).
+    ``autoencoder.paper_scenarios``). ``paper_values``: stage -> its paper-values file
+    (``autoencoder.paper_values``, ``regressor.paper_values``). The claims' benchmark scenario
+    is ``autoencoder.benchmark_scenario``.
     """
 
     conditions: tuple[str, ...]
@@ -64,6 +71,7 @@ class CompareSettings:
 def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
     """The keys of the full config that the comparison stage reads."""
     ae = config.get("autoencoder", {})
+    reg = config.get("regressor", {})
     return {
         "compare": config.get("compare", {}),
         "mapping": {"reference_condition": config.get("mapping", {}).get("reference_condition")},
@@ -74,13 +82,18 @@ def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
             "run_paper_scenarios": list(
                 ae.get("run_paper_scenarios", list(ae.get("paper_scenarios", {})))
             ),
+            "benchmark_scenario": ae.get("benchmark_scenario"),
+            "paper_values": ae.get("paper_values"),
         },
-        "regressor": {"seeds": config.get("regressor", {}).get("seeds", [])},
+        "regressor": {
+            "seeds": reg.get("seeds", []),
+            "paper_values": reg.get("paper_values"),
+        },
     }
 
 
 def _require(section: Mapping[str, Any], key: str, where: str) -> Any:
-    if key not in section:
+    if section.get(key) is None:
         raise ConfigError(f"config key '{where}.{key}' is missing (needed by the compare stage)")
     return section[key]
 
@@ -125,18 +138,26 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
             f"autoencoder.paper_scenarios {list(scenarios)}"
         )
     claims_cfg = _require(section, "claims", "compare")
-    for key in ("benchmark_scenario", "overfiring_scenario"):
-        name = _require(claims_cfg, key, "compare.claims")
+    # The paper's benchmark is the autoencoder stage's (its MSEl reference), not a copy.
+    pair = {
+        "autoencoder.benchmark_scenario": _require(
+            view["autoencoder"], "benchmark_scenario", "autoencoder"
+        ),
+        "compare.claims.overfiring_scenario": _require(
+            claims_cfg, "overfiring_scenario", "compare.claims"
+        ),
+    }
+    for key, name in pair.items():
         if name not in scenarios:
             raise ConfigError(
-                f"config key 'compare.claims.{key}' = {name!r} is not one of "
+                f"config key '{key}' = {name!r} is not one of "
                 f"autoencoder.paper_scenarios {list(scenarios)}"
             )
     claims = ClaimRules(
         min_n=int(claims_cfg["min_n"]),
         min_relative_effect=float(claims_cfg["min_relative_effect"]),
-        benchmark_scenario=str(claims_cfg["benchmark_scenario"]),
-        overfiring_scenario=str(claims_cfg["overfiring_scenario"]),
+        benchmark_scenario=str(pair["autoencoder.benchmark_scenario"]),
+        overfiring_scenario=str(pair["compare.claims.overfiring_scenario"]),
         accuracy_horizon=str(claims_cfg["accuracy_horizon"]),
         gate_models=tuple(claims_cfg["gate_models"]),
         gate_horizons=tuple(claims_cfg["gate_horizons"]),
@@ -156,5 +177,7 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
         ae_sigmas=tuple(float(s) for s in sigmas),
         ae_seeds=tuple(int(s) for s in view["autoencoder"]["seeds"]),
         regressor_seeds=tuple(int(s) for s in view["regressor"]["seeds"]),
-        paper_values=dict(_require(section, "paper_values", "compare")),
+        paper_values={
+            stage: str(_require(view[stage], "paper_values", stage)) for stage in PAPER_STAGES
+        },
     )

@@ -160,8 +160,8 @@ def write_paper_tables(
     """Paper-vs-ours tables; ``*_paths`` are (csv, md, html) each."""
     settings, prov = _setup(config, conditions)
     runs = _read_runs(runs_path)
-    ae_paper = load_paper_values(paper_autoencoder)
-    reg_paper = load_paper_values(paper_regressor)
+    ae_paper = load_paper_values(paper_autoencoder, "autoencoder")
+    reg_paper = load_paper_values(paper_regressor, "regressor")
     ae = autoencoder_table(runs, ae_paper, settings)
     reg = regressor_table(runs, reg_paper, settings)
     for table, paths, paper, title in (
@@ -197,8 +197,8 @@ def write_summary(
         gaps,
         conditions_table(runs, gaps, settings),
         claims,
-        autoencoder_table(runs, load_paper_values(paper_autoencoder), settings),
-        regressor_table(runs, load_paper_values(paper_regressor), settings),
+        autoencoder_table(runs, load_paper_values(paper_autoencoder, "autoencoder"), settings),
+        regressor_table(runs, load_paper_values(paper_regressor, "regressor"), settings),
         settings,
         prov,
     )

@@ -7,6 +7,17 @@ layer), ``training`` (BPTT), ``evaluation`` (one step ahead, closed loop, sparsi
 the MTC paper's).
 """
 
-from bridge.regressor.run import train_regressor
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: bridge.regressor.paper_values is read by the compare stage,
+    # whose environment has no torch.
+    if name == "train_regressor":
+        from bridge.regressor.run import train_regressor
+
+        return train_regressor
+    raise AttributeError(f"module 'bridge.regressor' has no attribute {name!r}")
+
 
 __all__ = ["train_regressor"]

@@ -14,15 +14,16 @@ COMPARE_RESOURCES = dict(mem_mb=2000, runtime=15)
 COMPARE_SUB = "All conditions"
 
 
-def paper_values_path(name):
-    """The published-values file (relative paths: the repository root)."""
-    path = Path(config["compare"]["paper_values"][name])
+def paper_values_path(stage):
+    """The stage's published-values file (``<stage>.paper_values``; relative paths: the
+    repository root)."""
+    path = Path(COMPARE_SETTINGS.paper_values[stage])
     return str(path if path.is_absolute() else Path(workflow.basedir) / path)
 
 
-def paper_values_input(name):
+def paper_values_input(stage):
     """The file as an input when it exists; a missing one leaves the paper columns empty."""
-    path = paper_values_path(name)
+    path = paper_values_path(stage)
     return [path] if Path(path).is_file() else []
 
 

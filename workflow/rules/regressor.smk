@@ -4,7 +4,11 @@
 # `gpu` resource (--gpus=N; 0 requests none); a local run ignores it and trains on the CPU
 # unless CUDA is present (regressor.device: auto).
 
-REGRESSOR = config["regressor"]
+# The training rules' params (and their provenance) leave out paper_values: the published
+# numbers are read by regressor_summary and the compare stage, never by a training run.
+REGRESSOR = {k: v for k, v in config["regressor"].items() if k != "paper_values"}
+# A repository data file: a relative path is relative to the repository, not the working folder.
+REGRESSOR_PAPER_VALUES = str(Path(workflow.basedir) / config["regressor"]["paper_values"])
 REGRESSOR_TRAIN_RESOURCES = dict(
     mem_mb=REGRESSOR["mem_mb"],
     runtime=REGRESSOR["runtime_min"],
@@ -94,7 +98,7 @@ rule regressor_summary:
     input:
         metrics=regressor_run_metrics(),
         # The paper's published numbers (one data file, a citation per number).
-        paper_values=Path(workflow.basedir, "data", "paper_values", "regressor.yaml"),
+        paper_values=REGRESSOR_PAPER_VALUES,
     output:
         table=report(
             "results/regressor/summary/summary.csv",
