@@ -9,75 +9,6 @@
 # parameters are only the config keys that change its numbers (training_section), so adding a
 # noise level, seed or condition reruns nothing that exists.
 
-from bridge.autoencoder.scenarios import (
-    RunKey,
-    condition_scenario_name,
-    null_pairs,
-    paper_scenario_names,
-    planned_runs,
-    scenario_comparisons,
-    training_section,
-)
-
-AUTOENCODER = config["autoencoder"]
-AE_PAPER_SCENARIOS = paper_scenario_names(AUTOENCODER)
-AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
-AE_COMPARED = [s for s in AE_PAPER_SCENARIOS if s != AE_BENCHMARK] + [
-    condition_scenario_name(c) for c in CONDITION_NAMES
-]
-# A repository data file: a relative path is relative to the repository, not the working folder.
-AE_PAPER_VALUES = str(Path(workflow.basedir) / AUTOENCODER["paper_values"])
-AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
-AE_TRAIN_RESOURCES = dict(
-    mem_mb=AUTOENCODER["mem_mb"],
-    runtime=AUTOENCODER["runtime_min"],
-    gpu=AUTOENCODER["gpus"],
-)
-AE_FIGURES = [
-    "table2",
-    "layer_rates",
-    "network_rate",
-    "layer_rates_conditions",
-    "mse_vs_sigma",
-    "reconstructions",
-]
-
-
-def autoencoder_run_file(run, name):
-    """A file of one run (a bridge.autoencoder.scenarios.RunKey)."""
-    folder = AE_RUN_DIR.format(scenario=run.scenario, sigma=run.sigma_label, seed=run.seed)
-    return f"{folder}/{name}"
-
-
-def autoencoder_run_metrics():
-    return [autoencoder_run_file(r, "metrics.json") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
-
-
-def autoencoder_run_features():
-    return [autoencoder_run_file(r, "features.npz") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
-
-
-def autoencoder_msel_files():
-    per_scenario = expand("results/autoencoder/msel/{scenario}.json", scenario=AE_COMPARED)
-    return per_scenario + ["results/autoencoder/msel/null.json"]
-
-
-def autoencoder_outputs():
-    summary = expand(
-        "results/autoencoder/summary/{name}.csv", name=["runs", "table2", "msel"]
-    )
-    figures = expand("results/autoencoder/figures/{name}.png", name=AE_FIGURES)
-    return autoencoder_run_metrics() + autoencoder_msel_files() + summary + figures
-
-
-def _ae_comparisons(scenario):
-    return [r for r in scenario_comparisons(AUTOENCODER, CONDITION_NAMES) if r.scenario == scenario]
-
-
-def _ae_benchmark_run(run, seed=None):
-    return RunKey(AE_BENCHMARK, run.sigma, run.seed if seed is None else seed)
-
-
 rule autoencoder_paper_run:
     """Train one run of a paper scenario (its frozen decay constants from config)."""
     output:
@@ -208,7 +139,7 @@ rule autoencoder_summary:
     input:
         metrics=autoencoder_run_metrics(),
         msel=autoencoder_msel_files(),
-        paper_values=AE_PAPER_VALUES,
+        paper_values=PAPER_VALUES["autoencoder"],
     output:
         runs=report(
             "results/autoencoder/summary/runs.csv",
@@ -249,7 +180,7 @@ rule autoencoder_figures:
         features=autoencoder_run_features(),
         runs=rules.autoencoder_summary.output.runs,
         table2=rules.autoencoder_summary.output.table2,
-        paper_values=AE_PAPER_VALUES,
+        paper_values=PAPER_VALUES["autoencoder"],
     output:
         **{
             f"{name}_png": report(

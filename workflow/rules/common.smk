@@ -73,3 +73,108 @@ def mapping_outputs():
             "results/mapping/figures/mapping_curves.png",
         ]
     )
+
+
+def repo_file(path):
+    """A repository data file named in config: a relative path is relative to the repository,
+    not to the working folder."""
+    return str(path if Path(path).is_absolute() else Path(workflow.basedir) / path)
+
+
+# Published numbers of the two papers, each with its citations (data/paper_values/).
+PAPER_VALUES = {
+    stage: repo_file(config[stage]["paper_values"]) for stage in ("autoencoder", "regressor")
+}
+
+
+# --- autoencoder stage (rules in autoencoder.smk) ---------------------------------------------
+from bridge.autoencoder.scenarios import (
+    RunKey,
+    condition_scenario_name,
+    null_pairs,
+    paper_scenario_names,
+    planned_runs,
+    scenario_comparisons,
+    training_section,
+)
+
+AUTOENCODER = config["autoencoder"]
+AE_PAPER_SCENARIOS = paper_scenario_names(AUTOENCODER)
+AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
+AE_COMPARED = [s for s in AE_PAPER_SCENARIOS if s != AE_BENCHMARK] + [
+    condition_scenario_name(c) for c in CONDITION_NAMES
+]
+AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
+AE_TRAIN_RESOURCES = dict(
+    mem_mb=AUTOENCODER["mem_mb"],
+    runtime=AUTOENCODER["runtime_min"],
+    gpu=AUTOENCODER["gpus"],
+)
+AE_FIGURES = [
+    "table2",
+    "layer_rates",
+    "network_rate",
+    "layer_rates_conditions",
+    "mse_vs_sigma",
+    "reconstructions",
+]
+
+
+def autoencoder_run_file(run, name):
+    """A file of one run (a bridge.autoencoder.scenarios.RunKey)."""
+    folder = AE_RUN_DIR.format(scenario=run.scenario, sigma=run.sigma_label, seed=run.seed)
+    return f"{folder}/{name}"
+
+
+def autoencoder_run_metrics():
+    return [autoencoder_run_file(r, "metrics.json") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+
+
+def autoencoder_run_features():
+    return [autoencoder_run_file(r, "features.npz") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+
+
+def autoencoder_msel_files():
+    per_scenario = expand("results/autoencoder/msel/{scenario}.json", scenario=AE_COMPARED)
+    return per_scenario + ["results/autoencoder/msel/null.json"]
+
+
+def autoencoder_outputs():
+    summary = expand(
+        "results/autoencoder/summary/{name}.csv", name=["runs", "table2", "msel"]
+    )
+    figures = expand("results/autoencoder/figures/{name}.png", name=AE_FIGURES)
+    return autoencoder_run_metrics() + autoencoder_msel_files() + summary + figures
+
+
+def _ae_comparisons(scenario):
+    return [r for r in scenario_comparisons(AUTOENCODER, CONDITION_NAMES) if r.scenario == scenario]
+
+
+def _ae_benchmark_run(run, seed=None):
+    return RunKey(AE_BENCHMARK, run.sigma, run.seed if seed is None else seed)
+
+
+# --- compare stage (rules in compare.smk) -----------------------------------------------------
+from bridge.compare.paths import expected_files
+from bridge.compare.settings import compare_config_view, compare_settings
+
+COMPARE_CONFIG = compare_config_view(config)
+# Checked at parse time: a control that is no condition or a noise level the autoencoder
+# does not run stops the workflow before any job, naming the key.
+COMPARE_SETTINGS = compare_settings(config, CONDITION_NAMES)
+COMPARE_INPUTS = expected_files(COMPARE_SETTINGS, "results")
+COMPARE_RESOURCES = dict(mem_mb=2000, runtime=15)
+COMPARE_SUB = "All conditions"
+
+def compare_outputs():
+    return [
+        "results/summary.md",
+        "results/compare/claims.csv",
+        "results/compare/conditions.csv",
+        "results/compare/stats.csv",
+        "results/compare/paper_vs_ours_autoencoder.csv",
+        "results/compare/paper_vs_ours_regressor.csv",
+        "results/compare/figures/dose_response_gnabar.png",
+        "results/compare/figures/dose_response_beta.png",
+    ]

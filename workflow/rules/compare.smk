@@ -2,31 +2,6 @@
 # per-condition and per-run files the config implies, so a new condition, seed or noise level
 # re-runs the comparison (and its own upstream runs) and nothing else. Software: pandas,
 # scipy, matplotlib (envs/analysis.yaml); no torch.
-from bridge.compare.paths import expected_files
-from bridge.compare.settings import compare_config_view, compare_settings
-
-COMPARE_CONFIG = compare_config_view(config)
-# Checked at parse time: a control that is no condition or a noise level the autoencoder
-# does not run stops the workflow before any job, naming the key.
-COMPARE_SETTINGS = compare_settings(config, CONDITION_NAMES)
-COMPARE_INPUTS = expected_files(COMPARE_SETTINGS, "results")
-COMPARE_RESOURCES = dict(mem_mb=2000, runtime=15)
-COMPARE_SUB = "All conditions"
-
-
-def paper_values_path(stage):
-    """The stage's published-values file (``<stage>.paper_values``; relative paths: the
-    repository root)."""
-    path = Path(COMPARE_SETTINGS.paper_values[stage])
-    return str(path if path.is_absolute() else Path(workflow.basedir) / path)
-
-
-def paper_values_input(stage):
-    """The file as an input when it exists; a missing one leaves the paper columns empty."""
-    path = paper_values_path(stage)
-    return [path] if Path(path).is_file() else []
-
-
 rule compare_collect:
     """One long table of every stage's values (runs.csv) and of every gap (gaps.csv)."""
     input:
@@ -37,7 +12,8 @@ rule compare_collect:
     params:
         compare=COMPARE_CONFIG,
         conditions=CONDITION_NAMES,
-        results_dir="results",
+        # results/compare/runs.csv -> results
+        results_dir=lambda wc, output: str(Path(output.runs).parents[1]),
     log:
         "results/logs/compare/collect.log",
     benchmark:
@@ -116,7 +92,8 @@ rule compare_paper:
     """Both papers' published numbers beside this run's, differences shown."""
     input:
         runs=rules.compare_collect.output.runs,
-        paper=paper_values_input("autoencoder") + paper_values_input("regressor"),
+        paper_autoencoder=PAPER_VALUES["autoencoder"],
+        paper_regressor=PAPER_VALUES["regressor"],
     output:
         ae_csv="results/compare/paper_vs_ours_autoencoder.csv",
         ae_md="results/compare/paper_vs_ours_autoencoder.md",
@@ -139,8 +116,6 @@ rule compare_paper:
     params:
         compare=COMPARE_CONFIG,
         conditions=CONDITION_NAMES,
-        paper_autoencoder=paper_values_path("autoencoder"),
-        paper_regressor=paper_values_path("regressor"),
     log:
         "results/logs/compare/paper.log",
     benchmark:
@@ -159,7 +134,8 @@ rule compare_summary:
     input:
         runs=rules.compare_collect.output.runs,
         gaps=rules.compare_collect.output.gaps,
-        paper=paper_values_input("autoencoder") + paper_values_input("regressor"),
+        paper_autoencoder=PAPER_VALUES["autoencoder"],
+        paper_regressor=PAPER_VALUES["regressor"],
     output:
         claims="results/compare/claims.csv",
         summary="results/summary.md",
@@ -173,8 +149,6 @@ rule compare_summary:
     params:
         compare=COMPARE_CONFIG,
         conditions=CONDITION_NAMES,
-        paper_autoencoder=paper_values_path("autoencoder"),
-        paper_regressor=paper_values_path("regressor"),
     log:
         "results/logs/compare/summary.log",
     benchmark:
@@ -224,18 +198,6 @@ rule compare_figures:
     script:
         "../scripts/compare_figures.py"
 
-
-def compare_outputs():
-    return [
-        "results/summary.md",
-        "results/compare/claims.csv",
-        "results/compare/conditions.csv",
-        "results/compare/stats.csv",
-        "results/compare/paper_vs_ours_autoencoder.csv",
-        "results/compare/paper_vs_ours_regressor.csv",
-        "results/compare/figures/dose_response_gnabar.png",
-        "results/compare/figures/dose_response_beta.png",
-    ]
 
 
 rule compare_all:

@@ -8,7 +8,6 @@
 # numbers are read by regressor_summary and the compare stage, never by a training run.
 REGRESSOR = {k: v for k, v in config["regressor"].items() if k != "paper_values"}
 # A repository data file: a relative path is relative to the repository, not the working folder.
-REGRESSOR_PAPER_VALUES = str(Path(workflow.basedir) / config["regressor"]["paper_values"])
 REGRESSOR_TRAIN_RESOURCES = dict(
     mem_mb=REGRESSOR["mem_mb"],
     runtime=REGRESSOR["runtime_min"],
@@ -98,7 +97,7 @@ rule regressor_summary:
     input:
         metrics=regressor_run_metrics(),
         # The paper's published numbers (one data file, a citation per number).
-        paper_values=REGRESSOR_PAPER_VALUES,
+        paper_values=PAPER_VALUES["regressor"],
     output:
         table=report(
             "results/regressor/summary/summary.csv",
