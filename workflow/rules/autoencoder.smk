@@ -145,16 +145,19 @@ rule autoencoder_summary:
             "results/autoencoder/summary/runs.csv",
             caption="../report/autoencoder_runs.rst",
             category="3. Autoencoder",
+            subcategory="All conditions",
         ),
         table2=report(
             "results/autoencoder/summary/table2.csv",
             caption="../report/autoencoder_table2_csv.rst",
             category="3. Autoencoder",
+            subcategory="All conditions",
         ),
         msel=report(
             "results/autoencoder/summary/msel.csv",
             caption="../report/autoencoder_msel.rst",
             category="3. Autoencoder",
+            subcategory="All conditions",
         ),
     params:
         autoencoder=AUTOENCODER,
@@ -187,6 +190,7 @@ rule autoencoder_figures:
                 f"results/autoencoder/figures/{name}.png",
                 caption=f"../report/autoencoder_{name}.rst",
                 category="3. Autoencoder",
+                subcategory="All conditions",
             )
             for name in AE_FIGURES
         },
