@@ -17,11 +17,13 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
-reproduce: install  ## whole pipeline on the quick config
+reproduce: install  ## whole pipeline on the quick config, then the HTML report
 	$(BIN)/snakemake --cores $(CORES) --configfile config/quick.yaml
+	$(BIN)/snakemake --report results/report.html --configfile config/quick.yaml
 
-full: install  ## the paper protocol (a GPU helps)
+full: install  ## the paper protocol (a GPU helps), then the HTML report
 	$(BIN)/snakemake --cores 8
+	$(BIN)/snakemake --report results/report.html
 
 test: install
 	$(BIN)/python -m pytest
