@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -292,14 +292,30 @@ def _add_number(key: RunKey, metric: str, value: Any, path: Path, out: _Collecto
         out.add(key, metric, path, float(value))
 
 
+def _condition_doc(
+    stage: str,
+    path_of: Callable[[Path, str], Path],
+    fields: Sequence[Any],
+    condition: str,
+    results_dir: Path,
+    out: _Collector,
+) -> tuple[RunKey, Path, Mapping[str, Any] | None]:
+    """One condition's JSON of ``stage`` with ``fields`` extracted (None: missing or bad)."""
+    key = RunKey(stage, condition)
+    path = path_of(results_dir, condition)
+    doc = _read_json(path, key, out)
+    if doc is not None:
+        for fld in fields:
+            _extract(doc, key, fld, path, out)
+    return key, path, doc
+
+
 def _collect_hh(settings: CompareSettings, results_dir: Path, out: _Collector) -> None:
     for condition in settings.conditions:
-        key = RunKey("hh", condition)
-        path = hh_summary_path(results_dir, condition)
-        doc = _read_json(path, key, out)
+        key, path, doc = _condition_doc(
+            "hh", hh_summary_path, HH_FIELDS, condition, results_dir, out
+        )
         if doc is not None:
-            for fld in HH_FIELDS:
-                _extract(doc, key, fld, path, out)
             found, n_block = _lookup(doc, ("n_block_sweeps",))
             if found and isinstance(n_block, int) and not isinstance(n_block, bool):
                 out.add(key, "block", path, float(n_block > 0), "true" if n_block else "false")
@@ -343,12 +359,7 @@ def _collect_rate_at_reference(
 
 def _collect_mapping(settings: CompareSettings, results_dir: Path, out: _Collector) -> None:
     for condition in settings.conditions:
-        key = RunKey("mapping", condition)
-        path = mapping_path(results_dir, condition)
-        doc = _read_json(path, key, out)
-        if doc is not None:
-            for fld in MAPPING_FIELDS:
-                _extract(doc, key, fld, path, out)
+        _condition_doc("mapping", mapping_path, MAPPING_FIELDS, condition, results_dir, out)
 
 
 def _identity_mismatch(doc: Mapping[str, Any], key: RunKey) -> str | None:
