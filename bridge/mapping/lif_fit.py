@@ -60,6 +60,7 @@ from bridge.mapping.targets import (
     fit_targets,
     profile_correlation,
     profile_crossing,
+    profile_edge_pairs,
     residual_table,
 )
 
@@ -561,12 +562,7 @@ def _refine_edges(
         lt = np.asarray(ln_taus)[order]
         jv = np.asarray(js)[order]
         zv = np.asarray(zs)[order]
-        acc = np.flatnonzero(jv <= thr)
-        pairs = []
-        if acc.size and acc[0] > 0:
-            pairs.append((acc[0], acc[0] - 1))
-        if acc.size and acc[-1] < lt.size - 1:
-            pairs.append((acc[-1], acc[-1] + 1))
+        pairs = profile_edge_pairs(jv, thr)
         if not pairs:
             break
         mids = np.array([0.5 * (lt[a] + lt[r]) for a, r in pairs])

@@ -87,6 +87,7 @@ from bridge.mapping.targets import (
     fit_targets,
     profile_correlation,
     profile_crossing,
+    profile_edge_pairs,
     residual_table,
 )
 from bridge.neurons.mtc import MTCParams, mtc_preset
@@ -520,12 +521,7 @@ def _refine_edges(
     offsets = np.array([0.0, -1.0, 1.0]) * problem.c_scale
     for _ in range(problem.mtc.profile_edge_bisections):
         xv, jv, zv = _profile_arrays(xs, js, zs)
-        acc = np.flatnonzero(jv <= thr)
-        pairs = []
-        if acc.size and acc[0] > 0:
-            pairs.append((acc[0], acc[0] - 1))
-        if acc.size and acc[-1] < xv.size - 1:
-            pairs.append((acc[-1], acc[-1] + 1))
+        pairs = profile_edge_pairs(jv, thr)
         if not pairs:
             break
         rows = []

@@ -302,6 +302,18 @@ def profile_crossing(x_a: float, j_a: float, x_r: float, j_r: float, thr: float)
     return x_a + frac * (x_r - x_a)
 
 
+def profile_edge_pairs(j_sorted: np.ndarray, thr: float) -> list[tuple[int, int]]:
+    """(outermost accepted, its rejected neighbour) index pairs of a profile sorted by its
+    coordinate, at the low and the high end; empty when every point is accepted."""
+    acc = np.flatnonzero(j_sorted <= thr)
+    pairs = []
+    if acc.size and acc[0] > 0:
+        pairs.append((int(acc[0]), int(acc[0]) - 1))
+    if acc.size and acc[-1] < j_sorted.size - 1:
+        pairs.append((int(acc[-1]), int(acc[-1]) + 1))
+    return pairs
+
+
 def profile_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
     """Pearson correlation along accepted profile points; None with fewer than
     ``MIN_POINTS_FOR_CORRELATION`` points or no spread in either coordinate."""
