@@ -61,6 +61,7 @@ from bridge.mapping.targets import (
     profile_correlation,
     profile_crossing,
     profile_edge_pairs,
+    profile_span,
     residual_table,
 )
 
@@ -588,15 +589,10 @@ def _intervals(
     lt = np.asarray(ln_taus)[order]
     jv = np.asarray(js)[order]
     zv = np.asarray(zs)[order]
-    # the optimum itself is always accepted (its J defines the threshold)
-    acc_mask = jv <= thr
-    acc = np.flatnonzero(acc_mask)
-    flags: list[str] = []
-    lo_i, hi_i = int(acc[0]), int(acc[-1])
-    if acc.size != hi_i - lo_i + 1:
-        flags.append("profile_multimodal")
-    lo_open = lo_i == 0 and lt[0] <= problem.lower[0] + 1e-12
-    hi_open = hi_i == lt.size - 1 and lt[-1] >= problem.upper[0] - 1e-12
+    span = profile_span(lt, jv, thr, problem.lower[0], problem.upper[0])
+    acc_mask, lo_i, hi_i = span.accepted, span.lo_i, span.hi_i
+    lo_open, hi_open = span.open_low, span.open_high
+    flags: list[str] = ["profile_multimodal"] if span.multimodal else []
     edges = []  # inner optima interpolated to the interval edges (for the parameter ranges)
     if lo_open or lo_i == 0:
         ln_lo = lt[0]
@@ -649,7 +645,7 @@ def _intervals(
             "objective": jv.tolist(),
             "accepted": acc_mask.tolist(),
         },
-        "n_accepted": int(acc.size),
+        "n_accepted": span.n_accepted,
         "corr_beta_bias": profile_correlation(beta[ok], bias[ok]),
         "corr_beta_w": profile_correlation(beta[ok], w[ok]) if problem.w_fixed is None else None,
         "corr_note": f"Pearson correlation along accepted profile points (null with fewer "

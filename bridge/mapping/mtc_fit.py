@@ -88,6 +88,7 @@ from bridge.mapping.targets import (
     profile_correlation,
     profile_crossing,
     profile_edge_pairs,
+    profile_span,
     residual_table,
 )
 from bridge.neurons.mtc import MTCParams, mtc_preset
@@ -557,14 +558,10 @@ def _profile_intervals(
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """a_fast interval from the profile; other ranges from the accepted region."""
     xv, jv, zv = _profile_arrays(xs, js, zs)
-    acc_mask = jv <= thr
-    acc = np.flatnonzero(acc_mask)
-    flags: list[str] = []
-    lo_i, hi_i = int(acc[0]), int(acc[-1])
-    if acc.size != hi_i - lo_i + 1:
-        flags.append("profile_multimodal")
-    lo_open = lo_i == 0 and xv[0] <= problem.lower[0] + 1e-12
-    hi_open = hi_i == xv.size - 1 and xv[-1] >= problem.upper[0] - 1e-12
+    span = profile_span(xv, jv, thr, problem.lower[0], problem.upper[0])
+    acc_mask, lo_i, hi_i = span.accepted, span.lo_i, span.hi_i
+    lo_open, hi_open = span.open_low, span.open_high
+    flags: list[str] = ["profile_multimodal"] if span.multimodal else []
     edges = []
     x_lo, x_hi = float(xv[lo_i]), float(xv[hi_i])
     if lo_i > 0:
@@ -609,7 +606,7 @@ def _profile_intervals(
             "objective": jv.tolist(),
             "accepted": acc_mask.tolist(),
         },
-        "n_accepted": int(acc.size),
+        "n_accepted": span.n_accepted,
         "corr_a_fast_i_bias": profile_correlation(xv[acc_mask], f_prof["i_bias"][acc_mask]),
         "corr_a_fast_a_slow_pos": profile_correlation(xv[acc_mask], f_prof["a_slow_pos"][acc_mask])
         if problem.slow_free

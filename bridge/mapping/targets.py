@@ -302,6 +302,43 @@ def profile_crossing(x_a: float, j_a: float, x_r: float, j_r: float, thr: float)
     return x_a + frac * (x_r - x_a)
 
 
+#: A profile point this close to a search bound counts as on it (an open interval end).
+BOUND_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class ProfileSpan:
+    """The accepted part of a profile sorted by its coordinate."""
+
+    accepted: np.ndarray  # bool per profile point: J <= threshold
+    lo_i: int  # first and last accepted point
+    hi_i: int
+    open_low: bool  # the accepted span reaches the lower / upper search bound
+    open_high: bool
+    multimodal: bool  # rejected points lie between accepted ones
+
+    @property
+    def n_accepted(self) -> int:
+        return int(self.accepted.sum())
+
+
+def profile_span(
+    x_sorted: np.ndarray, j_sorted: np.ndarray, thr: float, lower: float, upper: float
+) -> ProfileSpan:
+    """Accepted span of a profile; the optimum is always accepted (its J sets ``thr``)."""
+    accepted = j_sorted <= thr
+    acc = np.flatnonzero(accepted)
+    lo_i, hi_i = int(acc[0]), int(acc[-1])
+    return ProfileSpan(
+        accepted=accepted,
+        lo_i=lo_i,
+        hi_i=hi_i,
+        open_low=lo_i == 0 and x_sorted[0] <= lower + BOUND_TOL,
+        open_high=hi_i == x_sorted.size - 1 and x_sorted[-1] >= upper - BOUND_TOL,
+        multimodal=acc.size != hi_i - lo_i + 1,
+    )
+
+
 def profile_edge_pairs(j_sorted: np.ndarray, thr: float) -> list[tuple[int, int]]:
     """(outermost accepted, its rejected neighbour) index pairs of a profile sorted by its
     coordinate, at the low and the high end; empty when every point is accepted."""
