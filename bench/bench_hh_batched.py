@@ -14,7 +14,7 @@ same step protocol (the config's amplitudes, dt, delay/step/after), three ways:
 All three record the same things (V every step, NetCon spikes), and the spike times are
 checked to be identical. A breakdown shows where the per-amplitude time goes: NEURON's
 fixed cost per time step (paid once per simulation) against the cost per cell and step.
-Then the HH stage (bridge.hh_stage.run_condition) runs for every condition of the config.
+Then the HH stage (bridge.hh.stage.run_condition) runs for every condition of the config.
 Timings are the minimum over --repeats (the least disturbed by other load on the machine).
 """
 
@@ -33,7 +33,7 @@ import numpy as np
 
 from bridge import REPO_ROOT
 from bridge.config import load_conditions, load_config
-from bridge.hh_stage import run_condition
+from bridge.hh.stage import run_condition
 from bridge.io import write_json
 from bridge.provenance import provenance
 from hh_models.params import (
@@ -132,7 +132,7 @@ def import_overhead_s() -> float:
     """Wall time of a fresh interpreter importing what one Snakemake HH job imports."""
     t0 = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "import bridge.hh_stage, neuron, efel"],
+        [sys.executable, "-c", "import bridge.hh.stage, neuron, efel"],
         cwd=REPO_ROOT,
         env={"PYTHONPATH": str(REPO_ROOT), "PATH": str(Path(sys.executable).parent)},
         check=True,

@@ -29,11 +29,11 @@ from bridge.io import write_json
 from bridge.provenance import provenance
 from bridge.regressor.data import load_regressor_data, training_windows
 from bridge.regressor.evaluation import run_closed_loop, run_one_step
+from bridge.regressor.model import NEURON_MODELS, SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
 from bridge.regressor.run import resolve_device
 from bridge.regressor.settings import regressor_settings
 from bridge.regressor.training import train_bptt
-from bridge.regressor_model import NEURON_MODELS, SpikingRegressor, parameter_counts
 
 BENCH_SEED = 0
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from bridge.autoencoder.comparison import compare_pair, write_comparisons
+from bridge.autoencoder.figures import FIGURE_NAMES, write_autoencoder_figures
 from bridge.autoencoder.model import LAYER_NAMES
 from bridge.autoencoder.paper_values import PaperValuesError, load_paper_values
 from bridge.autoencoder.stage import run_scenario
@@ -24,7 +25,6 @@ from bridge.autoencoder.summary import (
 )
 from bridge.config import deep_merge
 from bridge.io import write_json
-from bridge.plots.autoencoder import FIGURE_NAMES, write_autoencoder_figures
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_VALUES = REPO / "data" / "paper_values" / "autoencoder.yaml"

@@ -10,7 +10,7 @@ from neuron_builtin_hh import neuron_builtin_fi
 from scipy.optimize import brentq
 
 from bridge.config import load_config
-from bridge.crosscheck import brian2_fi_frame, compare_fi, summarize
+from bridge.hh.crosscheck import brian2_fi_frame, compare_fi, summarize
 from hh_models.brian2_twin import run_steps_brian2, steady_state_gates
 from hh_models.params import HHParams, StepProtocol, steady_state_currents
 

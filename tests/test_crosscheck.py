@@ -12,7 +12,7 @@ import pytest
 from neuron_builtin_hh import neuron_builtin_fi
 
 from bridge.config import Condition, load_config
-from bridge.crosscheck import (
+from bridge.hh.crosscheck import (
     CROSSCHECK_COLUMNS,
     CrosscheckError,
     compare_fi,
@@ -180,7 +180,7 @@ def test_run_crosscheck_writes_table_or_only_the_failed_one(
     fi_csv = tmp_path / "fi_curve.csv"
     out_csv = tmp_path / "crosscheck.csv"
     neuron_fi.to_csv(fi_csv, index=False)
-    with caplog.at_level(logging.INFO, logger="bridge.crosscheck"):
+    with caplog.at_level(logging.INFO, logger="bridge.hh.crosscheck"):
         table = run_crosscheck(CONTROL, small_hh_cfg, fi_csv, out_csv)
     assert table["ok"].all() and table["brian2_spike_count"].tolist()[0] == 0
     written = pd.read_csv(out_csv, keep_default_na=False)

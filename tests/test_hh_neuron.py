@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bridge.config import Condition, ConfigError
-from bridge.spike_features import BlockCriterion, rheobase_single, sustained_flags
+from bridge.hh.features import BlockCriterion, rheobase_single, sustained_flags
 from hh_models.params import (
     HHParams,
     StepProtocol,

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from bridge.config import Condition, ConfigError, load_config
-from bridge.hh_stage import FEATURES_COLUMNS, FI_COLUMNS, OUTPUT_FILES, run_condition
+from bridge.hh.stage import FEATURES_COLUMNS, FI_COLUMNS, OUTPUT_FILES, run_condition
 from bridge.io import provenance_sidecar
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bridge.mackey_glass import (
+from bridge.regressor.mackey_glass import (
     MackeyGlassParams,
     integrate_mackey_glass,
     mackey_glass_series,

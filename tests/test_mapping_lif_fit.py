@@ -14,10 +14,10 @@ import pytest
 
 from bridge.config import load_config
 from bridge.io import to_jsonable
+from bridge.mapping.figures import plot_mapping_fi
 from bridge.mapping.lif_fit import USABLE_STATUSES, fit_lif_condition, fit_reference
 from bridge.mapping.synthetic_tables import lif_fi_table, lif_rates
 from bridge.mapping.targets import StepWindow
-from bridge.plots.mapping_fi import plot_mapping_fi
 
 DT_MS = 1.0
 WINDOW = StepWindow(delay_ms=50.0, duration_ms=400.0, spontaneous_ms=400.0)

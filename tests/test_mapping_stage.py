@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from bridge.config import Condition, load_config
-from bridge.hh_stage import run_condition as run_hh
+from bridge.hh.stage import run_condition as run_hh
 from bridge.mapping.stage import MappingInputError, collect, run_condition, run_reference
 from bridge.neurons.mtc import MTCParams
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from bridge.neurons import AdLIFLayer, LIFLayer, MTCLayer
-from bridge.regression_metrics import S_COMP_ATOL, r2, s_comm, s_comp, s_comp_parts, smape
+from bridge.regressor.metrics import S_COMP_ATOL, r2, s_comm, s_comp, s_comp_parts, smape
 
 
 def test_r2_hand_values() -> None:

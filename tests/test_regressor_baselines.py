@@ -3,8 +3,6 @@
 import numpy as np
 import pytest
 
-from bridge.mackey_glass import MackeyGlassParams
-from bridge.regression_metrics import r2
 from bridge.regressor.baselines import (
     RidgeAR,
     baseline_predictions,
@@ -14,6 +12,8 @@ from bridge.regressor.baselines import (
     ridge_one_step,
 )
 from bridge.regressor.data import load_regressor_data
+from bridge.regressor.mackey_glass import MackeyGlassParams
+from bridge.regressor.metrics import r2
 
 
 def test_lag_matrix_rows_are_newest_first() -> None:

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.mackey_glass import MackeyGlassParams
 from bridge.regressor.data import load_regressor_data
 from bridge.regressor.evaluation import (
     ModeTraces,
@@ -13,7 +12,8 @@ from bridge.regressor.evaluation import (
     run_one_step,
     sparsity,
 )
-from bridge.regressor_model import NEURON_MODELS, RegressorSpec, SpikingRegressor
+from bridge.regressor.mackey_glass import MackeyGlassParams
+from bridge.regressor.model import NEURON_MODELS, RegressorSpec, SpikingRegressor
 
 N_HIDDEN = 6
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from bridge.mackey_glass import MackeyGlassParams, mackey_glass_splits
 from bridge.neurons.mtc import MTC_GAIN_FIELDS, MTC_PRESETS
-from bridge.regressor_model import (
+from bridge.regressor.mackey_glass import MackeyGlassParams, mackey_glass_splits
+from bridge.regressor.model import (
     NEURON_MODELS,
     RegressorSpec,
     SpikingRegressor,

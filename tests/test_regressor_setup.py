@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.mackey_glass import MackeyGlassParams
 from bridge.neurons.lif import LIFLayer
 from bridge.neurons.mtc import MTC_PRESETS, MTCLayer
 from bridge.regressor.data import load_regressor_data, training_windows, window_starts
+from bridge.regressor.mackey_glass import MackeyGlassParams
+from bridge.regressor.model import SpikingRegressor
 from bridge.regressor.neuron_setup import MappingInputError, neuron_setup
 from bridge.regressor.settings import RegressorConfigError, regressor_settings
-from bridge.regressor_model import SpikingRegressor
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import torch
 
-from bridge.plots.regressor import plot_mtc_regimes
 from bridge.regressor import train_regressor
+from bridge.regressor.figures import plot_mtc_regimes
 from bridge.regressor.paper_values import (
     PAPER_VALUES_PATH,
     PaperValuesError,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bridge.spike_features import (
+from bridge.hh.features import (
     FEATURE_COLUMNS,
     BlockCriterion,
     block_flags,

@@ -20,13 +20,13 @@ from bridge.compare.claims import evaluate_claims
 from bridge.compare.collect import GAP_COLUMNS, RUN_COLUMNS, collect_runs, read_table
 from bridge.compare.comparisons import LAYER_RATE_PREFIX, stats_table
 from bridge.compare.conditions import conditions_markdown, conditions_table
+from bridge.compare.figures import plot_dose_response
 from bridge.compare.html import markdown_to_html
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
 from bridge.compare.paper_values import PaperValues, load_paper_values
 from bridge.compare.settings import CompareSettings, compare_config_view, compare_settings
 from bridge.compare.summary import summary_markdown
 from bridge.io import atomic_path, write_csv
-from bridge.plots.compare import plot_dose_response
 from bridge.provenance import provenance
 
 LOG = logging.getLogger(__name__)

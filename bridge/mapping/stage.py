@@ -20,13 +20,12 @@ import pandas as pd
 
 from bridge.config import Condition
 from bridge.io import read_json, write_csv, write_json
+from bridge.mapping.figures import plot_mapping_curves, plot_mapping_fi
 from bridge.mapping.lif_fit import fit_lif_condition, fit_reference
 from bridge.mapping.mtc_fit import MtcInputMap, fit_mtc_condition, fit_mtc_reference
 from bridge.mapping.settings import mapping_settings
 from bridge.mapping.targets import step_window_from_config
 from bridge.mapping.trends import beta_trend_agreement
-from bridge.plots.mapping_curves import plot_mapping_curves
-from bridge.plots.mapping_fi import plot_mapping_fi
 from bridge.provenance import config_hash, provenance
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bridge.mackey_glass import MackeyGlassParams, MackeyGlassSplits, mackey_glass_splits
+from bridge.regressor.mackey_glass import MackeyGlassParams, MackeyGlassSplits, mackey_glass_splits
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class RegressorData:
 
 
 def load_regressor_data(params: MackeyGlassParams) -> RegressorData:
-    """Generate the series (bridge.mackey_glass) and fit the standardiser on the train inputs."""
+    """Generate the series (``mackey_glass``) and fit the standardiser on the train inputs."""
     splits = mackey_glass_splits(params)
     return RegressorData(params=params, splits=splits, scaler=Standardiser.fit(splits.train_input))
 

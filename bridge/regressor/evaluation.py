@@ -5,7 +5,7 @@ predictions of ``test_target`` and, for the ``n_test`` hidden-layer steps that p
 them, the layer's input current ``[n_test, 1, N]`` (the projection's output), its output
 ``[n_test, 1, N]`` and state trajectories ``[n_test + 1, 1, N]`` (initial state first), from
 which S_comm and S_comp are computed with the same functions
-(:mod:`bridge.regression_metrics`) for every neuron model.
+(:mod:`bridge.regressor.metrics`) for every neuron model.
 
 The closed-loop hidden steps are: the last warm-up step (true input, the first test input)
 and then the ``n_test - 1`` steps driven by fed-back predictions. Accuracy of a model whose
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bridge.regression_metrics import S_COMP_ATOL, r2, s_comm, s_comp_parts, smape
 from bridge.regressor.data import RegressorData
-from bridge.regressor_model import SpikingRegressor
+from bridge.regressor.metrics import S_COMP_ATOL, r2, s_comm, s_comp_parts, smape
+from bridge.regressor.model import SpikingRegressor
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams
+from bridge.regressor.model import NEURON_MODELS, RegressorSpec
 from bridge.regressor.settings import RegressorSettings
-from bridge.regressor_model import NEURON_MODELS, RegressorSpec
 
 #: Relative tolerance when checking that a step is a whole number of Euler substeps.
 SUBSTEP_RTOL = 1e-9

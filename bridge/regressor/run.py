@@ -61,10 +61,10 @@ from bridge.provenance import provenance
 from bridge.regressor.baselines import baseline_predictions
 from bridge.regressor.data import RegressorData, load_regressor_data, training_windows
 from bridge.regressor.evaluation import accuracy, run_closed_loop, run_one_step, sparsity
+from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
 from bridge.regressor.settings import RegressorSettings, regressor_settings
 from bridge.regressor.training import train_bptt
-from bridge.regressor_model import SpikingRegressor, parameter_counts
 
 LOG = logging.getLogger(__name__)
 METRICS_NAME = "metrics.json"
@@ -74,7 +74,7 @@ REFERENCE_LABEL = "reference"
 SPARSITY_NOTE = (
     "S_comm: fraction of hidden neuron-steps with non-zero output; S_comp: fraction whose "
     "update could be skipped (event-driven view: input current exactly 0, no state variable "
-    "moved by more than s_comp_atol, output 0), see bridge.regression_metrics; frac_* give "
+    "moved by more than s_comp_atol, output 0), see bridge.regressor.metrics; frac_* give "
     "the fraction meeting each condition alone; computed per regressor step (an MTC step's "
     "output is the mean of its Euler substeps, non-zero if any substep's is)"
 )

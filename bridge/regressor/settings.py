@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from bridge.config_fields import ConfigFields
-from bridge.mackey_glass import MackeyGlassParams
 from bridge.neurons.mtc import MTC_PRESETS
+from bridge.regressor.mackey_glass import MackeyGlassParams
 
 DEVICES = ("auto", "cpu", "cuda")
 DTYPES = ("float32", "float64")

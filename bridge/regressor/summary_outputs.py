@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from bridge.io import read_json, write_csv
-from bridge.plots.regressor import plot_accuracy_vs_sparsity, plot_predictions
 from bridge.provenance import provenance
+from bridge.regressor.figures import plot_accuracy_vs_sparsity, plot_predictions
 from bridge.regressor.paper_values import load_paper_values
 from bridge.regressor.run import PREDICTIONS_NAME
 from bridge.regressor.summary import summarise_runs

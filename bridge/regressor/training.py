@@ -1,4 +1,4 @@
-"""One-step-ahead training of a :class:`~bridge.regressor_model.SpikingRegressor` by BPTT.
+"""One-step-ahead training of a :class:`~bridge.regressor.model.SpikingRegressor` by BPTT.
 
 Adam on the mean squared error (z-scored units) of the one-step predictions over windows of
 the training span (:func:`bridge.regressor.data.training_windows`), the first
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from bridge.regressor.model import SpikingRegressor
 from bridge.regressor.settings import TrainingSettings
-from bridge.regressor_model import SpikingRegressor
 
 LOG = logging.getLogger(__name__)
 #: Progress lines per training run in the log.

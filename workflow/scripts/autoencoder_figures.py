@@ -4,8 +4,8 @@ from pathlib import Path
 # The library comes from this source tree, also inside conda envs and on cluster nodes.
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
 
+from bridge.autoencoder.figures import write_autoencoder_figures
 from bridge.logs import setup_logging
-from bridge.plots.autoencoder import write_autoencoder_figures
 
 setup_logging(snakemake.log[0])
 write_autoencoder_figures(

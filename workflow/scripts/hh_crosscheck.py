@@ -4,7 +4,7 @@ from pathlib import Path
 # The library comes from this source tree, also inside conda envs and on cluster nodes.
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
 
-from bridge.crosscheck import run_crosscheck
+from bridge.hh.crosscheck import run_crosscheck
 from bridge.logs import setup_logging
 
 setup_logging(snakemake.log[0])

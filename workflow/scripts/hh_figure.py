@@ -4,8 +4,8 @@ from pathlib import Path
 # The library comes from this source tree, also inside conda envs and on cluster nodes.
 sys.path.insert(0, str(Path(snakemake.scriptdir).parents[1]))
 
+from bridge.hh.figures import plot_hh_overview
 from bridge.logs import setup_logging
-from bridge.plots.hh_overview import plot_hh_overview
 
 setup_logging(snakemake.log[0])
 plot_hh_overview(

@@ -37,8 +37,8 @@ from bridge.autoencoder.scenarios import (
     sigmas,
 )
 from bridge.autoencoder.train import FEATURES_FILE
+from bridge.figure_style import condition_colours, plt, save_figure
 from bridge.io import read_json
-from bridge.plots.style import condition_colours, plt, save_figure
 
 log = logging.getLogger(__name__)
 

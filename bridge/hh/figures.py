@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bridge.plots.style import condition_colours, plt, save_figure
+from bridge.figure_style import condition_colours, plt, save_figure
 
 #: Window of the no-input trace shown (ms): long enough for several spontaneous spikes.
 SPONTANEOUS_WINDOW_MS = 200.0

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from bridge.figure_style import condition_colours, plt, save_figure
 from bridge.neurons.mtc import MTC_PRESET_STEP, MTC_PRESETS, mtc_step_response
-from bridge.plots.style import condition_colours, plt, save_figure
 from bridge.regressor.paper_values import PaperValue
 
 #: Rest before the step and step length per preset (model time units): long enough for a

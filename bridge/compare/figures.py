@@ -19,7 +19,7 @@ import pandas as pd
 from bridge.compare.comparisons import condition_value, seed_values
 from bridge.compare.paths import condition_scenario
 from bridge.compare.settings import CONDITION_MODELS, CompareSettings
-from bridge.plots.style import condition_colours, plt, save_figure
+from bridge.figure_style import condition_colours, plt, save_figure
 
 X_LABELS = {"gnabar": "gNa (S/cm²)", "beta_fit": "mapped β (LIF fit)"}
 MODEL_MARKERS = {"mtc": "o", "lif": "s"}

@@ -19,9 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.config import Condition, ConfigError
-from bridge.io import write_csv, write_json, write_npz
-from bridge.provenance import provenance
-from bridge.spike_features import (
+from bridge.hh.features import (
     FEATURE_COLUMNS,
     BlockCriterion,
     Threshold,
@@ -34,6 +32,8 @@ from bridge.spike_features import (
     single_run_row,
     step_feature_rows,
 )
+from bridge.io import write_csv, write_json, write_npz
+from bridge.provenance import provenance
 from hh_models.params import HHParams, params_from_condition, step_protocol_from_config
 from hh_models.protocols import (
     RestCheck,

@@ -1,1 +1,0 @@
-"""Figures (matplotlib, Agg backend): one module per figure family."""
