@@ -28,9 +28,11 @@ full: install  ## the paper protocol (a GPU helps), then the HTML report
 test: install
 	$(BIN)/python -m pytest
 
-lint: install
+lint: install  ## ruff (Python), snakefmt (rule files), Snakemake's own linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --configfile config/quick.yaml
 
 lock: install  ## refresh constraints.txt from the current venv
 	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt
