@@ -289,7 +289,7 @@ smk "$WC_LOCAL" 900 "${TARGETS[@]}" --workflow-profile none --cores 2 \
 LOCAL_RUN_S=$((SECONDS - t0))
 say "local run done in ${LOCAL_RUN_S} s"
 
-guarded 120 "$PY" "$REPO/.ci/compare_outputs.py" "$WC_SLURM/results" "$WC_LOCAL/results" ||
+guarded 120 "$PY" "$REPO/tests/compare_outputs.py" "$WC_SLURM/results" "$WC_LOCAL/results" ||
 	die "SLURM and local outputs differ"
 
 # --- a job forced to fail ---------------------------------------------------------------------------

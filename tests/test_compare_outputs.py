@@ -1,4 +1,4 @@
-"""The output checker of the SLURM test (.ci/compare_outputs.py) tells equal from different."""
+"""The output checker (tests/compare_outputs.py) tells equal from different, in both modes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-CHECKER = Path(__file__).resolve().parents[1] / ".ci" / "compare_outputs.py"
+CHECKER = Path(__file__).resolve().parent / "compare_outputs.py"
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +74,25 @@ def test_empty_results_are_not_a_pass(checker: ModuleType, tmp_path: Path) -> No
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     assert checker.main(["x", str(tmp_path / "a"), str(tmp_path / "b")]) == 1
+
+
+def test_across_commits_ignores_provenance_and_timing_but_not_numbers(
+    checker: ModuleType, tmp_path: Path
+) -> None:
+    a = write_tree(tmp_path / "a")
+    b = write_tree(tmp_path / "b")
+    for root, commit, seconds in ((a, "abc", 1.5), (b, "def", 9.0)):
+        metrics = {"r2": 0.9, "timing": {"total_s": seconds}, "provenance": {"git_commit": commit}}
+        (root / "hh/control/metrics.json").write_text(json.dumps(metrics))
+        (root / "hh/control/fi_curve.provenance.json").write_text(json.dumps({"c": commit}))
+        (root / "hh/control/checkpoint.pt").write_bytes(commit.encode())
+    # Same commit required: provenance, sidecar and checkpoint differ.
+    assert checker.main(["x", str(a), str(b)]) == 1
+    problems, n_compared = checker.compare_trees(a, b, across_commits=True)
+    assert problems == []
+    assert n_compared == 4  # fi_curve.csv, summary.json, traces.npz, metrics.json
+    assert checker.main(["x", "--across-commits", str(a), str(b)]) == 0
+    (b / "hh/control/metrics.json").write_text(
+        json.dumps({"r2": 0.91, "timing": {"total_s": 9.0}, "provenance": {}})
+    )
+    assert checker.main(["x", "--across-commits", str(a), str(b)]) == 1
