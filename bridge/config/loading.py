@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from bridge import SCHEMA_DIR
+from bridge.config.base import ConfigError
 
 CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
@@ -34,10 +35,6 @@ NUMERIC_COLUMNS = (
     "celsius",
     "v_rest_mV",
 )
-
-
-class ConfigError(ValueError):
-    """A config file or the conditions table is invalid (message names file, row, field)."""
 
 
 @dataclass(frozen=True)
