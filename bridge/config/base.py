@@ -33,14 +33,26 @@ def config_error(error: ValidationError, where: str = "", source: str = "") -> C
     """
     lines = []
     for item in error.errors(include_url=False):
+        loc = item["loc"]
         message = item["msg"].removeprefix("Value error, ")
+        if message.startswith(_KEY_MARK):
+            key, message = message.removeprefix(_KEY_MARK).split(" ", 1)
+            loc = (*loc, key)
         if item["type"] == "extra_forbidden":
             message = "unknown key (not in the config models; check its spelling)"
         elif item["type"] == "missing":
             message = "required key is missing"
-        lines.append(f"config key '{_dotted(where, item['loc'])}': {message}")
+        lines.append(f"config key '{_dotted(where, loc)}': {message}")
     origin = f" ({source})" if source else ""
     return ConfigError(f"invalid configuration{origin}:\n  " + "\n  ".join(lines))
+
+
+_KEY_MARK = "@key:"
+
+
+def relation_error(key: str, message: str) -> ValueError:
+    """A cross-field check's failure, reported under ``key`` (dotted, below the model)."""
+    return ValueError(f"{_KEY_MARK}{key} {message}")
 
 
 class Section(BaseModel):
@@ -92,10 +104,10 @@ BelowMinusOneBounds = Annotated[
 ]
 
 
-def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
+def unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     if len(set(values)) != len(values):
         raise ValueError(f"{list(values)} lists an entry more than once")
     return values
 
 
-Seeds = Annotated[tuple[NonNegativeInt, ...], Field(min_length=1), AfterValidator(_unique)]
+Seeds = Annotated[tuple[NonNegativeInt, ...], Field(min_length=1), AfterValidator(unique)]

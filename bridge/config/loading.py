@@ -1,8 +1,9 @@
 """Load and validate the workflow config and the conditions table.
 
-The same JSON schemas (``workflow/schemas``) serve Snakemake's ``validate`` and this
-module, so a bad file fails the same way with or without Snakemake. Errors name the
-file, the line/row and the column.
+The config is checked against the typed models of :mod:`bridge.config` (Snakemake's
+``validate`` uses the JSON schema generated from them); the conditions table against
+``workflow/schemas/conditions.schema.yaml``. Errors name the file, the line/row and the
+column, or the config key's dotted path.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import yaml
 
 from bridge import SCHEMA_DIR
 from bridge.config.base import ConfigError
+from bridge.config.model import BridgeConfig, parse_config
 
-CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
 CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
 
 #: Columns that hold numbers in the conditions table.
@@ -77,16 +78,9 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return merged
 
 
-def validate_config(config: Mapping[str, Any], source: str = "config") -> None:
-    """Raise ConfigError naming the offending key path when ``config`` breaks the schema."""
-    validator = jsonschema.Draft202012Validator(_load_schema(CONFIG_SCHEMA))
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        lines = [
-            f"{source}: key '{'.'.join(map(str, e.absolute_path)) or '<top>'}': {e.message}"
-            for e in errors
-        ]
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines))
+def validate_config(config: Mapping[str, Any], source: str = "") -> BridgeConfig:
+    """The typed config; raise ConfigError naming each offending key by its dotted path."""
+    return parse_config(config, source)
 
 
 def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:

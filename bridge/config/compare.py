@@ -1,0 +1,255 @@
+"""The ``compare:`` section, and the compare stage's typed view of the whole config.
+
+:func:`compare_config_view` cuts the config down to the keys the stage reads (the workflow
+passes only these as params, so an unrelated config change does not re-run the stage);
+:func:`compare_settings` checks and types them, naming the offending key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, get_args
+
+from annotated_types import Ge
+from pydantic import AfterValidator, Field
+
+from bridge.config.base import (
+    ConfigError,
+    Float,
+    Int,
+    Name,
+    NonNegativeFloat,
+    OpenUnitFloat,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    field,
+    unique,
+)
+from bridge.config.regressor import RegressorModel
+
+#: Regressor evaluation horizons: the free run over the test span (NeuroBench's, the default
+#: of claim 4), one step ahead, and the free run's first Lyapunov time (where a chaotic
+#: forecast still has the series' phase; see bridge.regressor.run).
+Horizon = Literal["closed_loop", "one_step", "closed_loop_first_lyapunov_time"]
+HORIZONS: tuple[str, ...] = get_args(Horizon)
+#: Sections whose ``paper_values`` key names their paper-values file.
+PAPER_STAGES = ("autoencoder", "regressor")
+
+
+class StatisticsConfig(Section):
+    """Paired statistics over seeds."""
+
+    confidence: OpenUnitFloat = field(
+        "level of the two-sided t interval of the mean paired difference, in (0, 1)"
+    )
+    min_n_p_value: Annotated[Int, Ge(2)] = field(
+        "paired t-test p-values only from this many paired seeds on (count, >= 2)"
+    )
+
+
+class ClaimsConfig(Section):
+    """When a comparison supports a directional claim."""
+
+    min_n: PositiveInt = field(
+        "fewer paired seeds than this: not evaluable (count; with 1 the verdict rests on the "
+        "point estimate)"
+    )
+    min_relative_effect: NonNegativeFloat = field(
+        "smallest mean paired difference that counts, as a fraction of the reference mean"
+    )
+    overfiring_scenario: Name = field(
+        "the paper's overfiring-like scenario compared with autoencoder.benchmark_scenario "
+        "(one of autoencoder.paper_scenarios)"
+    )
+    accuracy_horizon: Horizon = field(
+        "horizon at which claim 4 compares accuracy: closed_loop (NeuroBench's free run), "
+        "one_step, or closed_loop_first_lyapunov_time"
+    )
+    gate_models: Annotated[tuple[RegressorModel, ...], AfterValidator(unique)] = field(
+        "claim 4 is not evaluable unless these models beat the repeat-last-value baseline's R2"
+    )
+    gate_horizons: Annotated[tuple[Horizon, ...], Field(min_length=1), AfterValidator(unique)] = (
+        field("horizons at which the gate models must beat the baseline")
+    )
+
+
+class CompareConfig(Section):
+    """The ``compare:`` section: cross-stage tables, paired statistics, claims, summary.
+
+    The control of every 'condition minus control' comparison is mapping.reference_condition.
+    """
+
+    reference_current_uA_cm2: Float = field(
+        "step amplitude at which the HH firing rate is read off each f-I curve, uA/cm2 "
+        "(linear interpolation between grid amplitudes)"
+    )
+    noisy_sigma: PositiveFloat = field(
+        "noise level of the 'noisy' columns and the noise-compensation claim (one of "
+        "autoencoder.noise.sigmas, which must also hold 0)"
+    )
+    statistics: StatisticsConfig = field("paired statistics")
+    claims: ClaimsConfig = field("claim rules")
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """``compare.claims`` with the benchmark scenario (``autoencoder.benchmark_scenario``)."""
+
+    min_n: int
+    min_relative_effect: float
+    benchmark_scenario: str
+    overfiring_scenario: str
+    accuracy_horizon: str
+    gate_models: tuple[str, ...]
+    gate_horizons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompareSettings:
+    """Everything the comparison stage needs to know about which runs exist and how to judge.
+
+    ``paper_scenarios`` are the paper's scenarios that the autoencoder stage runs
+    (``autoencoder.run_paper_scenarios`` where the config has it, else all of
+    ``autoencoder.paper_scenarios``). ``paper_values``: stage -> its paper-values file
+    (``autoencoder.paper_values``, ``regressor.paper_values``). The claims' benchmark scenario
+    is ``autoencoder.benchmark_scenario``.
+    """
+
+    conditions: tuple[str, ...]
+    reference_condition: str
+    reference_current_uA_cm2: float
+    noisy_sigma: float
+    confidence: float
+    min_n_p_value: int
+    claims: ClaimRules
+    paper_scenarios: tuple[str, ...]
+    ae_sigmas: tuple[float, ...]
+    ae_seeds: tuple[int, ...]
+    regressor_seeds: tuple[int, ...]
+    paper_values: Mapping[str, str]
+
+    @property
+    def noiseless_sigma(self) -> float:
+        return 0.0
+
+
+def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The keys of the full config that the comparison stage reads."""
+    ae = config.get("autoencoder", {})
+    reg = config.get("regressor", {})
+    return {
+        "compare": config.get("compare", {}),
+        "mapping": {"reference_condition": config.get("mapping", {}).get("reference_condition")},
+        "autoencoder": {
+            "noise": {"sigmas": ae.get("noise", {}).get("sigmas", [])},
+            "seeds": ae.get("seeds", []),
+            "paper_scenarios": list(ae.get("paper_scenarios", {})),
+            "run_paper_scenarios": list(
+                ae.get("run_paper_scenarios", list(ae.get("paper_scenarios", {})))
+            ),
+            "benchmark_scenario": ae.get("benchmark_scenario"),
+            "paper_values": ae.get("paper_values"),
+        },
+        "regressor": {
+            "seeds": reg.get("seeds", []),
+            "paper_values": reg.get("paper_values"),
+        },
+    }
+
+
+def _require(section: Mapping[str, Any], key: str, where: str) -> Any:
+    if section.get(key) is None:
+        raise ConfigError(f"config key '{where}.{key}' is missing (needed by the compare stage)")
+    return section[key]
+
+
+def check_noise_levels(sigmas: Sequence[float], noisy_sigma: float) -> None:
+    """The compare stage needs the noiseless runs and the runs at ``compare.noisy_sigma``."""
+    if not any(float(s) == 0.0 for s in sigmas):
+        raise ConfigError(
+            f"config key 'autoencoder.noise.sigmas' {list(sigmas)} lacks 0: the compare stage "
+            "needs the noiseless runs"
+        )
+    if not any(float(s) == noisy_sigma for s in sigmas):
+        raise ConfigError(
+            f"config key 'compare.noisy_sigma' = {noisy_sigma} is not one of "
+            f"autoencoder.noise.sigmas {list(sigmas)}"
+        )
+
+
+def check_scenario_names(scenarios: Sequence[str], named: Mapping[str, str]) -> None:
+    """Each of ``named`` (dotted key -> scenario) must be one of ``scenarios``."""
+    for key, name in named.items():
+        if name not in scenarios:
+            raise ConfigError(
+                f"config key '{key}' = {name!r} is not one of "
+                f"autoencoder.paper_scenarios {list(scenarios)}"
+            )
+
+
+def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> CompareSettings:
+    """Typed settings from the full config or its :func:`compare_config_view`.
+
+    Raises :class:`ConfigError` naming the key when the control is not a condition, when the
+    noise levels lack 0 or ``compare.noisy_sigma``, or when a claim names an unknown scenario.
+    """
+    view = compare_config_view(config)
+    if not view["compare"]:
+        raise ConfigError("config section 'compare' is missing")
+    section = CompareConfig.from_config(view["compare"], "compare")
+    conditions = tuple(conditions)
+    if not conditions:
+        raise ConfigError("compare: no conditions given")
+    reference = view["mapping"]["reference_condition"]
+    if reference not in conditions:
+        raise ConfigError(
+            f"config key 'mapping.reference_condition': {reference!r} is not a condition "
+            f"(conditions: {list(conditions)})"
+        )
+    sigmas = tuple(view["autoencoder"]["noise"]["sigmas"])
+    check_noise_levels(sigmas, section.noisy_sigma)
+    scenarios = tuple(view["autoencoder"]["paper_scenarios"])
+    run_scenarios = tuple(view["autoencoder"]["run_paper_scenarios"])
+    unknown = sorted(set(run_scenarios) - set(scenarios))
+    if unknown:
+        raise ConfigError(
+            f"config key 'autoencoder.run_paper_scenarios': {unknown} not in "
+            f"autoencoder.paper_scenarios {list(scenarios)}"
+        )
+    # The paper's benchmark is the autoencoder stage's (its MSEl reference), not a copy.
+    benchmark = _require(view["autoencoder"], "benchmark_scenario", "autoencoder")
+    claims_cfg = section.claims
+    check_scenario_names(
+        scenarios,
+        {
+            "autoencoder.benchmark_scenario": benchmark,
+            "compare.claims.overfiring_scenario": claims_cfg.overfiring_scenario,
+        },
+    )
+    claims = ClaimRules(
+        min_n=claims_cfg.min_n,
+        min_relative_effect=claims_cfg.min_relative_effect,
+        benchmark_scenario=str(benchmark),
+        overfiring_scenario=claims_cfg.overfiring_scenario,
+        accuracy_horizon=claims_cfg.accuracy_horizon,
+        gate_models=claims_cfg.gate_models,
+        gate_horizons=claims_cfg.gate_horizons,
+    )
+    return CompareSettings(
+        conditions=conditions,
+        reference_condition=str(reference),
+        reference_current_uA_cm2=section.reference_current_uA_cm2,
+        noisy_sigma=section.noisy_sigma,
+        confidence=section.statistics.confidence,
+        min_n_p_value=section.statistics.min_n_p_value,
+        claims=claims,
+        paper_scenarios=run_scenarios,
+        ae_sigmas=tuple(float(s) for s in sigmas),
+        ae_seeds=tuple(int(s) for s in view["autoencoder"]["seeds"]),
+        regressor_seeds=tuple(int(s) for s in view["regressor"]["seeds"]),
+        paper_values={
+            stage: str(_require(view[stage], "paper_values", stage)) for stage in PAPER_STAGES
+        },
+    )

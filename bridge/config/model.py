@@ -1,0 +1,60 @@
+"""The whole workflow config: one model whose fields are the section models."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Self
+
+from pydantic import Field, ValidationError, model_validator
+
+from bridge.config.autoencoder import AutoencoderConfig
+from bridge.config.base import ConfigError, Section, Str, config_error, field, relation_error
+from bridge.config.compare import CompareConfig
+from bridge.config.hh import HHConfig
+from bridge.config.mapping import MappingConfig
+from bridge.config.regressor import RegressorConfig
+
+
+class BridgeConfig(Section):
+    """Configuration of the HH-to-SNN bridge workflow (config/config.yaml, config/quick.yaml)."""
+
+    conditions: Str = Field(
+        description="path of the conditions table (TSV; relative to the working folder)"
+    )
+    hh: HHConfig = field("HH stage: NEURON cells, protocols, Brian2 cross-check")
+    mapping: MappingConfig = field("mapping stage: LIF and MTC fits to the HH f-I curves")
+    regressor: RegressorConfig = field("regressor stage: Mackey-Glass networks")
+    autoencoder: AutoencoderConfig = field("autoencoder stage: the spiking autoencoder")
+    compare: CompareConfig = field("compare stage: cross-stage statistics and claims")
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> Self:
+        sigmas = self.autoencoder.noise.sigmas
+        if 0.0 not in sigmas:
+            raise relation_error(
+                "autoencoder.noise.sigmas",
+                f"{list(sigmas)} lacks 0: the compare stage needs the noiseless runs",
+            )
+        if self.compare.noisy_sigma not in sigmas:
+            raise relation_error(
+                "compare.noisy_sigma",
+                f"{self.compare.noisy_sigma} is not one of autoencoder.noise.sigmas {list(sigmas)}",
+            )
+        overfiring = self.compare.claims.overfiring_scenario
+        if overfiring not in self.autoencoder.paper_scenarios:
+            raise relation_error(
+                "compare.claims.overfiring_scenario",
+                f"{overfiring!r} is not one of autoencoder.paper_scenarios "
+                f"{list(self.autoencoder.paper_scenarios)}",
+            )
+        return self
+
+
+def parse_config(config: Mapping[str, Any], source: str = "") -> BridgeConfig:
+    """The typed config; ConfigError names each bad, unknown or missing key by its path."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"invalid configuration ({source}): expected a mapping of sections")
+    try:
+        return BridgeConfig.model_validate(config)
+    except ValidationError as error:
+        raise config_error(error, source=source) from None

@@ -1,0 +1,153 @@
+"""The ``regressor:`` section: Mackey-Glass regressors with mapped MTC and LIF neurons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from annotated_types import Ge
+from pydantic import model_validator
+
+from bridge.config.base import (
+    Bool,
+    Int,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Section,
+    Seeds,
+    Str,
+    UnitFloat,
+    field,
+    relation_error,
+)
+from bridge.config.mapping import MtcPreset
+from bridge.regressor.mackey_glass import MackeyGlassParams
+
+#: Condition label of the regressor's reference runs (results/regressor/reference/).
+REGRESSOR_REFERENCE_LABEL = "reference"
+#: Names of the regressor's neuron models (bridge.neurons.registry NEURON_MODELS, which
+#: imports no torch but sits in a package that does; a test keeps the two equal).
+RegressorModel = Literal["mtc", "lif", "adlif"]
+#: Torch devices and dtypes a regressor run may use (auto: CUDA when available, else CPU).
+Device = Literal["auto", "cpu", "cuda"]
+Dtype = Literal["float32", "float64"]
+DEVICES: tuple[Device, ...] = ("auto", "cpu", "cuda")
+DTYPES: tuple[Dtype, ...] = ("float32", "float64")
+
+
+class MackeyGlassConfig(Section):
+    """Train/test spans of the Mackey-Glass series (NeuroBench: 10 + 10 Lyapunov times)."""
+
+    train_lyapunov_times: PositiveFloat = field("training span, Lyapunov times")
+    test_lyapunov_times: PositiveFloat = field("test span, Lyapunov times")
+    transient_lyapunov_times: NonNegativeFloat = field(
+        "integration discarded before the first sample, Lyapunov times"
+    )
+    start_offset_points: NonNegativeInt = field("samples skipped after the transient (count)")
+
+
+class TrainingConfig(Section):
+    """BPTT on one-step-ahead windows of the training span (Adam, MSE on z-scored data).
+
+    Each epoch cuts the training span into windows of ``window_steps`` samples starting every
+    ``window_stride`` samples, shuffles them (seeded) into batches of ``batch_size`` and takes
+    one Adam step per batch. Every window starts from the layer's initial state, so its first
+    ``washout_steps`` are run but not scored.
+    """
+
+    epochs: PositiveInt = field("passes over the training windows (count)")
+    learning_rate: PositiveFloat = field("Adam learning rate")
+    batch_size: PositiveInt = field("windows per Adam step (count)")
+    window_steps: Annotated[Int, Ge(2)] = field("samples per training window (count, >= 2)")
+    washout_steps: NonNegativeInt = field(
+        "first samples of each window run but not scored (count, < window_steps)"
+    )
+    window_stride: PositiveInt = field("samples between window starts (count)")
+    grad_clip_norm: PositiveFloat = field("gradient norm clip (z-scored MSE units)")
+
+    @model_validator(mode="after")
+    def _washout_inside_window(self) -> Self:
+        if self.washout_steps >= self.window_steps:
+            raise relation_error(
+                "washout_steps",
+                f"({self.washout_steps}) must be smaller than window_steps ({self.window_steps})",
+            )
+        return self
+
+
+class RegressorMtcConfig(Section):
+    """The MTC hidden layer of the regressor."""
+
+    step_time_units: PositiveFloat = field(
+        "MTC model time units per regressor step (a whole number of the mapped Euler step dt; "
+        "4.0 with mapping.mtc_time_unit_ms 0.25 is 1 ms, the LIF's step)"
+    )
+    reference_preset: MtcPreset = field(
+        "MTC preset of a run without a condition mapping (reference / benchmark)"
+    )
+
+
+class RegressorLifConfig(Section):
+    """The LIF hidden layer of the regressor."""
+
+    reference_beta: UnitFloat = field(
+        "membrane decay per step of a run without a condition mapping, in [0, 1]"
+    )
+
+
+class BaselinesConfig(Section):
+    """Ridge autoregressive baseline on z-scored lags."""
+
+    ridge_order: PositiveInt = field("lags of the ridge AR baseline (count)")
+    ridge_alpha: NonNegativeFloat = field("ridge penalty on the z-scored lag coefficients")
+
+
+class RegressorConfig(Section):
+    """The ``regressor:`` section: every condition x {mtc, lif} x seed trains one network;
+    the AdLIF reference trains once per seed."""
+
+    seeds: Seeds = field("training seeds (distinct integers >= 0)")
+    n_hidden: PositiveInt = field("hidden neurons (count)")
+    projection_bias: Bool = field(
+        "per-neuron bias in the input projection (false: the mapped parameters set the "
+        "operating point)"
+    )
+    dtype: Dtype = field("torch dtype of the networks")
+    device: Device = field("torch device; auto: CUDA when available, else CPU")
+    gpus: NonNegativeInt = field(
+        "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
+        "ignored by local runs)"
+    )
+    runtime_min: PositiveInt = field("SLURM runtime per training job, minutes")
+    mem_mb: Annotated[Int, Ge(100)] = field("memory per training job, MB")
+    mackey_glass: MackeyGlassConfig = field("the Mackey-Glass series")
+    training: TrainingConfig = field("BPTT training")
+    mtc: RegressorMtcConfig = field("MTC hidden layer")
+    lif: RegressorLifConfig = field("LIF hidden layer")
+    baselines: BaselinesConfig = field("ridge AR baseline")
+    paper_values: Str = field(
+        "YAML file of the MTC paper's published numbers with citations (relative to the repository)"
+    )
+
+    @property
+    def mackey_glass_params(self) -> MackeyGlassParams:
+        """The series' parameters: the library's equation constants with these spans."""
+        return MackeyGlassParams(**self.mackey_glass.model_dump())
+
+    @model_validator(mode="after")
+    def _windows_fit_the_training_span(self) -> Self:
+        n_train = self.mackey_glass_params.n_train
+        if self.training.window_steps > n_train:
+            raise relation_error(
+                "training.window_steps",
+                f"({self.training.window_steps}) exceeds the training span ({n_train} samples "
+                "of mackey_glass.train_lyapunov_times)",
+            )
+        if self.baselines.ridge_order >= n_train:
+            raise relation_error(
+                "baselines.ridge_order",
+                f"({self.baselines.ridge_order}) must be smaller than the training span "
+                f"({n_train} samples)",
+            )
+        return self
