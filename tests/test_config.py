@@ -1,10 +1,13 @@
 """The conditions table and config are rejected with a message naming file, line and column."""
 
+import copy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, deep_merge, load_conditions, load_config
+from bridge.config import ConfigError, deep_merge, load_conditions, load_config, validate_config
 
 HEADER = "name\tgnabar\tgkbar\tgl\tdescription\n"
 
@@ -111,3 +114,102 @@ def test_bad_config_names_the_key(tmp_path: Path, repo_root: Path) -> None:
 def test_deep_merge_keeps_siblings() -> None:
     merged = deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}})
     assert merged == {"a": {"b": 1, "c": 3}}
+
+
+def override(tmp_path: Path, repo_root: Path, text: str) -> list[Path]:
+    path = tmp_path / "override.yaml"
+    path.write_text(text)
+    return [repo_root / "config" / "config.yaml", path]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("foo_typo: 1\n", "foo_typo"),
+        ("hh:\n  steps:\n    foo: 1\n", r"hh\.steps\.foo"),
+        ("autoencoder:\n  paper_scenarios:\n    s1_benchmark: {betta: 0.5}\n", "betta"),
+    ],
+    ids=["top-level", "nested", "inside-a-named-entry"],
+)
+def test_unknown_keys_are_rejected_with_their_path(
+    tmp_path: Path, repo_root: Path, text: str, key: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"key '[\w.]*{key}': unknown key"):
+        load_config(override(tmp_path, repo_root, text))
+
+
+def test_missing_section_is_named(repo_root: Path) -> None:
+    config = load_config([repo_root / "config" / "config.yaml"])
+    del config["autoencoder"]
+    with pytest.raises(ConfigError, match=r"key 'autoencoder': required key is missing"):
+        validate_config(config)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        (
+            "regressor:\n  training:\n    washout_steps: 100\n",
+            r"'regressor\.training\.washout_steps'",
+        ),
+        (
+            "regressor:\n  training:\n    window_steps: 5000\n",
+            r"'regressor\.training\.window_steps'.*span",
+        ),
+        ("compare:\n  noisy_sigma: 0.25\n", r"'compare\.noisy_sigma'.*not one of"),
+        (
+            "autoencoder:\n  noise:\n    sigmas: [0.1, 0.2]\n",
+            r"'autoencoder\.noise\.sigmas'.*lacks 0",
+        ),
+        ("autoencoder:\n  benchmark_scenario: s9\n", r"'autoencoder\.benchmark_scenario'.*'s9'"),
+        ("autoencoder:\n  run_paper_scenarios: [s9]\n", r"'autoencoder\.run_paper_scenarios'.*s9"),
+        ("autoencoder:\n  null_seeds: [42]\n", r"'autoencoder\.null_seeds'.*already in seeds"),
+        ("compare:\n  claims:\n    overfiring_scenario: s9\n", r"overfiring_scenario'.*'s9'"),
+        ("mapping:\n  reference_condition: 'a b'\n", r"'mapping\.reference_condition'"),
+        ("regressor:\n  seeds: [1, 1]\n", r"'regressor\.seeds'.*more than once"),
+        ("hh:\n  dt_ms: 0.5\n", r"'hh\.dt_ms'.*0\.1"),
+    ],
+)
+def test_bad_values_and_relations_name_the_key(
+    tmp_path: Path, repo_root: Path, text: str, match: str
+) -> None:
+    with pytest.raises(ConfigError, match=match):
+        load_config(override(tmp_path, repo_root, text))
+
+
+@pytest.mark.parametrize(
+    "overrides", [[], ["config/quick.yaml"], ["tests/configs/tiny.yaml"]], ids=str
+)
+def test_snakemake_validate_accepts_the_shipped_configs(repo_root: Path, overrides: list) -> None:
+    """The generated schema works with Snakemake's validate and fills in nothing."""
+    from snakemake.utils import validate
+
+    paths = [repo_root / "config" / "config.yaml", *(repo_root / p for p in overrides)]
+    config = load_config(paths)
+    before = copy.deepcopy(config)
+    validate(config, str(repo_root / "workflow" / "schemas" / "config.schema.yaml"))
+    assert config == before
+
+
+def test_snakemake_validate_rejects_what_the_models_reject(repo_root: Path) -> None:
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    config = load_config([repo_root / "config" / "config.yaml"])
+    config["hh"]["steps"]["foo"] = 1
+    with pytest.raises(WorkflowError, match="foo"):
+        validate(config, str(repo_root / "workflow" / "schemas" / "config.schema.yaml"))
+
+
+def test_misspelt_command_line_key_stops_the_dry_run(repo_root: Path) -> None:
+    """``--config conditons=x`` is refused before any job, naming the key."""
+    snakemake = Path(sys.executable).parent / "snakemake"
+    result = subprocess.run(
+        [str(snakemake), "-n", "--configfile", "config/quick.yaml", "--config", "conditons=x"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode != 0
+    assert "config key 'conditons': unknown key" in result.stdout + result.stderr
