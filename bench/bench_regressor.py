@@ -16,7 +16,6 @@ epoch, and the evaluation (one step ahead + closed loop over the test span) wall
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import torch
 
 from bridge import REPO_ROOT
 from bridge.config import load_config
+from bridge.config.regressor import RegressorRunConfig
 from bridge.io import write_json
 from bridge.provenance import provenance
 from bridge.regressor.data import load_regressor_data, training_windows
@@ -32,24 +32,23 @@ from bridge.regressor.evaluation import run_closed_loop, run_one_step
 from bridge.regressor.model import NEURON_MODELS, SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
 from bridge.regressor.run import resolve_device
-from bridge.regressor.settings import regressor_settings
 from bridge.regressor.training import train_bptt
 
 BENCH_SEED = 0
 
 
 def bench_model(model: str, cfg: dict, epochs: int) -> dict[str, object]:
-    settings = regressor_settings(cfg)
+    settings = RegressorRunConfig.from_config(cfg, "regressor")
     device = resolve_device(settings.device)
     dtype = getattr(torch, settings.dtype)
     setup = neuron_setup(model, None, settings)
-    data = load_regressor_data(settings.mackey_glass)
+    data = load_regressor_data(settings.mackey_glass_params)
     inputs, targets = training_windows(
         data, settings.training.window_steps, settings.training.window_stride, dtype
     )
     inputs, targets = inputs.to(device), targets.to(device)
     network = SpikingRegressor(setup.spec, seed=BENCH_SEED, dtype=dtype).to(device)
-    one_epoch = dataclasses.replace(settings.training, epochs=1)
+    one_epoch = settings.training.model_copy(update={"epochs": 1})
     train_bptt(network, inputs, targets, one_epoch, BENCH_SEED)  # warm-up
     wall, cpu = [], []
     for epoch in range(epochs):

@@ -213,3 +213,14 @@ def test_misspelt_command_line_key_stops_the_dry_run(repo_root: Path) -> None:
     )
     assert result.returncode != 0
     assert "config key 'conditons': unknown key" in result.stdout + result.stderr
+
+
+def test_regressor_training_params_validate_without_paper_values(repo_root: Path) -> None:
+    """The training rules pass the regressor section less paper_values (workflow/rules)."""
+    from bridge.config.regressor import RegressorConfig, RegressorRunConfig
+
+    section = load_config([repo_root / "config" / "config.yaml"])["regressor"]
+    params = {k: v for k, v in section.items() if k != "paper_values"}
+    assert RegressorRunConfig.from_config(params).training.epochs == section["training"]["epochs"]
+    with pytest.raises(ConfigError, match=r"'regressor\.paper_values': required key is missing"):
+        RegressorConfig.from_config(params, "regressor")

@@ -4,28 +4,37 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.config import ConfigError
+from bridge.config.regressor import RegressorRunConfig
 from bridge.neurons.lif import LIFLayer
 from bridge.neurons.mtc import MTC_PRESETS, MTCLayer
 from bridge.regressor.data import load_regressor_data, training_windows, window_starts
 from bridge.regressor.mackey_glass import MackeyGlassParams
 from bridge.regressor.model import SpikingRegressor
 from bridge.regressor.neuron_setup import MappingInputError, neuron_setup
-from bridge.regressor.settings import RegressorConfigError, regressor_settings
 from tests.regressor_fixtures import mapping_json, tiny_cfg
+
+
+def regressor_settings(cfg: dict) -> RegressorRunConfig:
+    return RegressorRunConfig.from_config(cfg, "regressor")
 
 
 def test_settings_name_the_bad_key() -> None:
     settings = regressor_settings(tiny_cfg())
-    assert settings.training.window_steps == 40 and settings.mackey_glass.n_train == 150
+    assert settings.training.window_steps == 40 and settings.mackey_glass_params.n_train == 150
     bad = tiny_cfg(training={"washout_steps": 40})
-    with pytest.raises(RegressorConfigError, match=r"'regressor.training.washout_steps' \(40\)"):
+    with pytest.raises(ConfigError, match=r"'regressor.training.washout_steps': 40 must be"):
         regressor_settings(bad)
-    with pytest.raises(RegressorConfigError, match="'regressor.mtc.reference_preset'"):
+    with pytest.raises(ConfigError, match="'regressor.mtc.reference_preset'"):
         regressor_settings(tiny_cfg(mtc={"reference_preset": "chaotic"}))
     missing = tiny_cfg()
     del missing["baselines"]["ridge_alpha"]
-    with pytest.raises(RegressorConfigError, match="'regressor.baselines.ridge_alpha' is missing"):
+    with pytest.raises(
+        ConfigError, match="'regressor.baselines.ridge_alpha': required key is missing"
+    ):
         regressor_settings(missing)
+    with pytest.raises(ConfigError, match="'regressor.training.window_steps': 200 exceeds"):
+        regressor_settings(tiny_cfg(training={"window_steps": 200}))
 
 
 def test_windows_cover_the_training_span_and_pair_each_input_with_the_next_sample() -> None:

@@ -71,7 +71,7 @@ class TrainingConfig(Section):
         if self.washout_steps >= self.window_steps:
             raise relation_error(
                 "washout_steps",
-                f"({self.washout_steps}) must be smaller than window_steps ({self.window_steps})",
+                f"{self.washout_steps} must be smaller than window_steps ({self.window_steps})",
             )
         return self
 
@@ -103,9 +103,9 @@ class BaselinesConfig(Section):
     ridge_alpha: NonNegativeFloat = field("ridge penalty on the z-scored lag coefficients")
 
 
-class RegressorConfig(Section):
-    """The ``regressor:`` section: every condition x {mtc, lif} x seed trains one network;
-    the AdLIF reference trains once per seed."""
+class RegressorRunConfig(Section):
+    """What a regressor training run reads: the ``regressor:`` section less ``paper_values``
+    (the training rules' params leave it out, so a new citation reruns no training)."""
 
     seeds: Seeds = field("training seeds (distinct integers >= 0)")
     n_hidden: PositiveInt = field("hidden neurons (count)")
@@ -126,9 +126,6 @@ class RegressorConfig(Section):
     mtc: RegressorMtcConfig = field("MTC hidden layer")
     lif: RegressorLifConfig = field("LIF hidden layer")
     baselines: BaselinesConfig = field("ridge AR baseline")
-    paper_values: Str = field(
-        "YAML file of the MTC paper's published numbers with citations (relative to the repository)"
-    )
 
     @property
     def mackey_glass_params(self) -> MackeyGlassParams:
@@ -141,13 +138,22 @@ class RegressorConfig(Section):
         if self.training.window_steps > n_train:
             raise relation_error(
                 "training.window_steps",
-                f"({self.training.window_steps}) exceeds the training span ({n_train} samples "
+                f"{self.training.window_steps} exceeds the training span ({n_train} samples "
                 "of mackey_glass.train_lyapunov_times)",
             )
         if self.baselines.ridge_order >= n_train:
             raise relation_error(
                 "baselines.ridge_order",
-                f"({self.baselines.ridge_order}) must be smaller than the training span "
+                f"{self.baselines.ridge_order} must be smaller than the training span "
                 f"({n_train} samples)",
             )
         return self
+
+
+class RegressorConfig(RegressorRunConfig):
+    """The ``regressor:`` section: every condition x {mtc, lif} x seed trains one network;
+    the AdLIF reference trains once per seed."""
+
+    paper_values: Str = field(
+        "YAML file of the MTC paper's published numbers with citations (relative to the repository)"
+    )

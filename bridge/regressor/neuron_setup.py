@@ -33,9 +33,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from bridge.config.regressor import RegressorRunConfig
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams
 from bridge.regressor.model import NEURON_MODELS, RegressorSpec
-from bridge.regressor.settings import RegressorSettings
 
 #: Relative tolerance when checking that a step is a whole number of Euler substeps.
 SUBSTEP_RTOL = 1e-9
@@ -96,11 +96,11 @@ def mtc_substeps(step_time_units: float, dt: float, source: str) -> int:
 
 
 def _mtc_setup(
-    mapping: Mapping[str, Any] | None, settings: RegressorSettings, source: str, common: dict
+    mapping: Mapping[str, Any] | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
     if mapping is None:
-        params = MTC_PRESETS[settings.mtc_reference_preset]
-        used: dict[str, Any] = {"source": f"preset {settings.mtc_reference_preset!r}"}
+        params = MTC_PRESETS[settings.mtc.reference_preset]
+        used: dict[str, Any] = {"source": f"preset {settings.mtc.reference_preset!r}"}
         time_unit_ms = None
     else:
         mtc = mapping.get("mtc")
@@ -115,13 +115,13 @@ def _mtc_setup(
             raise MappingInputError(f"{source} (mtc): {err}") from err
         used = {"source": "mapping", "mtc_status": mtc.get("status")}
         time_unit_ms = _finite(mapping, "mtc_time_unit_ms", source)
-    substeps = mtc_substeps(settings.mtc_step_time_units, params.dt, source)
+    substeps = mtc_substeps(settings.mtc.step_time_units, params.dt, source)
     used.update(
         params=params.to_dict(),
         substeps=substeps,
-        step_time_units=settings.mtc_step_time_units,
+        step_time_units=settings.mtc.step_time_units,
         mtc_time_unit_ms=time_unit_ms,
-        step_ms=None if time_unit_ms is None else settings.mtc_step_time_units * time_unit_ms,
+        step_ms=None if time_unit_ms is None else settings.mtc.step_time_units * time_unit_ms,
         frozen=True,
     )
     spec = RegressorSpec("mtc", mtc_params=params, mtc_substeps=substeps, **common)
@@ -129,10 +129,10 @@ def _mtc_setup(
 
 
 def _lif_setup(
-    mapping: Mapping[str, Any] | None, settings: RegressorSettings, source: str, common: dict
+    mapping: Mapping[str, Any] | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
     if mapping is None:
-        beta, bias, dt_ms = settings.lif_reference_beta, 0.0, None
+        beta, bias, dt_ms = settings.lif.reference_beta, 0.0, None
         used: dict[str, Any] = {"source": "config regressor.lif.reference_beta"}
     else:
         if not _use_downstream(mapping, source):
@@ -151,7 +151,7 @@ def _lif_setup(
 def neuron_setup(
     model: str,
     mapping: Mapping[str, Any] | None,
-    settings: RegressorSettings,
+    settings: RegressorRunConfig,
     source: str = "condition mapping",
 ) -> NeuronSetup:
     """The regressor spec for ``model`` under a condition's mapping (``None``: reference).

@@ -49,13 +49,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from bridge.config.regressor import RegressorRunConfig
 from bridge.io import write_json, write_npz
 from bridge.provenance import provenance
 from bridge.regressor.baselines import baseline_predictions
@@ -63,7 +63,6 @@ from bridge.regressor.data import RegressorData, load_regressor_data, training_w
 from bridge.regressor.evaluation import accuracy, run_closed_loop, run_one_step, sparsity
 from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
-from bridge.regressor.settings import RegressorSettings, regressor_settings
 from bridge.regressor.training import train_bptt
 
 LOG = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _baseline_metrics(
-    data: RegressorData, settings: RegressorSettings
+    data: RegressorData, settings: RegressorRunConfig
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     predictions, ridge = baseline_predictions(
         data, settings.baselines.ridge_order, settings.baselines.ridge_alpha
@@ -172,7 +171,7 @@ def train_regressor(
     """
     total_start = time.perf_counter()
     out_dir = Path(out_dir)
-    settings = regressor_settings(cfg)
+    settings = RegressorRunConfig.from_config(cfg, "regressor")
     # Validates the mapping (naming mapping_source) before anything expensive runs.
     setup = neuron_setup(model, condition_mapping, settings, mapping_source)
     condition = (
@@ -191,7 +190,7 @@ def train_regressor(
     device = resolve_device(settings.device)
     dtype = getattr(torch, settings.dtype)
     LOG.info("%s / %s / seed %d on %s (%s)", condition, model, seed, device, settings.dtype)
-    data = load_regressor_data(settings.mackey_glass)
+    data = load_regressor_data(settings.mackey_glass_params)
     baselines, baseline_arrays = _baseline_metrics(data, settings)
 
     network = SpikingRegressor(setup.spec, seed=seed, dtype=dtype).to(device)
@@ -226,14 +225,14 @@ def train_regressor(
             "parameters": parameter_counts(network),
         },
         "data": {
-            "mackey_glass": settings.mackey_glass.to_dict(),
+            "mackey_glass": settings.mackey_glass_params.to_dict(),
             "n_train": data.n_train,
             "n_test": data.n_test,
             "sample_interval": data.splits.sample_interval,
             "zscore_mean": data.scaler.mean,
             "zscore_std": data.scaler.std,
         },
-        "training": {"settings": asdict(settings.training), **result.to_dict()},
+        "training": {"settings": settings.training.model_dump(), **result.to_dict()},
         "evaluation": evaluation,
         "headline": {
             "r2": evaluation["closed_loop"]["r2"],

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from bridge.config.regressor import TrainingConfig
 from bridge.regressor.model import SpikingRegressor
-from bridge.regressor.settings import TrainingSettings
 
 LOG = logging.getLogger(__name__)
 #: Progress lines per training run in the log.
@@ -52,7 +52,7 @@ def train_bptt(
     model: SpikingRegressor,
     inputs: torch.Tensor,
     targets: torch.Tensor,
-    settings: TrainingSettings,
+    settings: TrainingConfig,
     seed: int,
 ) -> TrainingResult:
     """Train ``model`` in place on windows ``inputs``/``targets`` ``[T, W, 1]`` (same device)."""
