@@ -172,7 +172,7 @@ class AutoencoderConfig(AutoencoderRunFields):
     paper_values: Str = field(
         "YAML file of the paper's published numbers with citations (relative to the repository)"
     )
-    threads: PositiveInt = field("threads of a training rule")
+    threads: PositiveInt = field("threads of a training rule (torch intra-op threads)")
     gpus: NonNegativeInt = field(
         "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
         "ignored by local runs)"
