@@ -26,10 +26,11 @@ from bridge import REPO_ROOT
 from bridge.config import load_config
 from bridge.config.regressor import RegressorRunConfig
 from bridge.io import write_json
+from bridge.neurons.registry import MODEL_NAMES
 from bridge.provenance import provenance
 from bridge.regressor.data import load_regressor_data, training_windows
 from bridge.regressor.evaluation import run_closed_loop, run_one_step
-from bridge.regressor.model import NEURON_MODELS, SpikingRegressor, parameter_counts
+from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
 from bridge.regressor.run import resolve_device
 from bridge.regressor.training import train_bptt
@@ -89,7 +90,7 @@ def main() -> None:
     )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--models", nargs="+", default=list(NEURON_MODELS))
+    parser.add_argument("--models", nargs="+", default=list(MODEL_NAMES))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -18,7 +18,7 @@ from bridge.autoencoder.model import (
     NeuronParams,
     SpikingAutoencoder,
 )
-from bridge.autoencoder.neurons import spike_train
+from bridge.neurons.fused import spike_train
 
 BATCH = 6
 EXPECTED_SHAPES = {

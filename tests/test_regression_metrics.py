@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from bridge.neurons import AdLIFLayer, LIFLayer, MTCLayer
+from bridge.neurons.adlif import AdLIFLayer
+from bridge.neurons.lif import LIFLayer
+from bridge.neurons.mtc import MTCLayer
 from bridge.regressor.metrics import S_COMP_ATOL, r2, s_comm, s_comp, s_comp_parts, smape
 
 

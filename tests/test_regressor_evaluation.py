@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.neurons.registry import MODEL_NAMES
 from bridge.regressor.data import load_regressor_data
 from bridge.regressor.evaluation import (
     ModeTraces,
@@ -13,7 +14,7 @@ from bridge.regressor.evaluation import (
     sparsity,
 )
 from bridge.regressor.mackey_glass import MackeyGlassParams
-from bridge.regressor.model import NEURON_MODELS, RegressorSpec, SpikingRegressor
+from bridge.regressor.model import RegressorSpec, SpikingRegressor
 
 N_HIDDEN = 6
 
@@ -23,7 +24,7 @@ def data():
     return load_regressor_data(MackeyGlassParams(train_lyapunov_times=1.0, test_lyapunov_times=0.4))
 
 
-@pytest.mark.parametrize("neuron", NEURON_MODELS)
+@pytest.mark.parametrize("neuron", MODEL_NAMES)
 def test_closed_loop_is_driven_by_its_own_predictions(neuron: str, data) -> None:
     torch.manual_seed(0)
     model = SpikingRegressor(RegressorSpec(neuron, N_HIDDEN, mtc_substeps=2), seed=3,

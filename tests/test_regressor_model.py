@@ -4,13 +4,9 @@ import pytest
 import torch
 
 from bridge.neurons.mtc import MTC_GAIN_FIELDS, MTC_PRESETS
+from bridge.neurons.registry import MODEL_NAMES
 from bridge.regressor.mackey_glass import MackeyGlassParams, mackey_glass_splits
-from bridge.regressor.model import (
-    NEURON_MODELS,
-    RegressorSpec,
-    SpikingRegressor,
-    parameter_counts,
-)
+from bridge.regressor.model import RegressorSpec, SpikingRegressor, parameter_counts
 
 N_HIDDEN = 16
 
@@ -18,7 +14,7 @@ N_HIDDEN = 16
 def test_same_width_and_synaptic_budget() -> None:
     counts = {
         neuron: parameter_counts(SpikingRegressor(RegressorSpec(neuron, N_HIDDEN), seed=0))
-        for neuron in NEURON_MODELS
+        for neuron in MODEL_NAMES
     }
     assert {c["synaptic"] for c in counts.values()} == {3 * N_HIDDEN + 1}
     assert counts["mtc"]["neuron"] == 0 and counts["lif"]["neuron"] == 0
@@ -46,7 +42,7 @@ def test_seeded_initialisation_leaves_global_rng_alone() -> None:
     assert not torch.equal(first.projection.weight, other.projection.weight)
 
 
-@pytest.mark.parametrize("neuron", NEURON_MODELS)
+@pytest.mark.parametrize("neuron", MODEL_NAMES)
 def test_closed_loop_feeds_back_its_own_predictions(neuron: str) -> None:
     model = SpikingRegressor(RegressorSpec(neuron, 8), seed=1, dtype=torch.float64)
     warmup = torch.linspace(0.4, 1.3, 30, dtype=torch.float64).reshape(30, 1, 1)
@@ -67,7 +63,7 @@ def _standardised_mackey_glass(n_steps: int) -> tuple[torch.Tensor, torch.Tensor
     return (x - mean) / std, (y - mean) / std
 
 
-@pytest.mark.parametrize("neuron", NEURON_MODELS)
+@pytest.mark.parametrize("neuron", MODEL_NAMES)
 def test_short_training_reduces_the_loss(neuron: str) -> None:
     torch.set_num_threads(1)
     x, y = _standardised_mackey_glass(80)

@@ -38,9 +38,9 @@ image).
 Two engines compute the same network from the same parameters and neuron modules:
 
 * ``"snntorch"`` steps snntorch's ``Leaky``/``Synaptic`` modules one time step at a time, the
-  reference;
+  reference (:mod:`bridge.neurons.stepped`);
 * ``"fused"`` runs each layer's whole spike train in one autograd function with the same update
-  equations (snntorch's reset by subtraction, applied one step late, and arctan surrogate), a
+  equations (:mod:`bridge.neurons.lif`; the kernel is :mod:`bridge.neurons.fused`), a
   hand-written backward pass, the first layer's convolution computed once for the static input,
   and the linear readout reduced to one transposed convolution. Tests check that both engines
   give the same reconstruction, spikes and gradients.
@@ -51,14 +51,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import snntorch as snn
 import torch
 from snntorch import surrogate
 from torch import nn
 from torch.nn import functional as F
 
 from bridge.autoencoder.layers import LAYER_NAMES, READOUT_LAYER, SPIKING_LAYERS, SYNAPTIC_LAYERS
-from bridge.autoencoder.neurons import spike_train
+from bridge.neurons.fused import spike_train
+from bridge.neurons.stepped import NeuronState, snntorch_neuron, snntorch_step
 
 IMAGE_SIZE_PX = 32
 ENCODER_CHANNELS = (1, 32, 64, 128)
@@ -248,12 +248,7 @@ class SpikingAutoencoder(nn.Module):
         neurons: dict[str, nn.Module] = {}
         for name in LAYER_NAMES:
             threshold = READOUT_THRESHOLD if name == READOUT_LAYER else self.config.threshold
-            if name in SYNAPTIC_LAYERS:
-                neurons[name] = snn.Synaptic(
-                    alpha=0.9, beta=0.9, threshold=threshold, spike_grad=spike_grad
-                )
-            else:
-                neurons[name] = snn.Leaky(beta=0.9, threshold=threshold, spike_grad=spike_grad)
+            neurons[name] = snntorch_neuron(name in SYNAPTIC_LAYERS, threshold, spike_grad)
         self.neuron = nn.ModuleDict(neurons)
         if self.config.readout_init == "zero":
             with torch.no_grad():
@@ -373,7 +368,7 @@ class SpikingAutoencoder(nn.Module):
 
     def _forward_snntorch(self, images: torch.Tensor) -> AutoencoderOutput:
         steps, bias = self.config.num_steps, self.params.bias
-        state: dict[str, tuple[torch.Tensor, ...] | None] = dict.fromkeys(LAYER_NAMES)
+        state: dict[str, NeuronState] = dict.fromkeys(LAYER_NAMES)
         records: dict[str, list[torch.Tensor]] = {name: [] for name in LAYER_NAMES}
         mem_out = images
         for step in range(steps):
@@ -387,20 +382,10 @@ class SpikingAutoencoder(nn.Module):
                     cur = self.synapse[name](x)
                     if name in self.norm:
                         cur = self._normalize(name, cur, step)
-                if bias and name != READOUT_LAYER:
-                    cur = cur + bias
-                neuron = self.neuron[name]
-                prev = state[name]
-                if name in SYNAPTIC_LAYERS:
-                    syn, mem = prev if prev is not None else (torch.zeros_like(cur),) * 2
-                    x, syn, mem = neuron(cur, syn, mem)
-                    state[name] = (syn, mem)
-                else:
-                    mem = prev[0] if prev is not None else torch.zeros_like(cur)
-                    x, mem = neuron(cur, mem)
-                    state[name] = (mem,)
+                layer_bias = 0.0 if name == READOUT_LAYER else bias
+                x, state[name] = snntorch_step(self.neuron[name], cur, state[name], layer_bias)
                 records[name].append(x)
-                mem_out = mem
+                mem_out = state[name][-1]
         spikes = {name: tuple(records[name]) for name in SPIKING_LAYERS}
         return AutoencoderOutput(mem_out, spikes)
 

@@ -34,6 +34,7 @@ from bridge.autoencoder.data import (
     ImageSet,
     add_noise,
     baseline_mse,
+    data_config_from_dict,
     load_images,
 )
 from bridge.autoencoder.metrics import msed, msed_per_iteration
@@ -44,8 +45,6 @@ from bridge.autoencoder.model import (
     NeuronParams,
     SpikingAutoencoder,
 )
-from bridge.autoencoder.scenarios import training_section
-from bridge.config.autoencoder import AutoencoderRunConfig
 from bridge.io import atomic_path, write_json, write_npz
 from bridge.provenance import config_hash, provenance
 
@@ -109,22 +108,22 @@ class RunConfig:
     def from_config(
         cls, section: Mapping[str, Any], *, scenario: str, sigma: float, seed: int
     ) -> RunConfig:
-        """Build from the ``autoencoder`` config section or a training rule's part of it
-        (:func:`~bridge.autoencoder.scenarios.training_section`), checked by
-        :class:`bridge.config.autoencoder.AutoencoderRunConfig` (errors name the key)."""
-        run = AutoencoderRunConfig.from_config(training_section(section, scenario), "autoencoder")
+        """Build from the ``autoencoder`` config section (already schema-validated)."""
+        training = dict(section.get("training", {}))
+        if "betas" in training:
+            training["betas"] = tuple(training["betas"])
         return cls(
             scenario=scenario,
             sigma=float(sigma),
             seed=int(seed),
-            training=TrainConfig(**run.training.model_dump()),
-            model=ModelConfig(**run.model.model_dump()),
-            data=DataConfig(**run.data.model_dump()),
-            noise_clamp=run.noise.clamp,
-            feature_batch_size=run.feature_batch_size,
-            device=run.device,
-            num_threads=run.num_threads,
-            progress_bar=run.progress_bar,
+            training=TrainConfig(**training),
+            model=ModelConfig(**section.get("model", {})),
+            data=data_config_from_dict(dict(section.get("data", {}))),
+            noise_clamp=bool(section.get("noise", {}).get("clamp", False)),
+            feature_batch_size=int(section.get("feature_batch_size", 32)),
+            device=str(section.get("device", "auto")),
+            num_threads=int(section.get("num_threads", 0)),
+            progress_bar=bool(section.get("progress_bar", True)),
         )
 
 
@@ -264,8 +263,9 @@ def _load_checkpoint(path: Path, run_key: str) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # a truncated file cannot exist (atomic writes), but be safe
+        # weights_only: tensors and plain containers only, so a planted file cannot run code.
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated (atomic writes prevent it) or not plain data
         log.warning("%s: unreadable checkpoint (%s); starting from scratch", path, err)
         return None
     if state.get("format") != CHECKPOINT_FORMAT or state.get("run_key") != run_key:

@@ -42,12 +42,12 @@ from bridge.compare import markdown as md
 from bridge.compare.comparisons import condition_value, layer_rate_metrics, seed_values
 from bridge.compare.paths import condition_scenario
 from bridge.compare.settings import (
-    REFERENCE_MODEL,
     REGRESSOR_REFERENCE_LABEL,
     ClaimRules,
     CompareSettings,
 )
 from bridge.compare.stats import PairedStats, paired_stats
+from bridge.neurons.registry import REFERENCE_MODEL
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"

@@ -20,12 +20,11 @@ import pandas as pd
 
 from bridge.compare.paths import condition_scenario
 from bridge.compare.settings import (
-    CONDITION_MODELS,
-    REFERENCE_MODEL,
     REGRESSOR_REFERENCE_LABEL,
     CompareSettings,
 )
 from bridge.compare.stats import PairedStats, paired_stats
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder metrics compared (per-layer rates ``rate_<layer>`` are added as found).
 AUTOENCODER_METRICS = ("test_mse_final", "msed_train", "mean_layer_rate", "network_rate")

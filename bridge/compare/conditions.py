@@ -19,7 +19,8 @@ import pandas as pd
 from bridge.compare import markdown as md
 from bridge.compare.comparisons import condition_text, condition_value, seed_values
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import CONDITION_MODELS, CompareSettings
+from bridge.compare.settings import CompareSettings
+from bridge.neurons.registry import CONDITION_MODELS
 
 #: (column, hh metric) of the HH block, in table order.
 HH_COLUMNS = (

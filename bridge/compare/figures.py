@@ -18,15 +18,18 @@ import pandas as pd
 
 from bridge.compare.comparisons import condition_value, seed_values
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import CONDITION_MODELS, CompareSettings
+from bridge.compare.settings import CompareSettings
 from bridge.figure_style import condition_colours, plt, save_figure
+from bridge.neurons.registry import CONDITION_MODELS, NEURON_MODELS
 
 X_LABELS = {"gnabar": "gNa (S/cm²)", "beta_fit": "mapped β (LIF fit)"}
-MODEL_MARKERS = {"mtc": "o", "lif": "s"}
-MODEL_OFFSETS = {"mtc": -1, "lif": +1}
+#: Side-by-side slots of the condition models around each condition's x (-1, +1 for two).
+MODEL_OFFSETS = {
+    model: 2 * i - (len(CONDITION_MODELS) - 1) for i, model in enumerate(CONDITION_MODELS)
+}
 #: x range ratio above which the x axis is logarithmic (gnabar spans 0.12 to 1.0).
 LOG_X_RATIO = 5.0
-#: Horizontal spread between the MTC and LIF points of one condition (fraction of the range).
+#: Horizontal spread between the model points of one condition (fraction of the range).
 MODEL_SPREAD = 0.012
 N_COLUMNS = 4
 
@@ -139,12 +142,14 @@ def plot_dose_response(
                     xp,
                     float(np.mean(values)),
                     yerr=sd,
-                    fmt=MODEL_MARKERS.get(model, "o"),
+                    fmt=NEURON_MODELS[model].marker if model else "o",
                     color=colours[condition],
                     mfc=colours[condition] if model != "lif" else "white",
                     ms=6,
                     capsize=3,
-                    label=model.upper() if model and condition == conditions[0] else None,
+                    label=(
+                        NEURON_MODELS[model].label if model and condition == conditions[0] else None
+                    ),
                 )
                 plotted += 1
                 drew = True

@@ -26,10 +26,10 @@ from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.compare.paper_values import PaperValues
 from bridge.compare.settings import (
-    REFERENCE_MODEL,
     REGRESSOR_REFERENCE_LABEL,
     CompareSettings,
 )
+from bridge.neurons.registry import REFERENCE_MODEL
 
 #: Paper quantity -> our autoencoder metric.
 AUTOENCODER_QUANTITIES = {"test_mse": "test_mse_final", "msed": "msed_train"}

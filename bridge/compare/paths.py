@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bridge.compare.settings import (
-    CONDITION_MODELS,
-    REFERENCE_MODEL,
     REGRESSOR_REFERENCE_LABEL,
     CompareSettings,
 )
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder scenario name of a condition (the autoencoder stage's naming contract).
 CONDITION_SCENARIO_PREFIX = "cond_"

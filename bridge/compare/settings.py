@@ -13,9 +13,6 @@ from typing import Any
 
 from bridge.config import ConfigError
 
-#: Regressor models trained per condition, and the reference model trained once per seed.
-CONDITION_MODELS = ("mtc", "lif")
-REFERENCE_MODEL = "adlif"
 #: Condition label of the regressor's reference runs (bridge.regressor.run.REFERENCE_LABEL).
 REGRESSOR_REFERENCE_LABEL = "reference"
 #: Regressor evaluation horizons: the free run over the test span (NeuroBench's, the default

@@ -25,11 +25,10 @@ from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.compare.paths import condition_scenario
 from bridge.compare.settings import (
-    CONDITION_MODELS,
-    REFERENCE_MODEL,
     REGRESSOR_REFERENCE_LABEL,
     CompareSettings,
 )
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Gaps listed one by one in the summary; the rest are counted (all are in gaps.csv).
 MAX_LISTED_GAPS = 25

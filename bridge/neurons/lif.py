@@ -1,28 +1,40 @@
-"""Leaky integrate-and-fire neuron with snntorch's exact discrete semantics.
+"""Leaky integrate-and-fire neuron: the update equations (written once) and the regressor's layer.
 
-snntorch ``Leaky`` (threshold 1, ``surrogate.atan(alpha=2.0)``, reset by subtraction,
-``reset_delay=True``) computes, per step::
+The LIF update
+--------------
+Every LIF in the bridge computes snntorch's ``Leaky`` with ``reset_mechanism="subtract"`` and
+``reset_delay=True`` (snntorch's defaults); the other implementations cite this docstring. Per
+time step, from ``U[0] = 0`` and ``S[0] = 0``::
 
-    R[t] = H(U[t-1] - theta)                 (detached: the previous step's spike)
-    U[t] = clip(beta, 0, 1) * U[t-1] + I[t] - R[t] * theta
-    S[t] = H(U[t] - theta)                   (strict: U == theta does not spike)
+    U[t+1] = clip(beta, 0, 1) * U[t] + I[t] - S[t] * theta     (reset applied one step late)
+    S[t+1] = H(U[t+1] - theta)                                  (strict: U == theta does not spike)
 
-so a spike's reset is subtracted one step later. Here ``I[t] = x[t] + bias``: the bias is
-a fixed input offset (the mapping stage's ``bias_fit``). Units: U and I in threshold units
-(theta = 1), one step = ``dt_ms`` of the mapping config.
+``I[t]`` is the step's input current plus any constant bias (the mapping stage's ``bias_fit``);
+U, I and the threshold ``theta`` are in threshold units (theta = 1), one step lasts ``dt_ms`` of
+the mapping config. A spike's reset is subtracted in the *next* update, so the membrane returned
+at a spiking step still exceeds theta. For training, H's derivative is replaced by snntorch's
+arctan surrogate
 
-Three entry points share those semantics: :func:`lif_step` (pure functional, autograd with
-snntorch's arctan surrogate), :class:`LIFLayer` (runs a real ``snntorch.Leaky`` over time),
-and :func:`lif_simulate` (numpy, no autograd, for fitting; tests check it equals
-``snntorch.Leaky`` spike for spike).
+    dS/dU = (alpha / 2) / (1 + (pi / 2 * alpha * (U - theta))^2),   alpha = 2,
+
+and the reset term ``S[t] * theta`` is detached (no gradient flows through it).
+
+Implementations (separate only where the arithmetic must differ;
+``tests/test_lif_implementations.py`` checks each against ``snntorch.Leaky`` on the same inputs):
+
+- :class:`LIFLayer` here: the regressor's hidden layer, a real ``snntorch.Leaky`` stepped over
+  ``[T, B, N]`` input (the bias is a fixed input offset);
+- :mod:`bridge.mapping.lif`: numpy float64, vectorised over parameter sets and step
+  amplitudes, for the mapping fits (no autograd, millions of simulated neurons);
+- :mod:`bridge.neurons.fused`: the autoencoder's fused kernel (a whole spike train in one autograd
+  node, hand-written backward pass), also for snntorch's ``Synaptic``;
+- :mod:`bridge.neurons.stepped`: the autoencoder's reference engine, snntorch's own modules.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import snntorch as snn
 import torch
 from snntorch import surrogate
@@ -38,35 +50,10 @@ LIF_SURROGATE_ALPHA = 2.0
 LIF_DEFAULT_BETA = 0.9
 
 
-@dataclass(frozen=True)
-class LIFParams:
-    """Decay ``beta`` (per step, clipped to [0, 1] as snntorch does), ``bias`` and ``threshold``
-    in threshold units; floats or tensors broadcastable against the state."""
-
-    beta: float | torch.Tensor = LIF_DEFAULT_BETA
-    bias: float | torch.Tensor = 0.0
-    threshold: float | torch.Tensor = LIF_THRESHOLD
-
-
 class LIFState(NamedTuple):
     """Membrane potential U (threshold units)."""
 
     mem: torch.Tensor
-
-
-_ATAN = surrogate.atan(alpha=LIF_SURROGATE_ALPHA)
-
-
-def lif_step(
-    input_current: torch.Tensor, state: LIFState, params: LIFParams
-) -> tuple[torch.Tensor, LIFState]:
-    """One snntorch ``Leaky`` step (reset by subtraction, delayed); returns (spike, state)."""
-    mem_prev = state.mem
-    reset = _ATAN(mem_prev - params.threshold).detach().to(mem_prev.dtype)
-    beta = torch.as_tensor(params.beta, dtype=mem_prev.dtype, device=mem_prev.device)
-    mem = beta.clamp(0, 1) * mem_prev + (input_current + params.bias) - reset * params.threshold
-    spk = _ATAN(mem - params.threshold).to(mem.dtype)
-    return spk, LIFState(mem)
 
 
 class LIFLayer(nn.Module):
@@ -110,9 +97,6 @@ class LIFLayer(nn.Module):
     def beta(self) -> torch.Tensor:
         return self.leaky.beta
 
-    def current_params(self) -> LIFParams:
-        return LIFParams(beta=self.leaky.beta, bias=self.bias, threshold=self.leaky.threshold)
-
     def initial_state(self, batch_size: int) -> LIFState:
         return LIFState(
             torch.zeros(batch_size, self.n_neurons, dtype=self.bias.dtype, device=self.bias.device)
@@ -138,39 +122,3 @@ class LIFLayer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"n_neurons={self.n_neurons}, train_beta={isinstance(self.leaky.beta, nn.Parameter)}"
-
-
-def lif_simulate(
-    drive: np.ndarray,
-    beta: float | np.ndarray,
-    bias: float | np.ndarray = 0.0,
-    threshold: float = LIF_THRESHOLD,
-    mem0: float | np.ndarray = 0.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Simulate LIF neurons with snntorch ``Leaky`` semantics in numpy (float64, no autograd).
-
-    ``drive`` is ``[T, n]`` (or ``[T]``) input in threshold units (already multiplied by any
-    input gain); ``beta``, ``bias`` and ``mem0`` are scalars or ``[n]`` (so one call can
-    sweep a grid of betas). Returns ``(spikes [T, n] bool, mem [T, n])`` where ``mem[t]`` is
-    U after step t. The arithmetic follows snntorch's operation order, so it is bitwise
-    equal to ``snntorch.Leaky`` run in float64.
-    """
-    drive = np.asarray(drive, dtype=np.float64)
-    if drive.ndim == 1:
-        drive = drive[:, None]
-    if drive.ndim != 2:
-        raise ValueError(f"lif_simulate: drive must be [T, n] or [T]; got shape {drive.shape}")
-    n = drive.shape[1]
-    beta_c = np.clip(np.broadcast_to(np.asarray(beta, dtype=np.float64), (n,)), 0.0, 1.0)
-    bias_a = np.broadcast_to(np.asarray(bias, dtype=np.float64), (n,))
-    mem = np.array(np.broadcast_to(np.asarray(mem0, dtype=np.float64), (n,)))
-    reset = (mem > threshold).astype(np.float64)
-    spikes = np.zeros(drive.shape, dtype=bool)
-    mems = np.zeros(drive.shape, dtype=np.float64)
-    for t in range(drive.shape[0]):
-        mem = (beta_c * mem + (drive[t] + bias_a)) - reset * threshold
-        spk = mem > threshold
-        spikes[t] = spk
-        mems[t] = mem
-        reset = spk.astype(np.float64)
-    return spikes, mems

@@ -10,6 +10,7 @@ import numpy as np
 
 from bridge.figure_style import condition_colours, plt, save_figure
 from bridge.neurons.mtc import MTC_PRESET_STEP, MTC_PRESETS, mtc_step_response
+from bridge.neurons.registry import NEURON_MODELS
 from bridge.regressor.paper_values import PaperValue
 
 #: Rest before the step and step length per preset (model time units): long enough for a
@@ -20,8 +21,8 @@ REGIME_TIMES: dict[str, tuple[float, float]] = {
     "phasic": (100.0, 600.0),
     "bursting": (200.0, 5000.0),
 }
-MODEL_MARKERS = {"mtc": "o", "lif": "s", "adlif": "^"}
-MODEL_LABELS = {"mtc": "MTC", "lif": "LIF", "adlif": "AdLIF"}
+MODEL_MARKERS = {name: model.marker for name, model in NEURON_MODELS.items()}
+MODEL_LABELS = {name: model.label for name, model in NEURON_MODELS.items()}
 #: Closed-loop R^2 of a diverged free run can be hugely negative; the axis stops here and
 #: points below it are drawn on the edge as downward triangles.
 R2_FLOOR = -1.0

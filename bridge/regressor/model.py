@@ -30,8 +30,7 @@ from bridge.neurons.adlif import AdLIFLayer
 from bridge.neurons.base import LayerOutput
 from bridge.neurons.lif import LIF_DEFAULT_BETA, LIFLayer
 from bridge.neurons.mtc import MTC_PRESETS, MTCLayer, MTCParams
-
-NEURON_MODELS = ("mtc", "lif", "adlif")
+from bridge.neurons.registry import MODEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,8 @@ class RegressorSpec:
     projection_bias: bool = True
 
     def __post_init__(self) -> None:
-        if self.neuron not in NEURON_MODELS:
-            raise ValueError(f"RegressorSpec.neuron {self.neuron!r} is not one of {NEURON_MODELS}")
+        if self.neuron not in MODEL_NAMES:
+            raise ValueError(f"RegressorSpec.neuron {self.neuron!r} is not one of {MODEL_NAMES}")
         if min(self.n_hidden, self.n_inputs, self.n_outputs) < 1:
             raise ValueError("RegressorSpec: n_hidden, n_inputs and n_outputs must be >= 1")
 

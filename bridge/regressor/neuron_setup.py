@@ -35,7 +35,8 @@ from typing import Any
 
 from bridge.config.regressor import RegressorRunConfig
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams
-from bridge.regressor.model import NEURON_MODELS, RegressorSpec
+from bridge.neurons.registry import MODEL_NAMES, neuron_model
+from bridge.regressor.model import RegressorSpec
 
 #: Relative tolerance when checking that a step is a whole number of Euler substeps.
 SUBSTEP_RTOL = 1e-9
@@ -159,14 +160,14 @@ def neuron_setup(
     ``source`` names the mapping (its file) in error messages. Raises
     :class:`MappingInputError` on a missing or non-finite field of a usable mapping.
     """
-    if model not in NEURON_MODELS:
-        raise ValueError(f"neuron_setup: model {model!r} is not one of {NEURON_MODELS}")
+    if model not in MODEL_NAMES:
+        raise ValueError(f"neuron_setup: model {model!r} is not one of {MODEL_NAMES}")
     if mapping is not None:
         if not isinstance(mapping, Mapping):
             raise MappingInputError(f"{source}: expected a JSON object")
-        if model == "adlif":
+        if not neuron_model(model).per_condition:
             raise ValueError(
-                "neuron_setup: adlif is the reference baseline and takes no condition mapping"
+                f"neuron_setup: {model} is the reference baseline and takes no condition mapping"
             )
     common = {"n_hidden": settings.n_hidden, "projection_bias": settings.projection_bias}
     if model == "mtc":

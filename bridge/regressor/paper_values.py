@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from bridge import REPO_ROOT
+from bridge.neurons.registry import MODEL_NAMES
 
 PAPER_VALUES_PATH = REPO_ROOT / "data" / "paper_values" / "regressor.yaml"
-PAPER_MODELS = ("mtc", "lif", "adlif")
 PAPER_METRICS = ("r2", "smape", "s_comm", "s_comp")
 RELATIONS = ("approx", "greater_than")
 
@@ -79,7 +79,7 @@ def load_paper_values(path: str | Path = PAPER_VALUES_PATH) -> dict[str, dict[st
     if not isinstance(models, Mapping):
         raise PaperValuesError(f"{path}: key 'models' is missing")
     out: dict[str, dict[str, PaperValue]] = {}
-    for model in PAPER_MODELS:
+    for model in MODEL_NAMES:
         if not isinstance(models.get(model), Mapping):
             raise PaperValuesError(f"{path}: models.{model} is missing")
         out[model] = {

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bridge.neurons.registry import MODEL_NAMES
 from bridge.regressor.paper_values import PaperValue
 
 #: (column, path into metrics.json) of every per-run number the table takes a median of.
@@ -85,7 +86,7 @@ def summarise_runs(
     """The medians table (one row per condition x model); see the module docstring.
 
     Rows follow ``condition_order`` (then any other condition, ``reference`` last) and the
-    model order mtc, lif, adlif.
+    registry's model order (:data:`bridge.neurons.registry.MODEL_NAMES`).
     """
     if not runs:
         raise ValueError("summarise_runs: no runs given")
@@ -98,10 +99,12 @@ def summarise_runs(
     order = list(condition_order)
     extra = sorted({c for c, _ in groups} - set(order) - {"reference"})
     rank = {c: i for i, c in enumerate([*order, *extra, "reference"])}
-    model_rank = {"mtc": 0, "lif": 1, "adlif": 2}
+    model_rank = {name: i for i, name in enumerate(MODEL_NAMES)}
+    unknown_rank = len(model_rank)
     rows = []
     for (condition, model), members in sorted(
-        groups.items(), key=lambda item: (rank[item[0][0]], model_rank.get(item[0][1], 9))
+        groups.items(),
+        key=lambda item: (rank[item[0][0]], model_rank.get(item[0][1], unknown_rank)),
     ):
         ok = [m for m in members if m["status"] == "ok"]
         skipped = [m for m in members if m["status"] == "skipped"]

@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from bridge.config import load_conditions, validate_config
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 validate_config(config)
 validate(config, "../schemas/config.schema.yaml")
@@ -40,15 +41,20 @@ if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
 
 
 def regressor_run_metrics():
-    """metrics.json of every regressor run: condition x {mtc, lif} x seed, AdLIF per seed."""
+    """metrics.json of every regressor run: condition x per-condition model x seed, then the
+    reference model per seed (models from bridge.neurons.registry)."""
     seeds = config["regressor"]["seeds"]
     per_condition = expand(
         "results/regressor/{condition}/{model}/seed{seed}/metrics.json",
         condition=CONDITION_NAMES,
-        model=["mtc", "lif"],
+        model=CONDITION_MODELS,
         seed=seeds,
     )
-    reference = expand("results/regressor/reference/adlif/seed{seed}/metrics.json", seed=seeds)
+    reference = expand(
+        "results/regressor/reference/{model}/seed{seed}/metrics.json",
+        model=REFERENCE_MODEL,
+        seed=seeds,
+    )
     return per_condition + reference
 
 

@@ -1,20 +1,24 @@
 """Fused spike trains of snntorch's ``Leaky`` and ``Synaptic`` neurons (all steps in one node).
 
-One autograd node per layer replaces T steps of snntorch's modules. Inputs and outputs are
-per-step tensors (a tuple of T tensors of shape (batch, ...)), so each step's convolution reads
-its spikes and writes its currents with no stacking or slicing copies. The update equations are
-snntorch's (1.0) with reset by subtraction applied one step late (``reset_delay``) and the reset
-detached from the graph, as ``SpikingNeuron.mem_reset`` does:
+The autoencoder's training kernel (``engine: fused``). One autograd node per layer replaces T
+steps of snntorch's modules. Inputs and outputs are per-step tensors (a tuple of T tensors of
+shape (batch, ...)), so each step's convolution reads its spikes and writes its currents with no
+stacking or slicing copies.
 
-    syn_t = alpha * syn_{t-1} + I_t + bias                (Synaptic only)
-    U_t   = beta * U_{t-1} + (syn_t or I_t + bias) - threshold * S_{t-1}
-    S_t   = 1 if U_t > threshold else 0
+Leaky: the update equations, spike rule and arctan surrogate of :mod:`bridge.neurons.lif` with
+``I_t = x_t + bias``. Synaptic (snntorch ``Synaptic``) puts a decaying synaptic current between
+the input and the same membrane::
 
-with zero initial state. The backward pass uses snntorch's arctan surrogate,
-dS/dU = (a/2) / (1 + (pi/2 * a * (U - threshold))^2), and the exact recurrences
-dL/dU_t = dL/dS_t * dS/dU_t + beta * dL/dU_{t+1} and dL/dsyn_t = dL/dU_t + alpha * dL/dsyn_{t+1}.
+    syn_t = alpha * syn_{t-1} + x_t + bias
+    U_t   = beta * U_{t-1} + syn_t - threshold * S_{t-1}
+
+Both start from zero state. The backward pass is hand-written: the surrogate dS/dU at every step
+and the exact recurrences dL/dU_t = dL/dS_t * dS/dU_t + beta * dL/dU_{t+1} and
+dL/dsyn_t = dL/dU_t + alpha * dL/dsyn_{t+1} (the reset is detached, as in snntorch).
 Compared with stepping the modules, the forward pass needs about 3 memory passes per step instead
-of about 10, and there is no autograd graph inside a layer.
+of about 10, and there is no autograd graph inside a layer. It is a separate implementation
+because of that speed: its operation order differs from snntorch's (fused adds), so membranes
+agree with snntorch's to float rounding, not bit for bit (``tests/test_lif_implementations.py``).
 """
 
 from __future__ import annotations
@@ -24,15 +28,19 @@ import math
 import torch
 
 
-def _forward(
-    currents: tuple[torch.Tensor, ...],
+def spike_train_forward(
+    currents: tuple[torch.Tensor, ...] | list[torch.Tensor],
     num_steps: int,
     beta: float,
     alpha: float | None,
     threshold: float,
     bias: float,
 ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-    """Per-step spikes and membranes from per-step currents (one current: static input)."""
+    """Per-step spikes and membranes from per-step currents (one current: static input).
+
+    The forward pass of :class:`SpikeTrain`, without autograd bookkeeping; ``beta`` and
+    ``alpha`` (None: Leaky) already clipped to [0, 1].
+    """
     static = len(currents) == 1
     spikes: list[torch.Tensor] = []
     membranes: list[torch.Tensor] = []
@@ -121,7 +129,7 @@ class SpikeTrain(torch.autograd.Function):
         surrogate_alpha: float,
         *currents: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
-        spikes, membranes = _forward(currents, num_steps, beta, alpha, threshold, bias)
+        spikes, membranes = spike_train_forward(currents, num_steps, beta, alpha, threshold, bias)
         ctx.save_for_backward(*membranes)
         ctx.constants = (beta, alpha, threshold, surrogate_alpha, len(currents) == 1)
         return tuple(spikes)
