@@ -27,7 +27,7 @@ from bridge.autoencoder.scenarios import (
     training_section,
 )
 from bridge.autoencoder.stage import run_scenario
-from bridge.config import deep_merge
+from bridge.config import ConfigError, deep_merge
 from bridge.io import write_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,15 +135,19 @@ def test_config_checks() -> None:
     assert paper_scenario_names(quick) == ["s1_benchmark", "s3_syn_beta"]
     bad = copy.deepcopy(quick)
     bad["run_paper_scenarios"] = ["s3_syn_beta"]
-    with pytest.raises(ScenarioError, match="benchmark_scenario"):
+    with pytest.raises(ConfigError, match="'autoencoder.benchmark_scenario'"):
         paper_scenario_names(bad)
     bad = copy.deepcopy(quick)
     bad["paper_scenarios"]["cond_x"] = {"beta": 0.9, "alpha": 0.9, "beta_syn": 0.9}
-    with pytest.raises(ScenarioError, match="reserved"):
+    with pytest.raises(ConfigError, match="'autoencoder.paper_scenarios.cond_x'.*reserved"):
         paper_scenario_names(bad)
     bad = copy.deepcopy(quick)
     bad["null_seeds"] = [123]
-    with pytest.raises(ScenarioError, match="already in 'autoencoder.seeds'"):
+    with pytest.raises(ConfigError, match="'autoencoder.null_seeds': \\[123\\] already in seeds"):
+        planned_runs(bad, ["control"])
+    bad["null_seeds"] = [7]
+    bad["noise"]["sigmas"] = [0.2]
+    with pytest.raises(ConfigError, match="'autoencoder.null_seeds': the null runs are noiseless"):
         planned_runs(bad, ["control"])
     with pytest.raises(ScenarioError, match="needs its condition's mapping"):
         resolve_scenario(quick, "cond_control")

@@ -224,3 +224,22 @@ def test_regressor_training_params_validate_without_paper_values(repo_root: Path
     assert RegressorRunConfig.from_config(params).training.epochs == section["training"]["epochs"]
     with pytest.raises(ConfigError, match=r"'regressor\.paper_values': required key is missing"):
         RegressorConfig.from_config(params, "regressor")
+
+
+def test_config_imports_without_the_training_stack(repo_root: Path) -> None:
+    """The compare stage's environment has no torch, snntorch or NEURON."""
+    blocker = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'torch', 'snntorch', 'neuron', 'brian2', 'efel'}:\n"
+        "            raise ImportError('blocked: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import bridge.config, bridge.config.generate\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", blocker], cwd=repo_root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "ok"

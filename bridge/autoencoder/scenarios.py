@@ -31,16 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from bridge.autoencoder.model import NeuronParams
+from bridge.config.autoencoder import (
+    CONDITION_PREFIX,
+    NULL_SIGMA,
+    TRAINING_KEYS,
+    AutoencoderConfig,
+)
 from bridge.io import read_json
 
-#: Prefix of a condition scenario's name: ``cond_control`` for the condition ``control``.
-CONDITION_PREFIX = "cond_"
-#: Name of the MSEl null comparison's file; no scenario may take it.
-NULL_COMPARISON = "null"
-#: Names the stage's own folders and files use under results/autoencoder/.
-RESERVED_NAMES = (NULL_COMPARISON, "msel", "summary", "figures")
-#: The noise level of the null-seed benchmark runs.
-NULL_SIGMA = 0.0
 #: Mapping fields a usable condition scenario reads, and the NeuronParams field each sets.
 MAPPING_FIELDS = {
     "beta_fit": "beta",
@@ -48,18 +46,6 @@ MAPPING_FIELDS = {
     "beta_syn": "beta_syn",
     "bias_fit": "bias",
 }
-
-
-#: Keys of the ``autoencoder`` section that change a run's numbers (besides its scenario).
-TRAINING_KEYS = (
-    "data",
-    "model",
-    "training",
-    "feature_batch_size",
-    "device",
-    "num_threads",
-    "progress_bar",
-)
 
 
 class ScenarioError(ValueError):
@@ -122,29 +108,15 @@ def sigma_label(sigma: float) -> str:
     return label[:-2] if label.endswith(".0") else label
 
 
+def checked_section(section: Mapping[str, Any]) -> AutoencoderConfig:
+    """The ``autoencoder`` section, typed; ConfigError names a bad key (reserved scenario
+    names, a benchmark not among the runs, null seeds that clash or lack sigma 0, ...)."""
+    return AutoencoderConfig.from_config(section, "autoencoder")
+
+
 def paper_scenario_names(section: Mapping[str, Any]) -> list[str]:
     """Paper scenarios that train, in the order of ``run_paper_scenarios``; checked."""
-    defined = section["paper_scenarios"]
-    names = list(section["run_paper_scenarios"])
-    unknown = [n for n in names if n not in defined]
-    if unknown:
-        raise ScenarioError(
-            f"config key 'autoencoder.run_paper_scenarios': {unknown} not defined in "
-            f"'autoencoder.paper_scenarios' ({sorted(defined)})"
-        )
-    for name in defined:
-        if name.startswith(CONDITION_PREFIX) or name in RESERVED_NAMES:
-            raise ScenarioError(
-                f"config key 'autoencoder.paper_scenarios.{name}': a paper scenario may not be "
-                f"named one of {RESERVED_NAMES} or start with {CONDITION_PREFIX!r} (reserved)"
-            )
-    benchmark = section["benchmark_scenario"]
-    if benchmark not in names:
-        raise ScenarioError(
-            f"config key 'autoencoder.benchmark_scenario': {benchmark!r} must be listed in "
-            f"'autoencoder.run_paper_scenarios' ({names}): it is the MSEl reference"
-        )
-    return names
+    return list(checked_section(section).run_paper_scenarios)
 
 
 def paper_scenario(section: Mapping[str, Any], name: str) -> Scenario:
@@ -269,18 +241,7 @@ def seeds(section: Mapping[str, Any]) -> list[int]:
 
 def null_seeds(section: Mapping[str, Any]) -> list[int]:
     """Extra benchmark seeds for the MSEl null comparison (noiseless runs only); checked."""
-    extra = [int(s) for s in section.get("null_seeds", [])]
-    clash = sorted(set(extra) & set(seeds(section)))
-    if clash:
-        raise ScenarioError(
-            f"config key 'autoencoder.null_seeds': {clash} already in 'autoencoder.seeds'"
-        )
-    if extra and NULL_SIGMA not in sigmas(section):
-        raise ScenarioError(
-            "config key 'autoencoder.null_seeds': the null runs are noiseless, so "
-            f"'autoencoder.noise.sigmas' must contain {NULL_SIGMA:g}"
-        )
-    return extra
+    return list(checked_section(section).null_seeds)
 
 
 def planned_runs(section: Mapping[str, Any], conditions: Sequence[str]) -> list[RunKey]:

@@ -34,7 +34,6 @@ from bridge.autoencoder.data import (
     ImageSet,
     add_noise,
     baseline_mse,
-    data_config_from_dict,
     load_images,
 )
 from bridge.autoencoder.metrics import msed, msed_per_iteration
@@ -45,6 +44,8 @@ from bridge.autoencoder.model import (
     NeuronParams,
     SpikingAutoencoder,
 )
+from bridge.autoencoder.scenarios import training_section
+from bridge.config.autoencoder import AutoencoderRunConfig
 from bridge.io import atomic_path, write_json, write_npz
 from bridge.provenance import config_hash, provenance
 
@@ -108,22 +109,22 @@ class RunConfig:
     def from_config(
         cls, section: Mapping[str, Any], *, scenario: str, sigma: float, seed: int
     ) -> RunConfig:
-        """Build from the ``autoencoder`` config section (already schema-validated)."""
-        training = dict(section.get("training", {}))
-        if "betas" in training:
-            training["betas"] = tuple(training["betas"])
+        """Build from the ``autoencoder`` config section or a training rule's part of it
+        (:func:`~bridge.autoencoder.scenarios.training_section`), checked by
+        :class:`bridge.config.autoencoder.AutoencoderRunConfig` (errors name the key)."""
+        run = AutoencoderRunConfig.from_config(training_section(section, scenario), "autoencoder")
         return cls(
             scenario=scenario,
             sigma=float(sigma),
             seed=int(seed),
-            training=TrainConfig(**training),
-            model=ModelConfig(**section.get("model", {})),
-            data=data_config_from_dict(dict(section.get("data", {}))),
-            noise_clamp=bool(section.get("noise", {}).get("clamp", False)),
-            feature_batch_size=int(section.get("feature_batch_size", 32)),
-            device=str(section.get("device", "auto")),
-            num_threads=int(section.get("num_threads", 0)),
-            progress_bar=bool(section.get("progress_bar", True)),
+            training=TrainConfig(**run.training.model_dump()),
+            model=ModelConfig(**run.model.model_dump()),
+            data=DataConfig(**run.data.model_dump()),
+            noise_clamp=run.noise.clamp,
+            feature_batch_size=run.feature_batch_size,
+            device=run.device,
+            num_threads=run.num_threads,
+            progress_bar=run.progress_bar,
         )
 
 

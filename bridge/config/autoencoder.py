@@ -86,13 +86,18 @@ class TrainingConfig(Section):
     weight_decay: NonNegativeFloat = field("Adam weight decay")
 
 
-class NoiseConfig(Section):
+class RunNoiseConfig(Section):
+    """What a training run reads of the input noise (its sigma is the run's own)."""
+
+    clamp: Bool = field("clamp noisy pixels to the image range")
+
+
+class NoiseConfig(RunNoiseConfig):
     """Gaussian input noise."""
 
     sigmas: Annotated[tuple[NonNegativeFloat, ...], Field(min_length=1), AfterValidator(unique)] = (
         field("noise SDs that train, pixel units (distinct, >= 0)")
     )
-    clamp: Bool = field("clamp noisy pixels to the image range")
 
 
 class PaperScenario(Section):
@@ -121,12 +126,37 @@ class FiguresConfig(Section):
     n_digits: PositiveInt = field("test digits shown per scenario in the reconstructions figure")
 
 
-class AutoencoderConfig(Section):
-    """The ``autoencoder:`` section: spiking autoencoder runs per scenario x sigma x seed."""
+class AutoencoderRunFields(Section):
+    """The keys of the ``autoencoder:`` section that change a training run's numbers."""
 
     data: DataConfig = field("images")
     model: ModelConfig = field("architecture")
     training: TrainingConfig = field("training")
+    feature_batch_size: PositiveInt = field("fixed test images whose feature maps are saved")
+    device: Annotated[Str, Field(pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$")] = field(
+        "torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
+    )
+    num_threads: NonNegativeInt = field(
+        "torch intra-op threads; 0: torch's default (the workflow passes each rule's threads)"
+    )
+    progress_bar: Bool = field("show a progress bar while training")
+
+
+#: Keys of the ``autoencoder`` section that change a run's numbers (besides its scenario).
+TRAINING_KEYS = tuple(AutoencoderRunFields.model_fields)
+
+
+class AutoencoderRunConfig(AutoencoderRunFields):
+    """One training rule's params (bridge.autoencoder.scenarios.training_section): the run
+    keys, the noise clamp and the run's own paper scenario (none for a condition)."""
+
+    noise: RunNoiseConfig = field("input noise")
+    paper_scenarios: dict[Name, PaperScenario] = field("the run's own paper scenario, if any")
+
+
+class AutoencoderConfig(AutoencoderRunFields):
+    """The ``autoencoder:`` section: spiking autoencoder runs per scenario x sigma x seed."""
+
     noise: NoiseConfig = field("input noise")
     seeds: Seeds = field("training seeds (distinct integers >= 0)")
     paper_scenarios: Annotated[
@@ -142,15 +172,7 @@ class AutoencoderConfig(Section):
     paper_values: Str = field(
         "YAML file of the paper's published numbers with citations (relative to the repository)"
     )
-    feature_batch_size: PositiveInt = field("fixed test images whose feature maps are saved")
-    device: Annotated[Str, Field(pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$")] = field(
-        "torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
-    )
-    num_threads: NonNegativeInt = field(
-        "torch intra-op threads; 0: torch's default (the workflow passes each rule's threads)"
-    )
-    progress_bar: Bool = field("show a progress bar while training")
-    threads: PositiveInt = field("threads of a training rule")
+    threads: PositiveInt = field("threads of a training rule (torch intra-op threads)")
     gpus: NonNegativeInt = field(
         "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
         "ignored by local runs)"

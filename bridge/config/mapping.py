@@ -56,7 +56,8 @@ class ObjectiveConfig(Section):
         "relative part of the latency residual scale (fraction of the HH latency)"
     )
     latency_min_spikes: PositiveInt = field(
-        "latencies enter only where the HH sweep fires at least this many spikes (count)"
+        "latencies enter only where the HH sweep fires at least this many spikes and the "
+        "cell is silent at rest (count)"
     )
     weights: ObjectiveWeights = field("per-point weights of the residual groups")
 
