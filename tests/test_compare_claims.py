@@ -15,8 +15,8 @@ from bridge.compare.claims import (
     judge,
 )
 from bridge.compare.collect import collect_runs
-from bridge.compare.settings import ClaimRules, compare_settings
 from bridge.compare.stats import paired_stats
+from bridge.config.compare import ClaimRules, compare_settings
 from tests.compare_fixtures import (
     CONDITIONS,
     default_ae,

@@ -12,7 +12,7 @@ import yaml
 from bridge.compare.collect import collect_runs
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
 from bridge.compare.paper_values import load_paper_values
-from bridge.compare.settings import compare_settings
+from bridge.config.compare import compare_settings
 from bridge.regressor.paper_values import PaperValuesError
 from tests.compare_fixtures import CONDITIONS, REPO, small_config, write_stage_outputs
 

@@ -12,8 +12,8 @@ import pytest
 from bridge.compare import stage
 from bridge.compare.collect import collect_runs
 from bridge.compare.paths import autoencoder_metrics_path, regressor_metrics_path
-from bridge.compare.settings import compare_settings
 from bridge.config import ConfigError
+from bridge.config.compare import compare_settings
 from tests.compare_fixtures import CONDITIONS, small_config, write_stage_outputs
 
 

@@ -2,8 +2,6 @@
 
 Modules:
 
-* ``settings``      the typed ``compare:`` config section plus the bits of the other sections
-                    that say which runs exist (seeds, noise levels, scenarios, control);
 * ``paths``         where each stage's per-run file lives (the workflow lists these as inputs);
 * ``collect``       reads every file into one long table (``runs.csv``) and every missing
                     file, key or value into ``gaps.csv`` (with a warning), never crashing;
@@ -17,6 +15,9 @@ Modules:
 * ``summary``       ``results/summary.md``;
 * ``markdown``      Markdown copies of the tables;
 * ``stage``         the workflow's entry points (one per rule).
+
+Its settings (the ``compare:`` section plus what the other sections say about which runs
+exist) are :func:`bridge.config.compare.compare_settings`.
 
 The package never imports torch, snntorch or NEURON: it runs in ``envs/analysis.yaml``.
 """

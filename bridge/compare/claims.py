@@ -41,12 +41,9 @@ import pandas as pd
 from bridge.compare import markdown as md
 from bridge.compare.comparisons import condition_value, layer_rate_metrics, seed_values
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import (
-    REGRESSOR_REFERENCE_LABEL,
-    ClaimRules,
-    CompareSettings,
-)
 from bridge.compare.stats import PairedStats, paired_stats
+from bridge.config.compare import ClaimRules, CompareSettings
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import REFERENCE_MODEL
 
 SUPPORTED = "supported"

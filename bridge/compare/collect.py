@@ -45,7 +45,7 @@ from bridge.compare.paths import (
     hh_summary_path,
     mapping_path,
 )
-from bridge.compare.settings import CompareSettings
+from bridge.config.compare import CompareSettings
 
 LOG = logging.getLogger(__name__)
 

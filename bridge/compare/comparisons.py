@@ -19,11 +19,9 @@ import numpy as np
 import pandas as pd
 
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import (
-    REGRESSOR_REFERENCE_LABEL,
-    CompareSettings,
-)
 from bridge.compare.stats import PairedStats, paired_stats
+from bridge.config.compare import CompareSettings
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder metrics compared (per-layer rates ``rate_<layer>`` are added as found).

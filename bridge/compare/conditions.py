@@ -19,7 +19,7 @@ import pandas as pd
 from bridge.compare import markdown as md
 from bridge.compare.comparisons import condition_text, condition_value, seed_values
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import CompareSettings
+from bridge.config.compare import CompareSettings
 from bridge.neurons.registry import CONDITION_MODELS
 
 #: (column, hh metric) of the HH block, in table order.

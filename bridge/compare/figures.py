@@ -18,7 +18,7 @@ import pandas as pd
 
 from bridge.compare.comparisons import condition_value, seed_values
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import CompareSettings
+from bridge.config.compare import CompareSettings
 from bridge.figure_style import condition_colours, plt, save_figure
 from bridge.neurons.registry import CONDITION_MODELS, NEURON_MODELS
 

@@ -25,10 +25,8 @@ import pandas as pd
 from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.compare.paper_values import PaperValues
-from bridge.compare.settings import (
-    REGRESSOR_REFERENCE_LABEL,
-    CompareSettings,
-)
+from bridge.config.compare import CompareSettings
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import REFERENCE_MODEL
 
 #: Paper quantity -> our autoencoder metric.

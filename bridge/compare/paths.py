@@ -10,10 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bridge.compare.settings import (
-    REGRESSOR_REFERENCE_LABEL,
-    CompareSettings,
-)
+from bridge.config.compare import CompareSettings
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder scenario name of a condition (the autoencoder stage's naming contract).

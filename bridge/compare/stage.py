@@ -1,6 +1,6 @@
 """The comparison stage's entry points, one per workflow rule (CSV + Markdown each).
 
-``config`` is the full config or :func:`bridge.compare.settings.compare_config_view` of it;
+``config`` is the full config or :func:`bridge.config.compare.compare_config_view` of it;
 ``conditions`` the condition names in the conditions table's order. Every CSV gets a
 provenance sidecar, every Markdown file a provenance line; nothing carries a timestamp.
 """
@@ -24,8 +24,8 @@ from bridge.compare.figures import plot_dose_response
 from bridge.compare.html import markdown_to_html
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
 from bridge.compare.paper_values import PaperValues, load_paper_values
-from bridge.compare.settings import CompareSettings, compare_config_view, compare_settings
 from bridge.compare.summary import summary_markdown
+from bridge.config.compare import CompareSettings, compare_config_view, compare_settings
 from bridge.io import atomic_path, write_csv
 from bridge.provenance import provenance
 

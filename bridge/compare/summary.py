@@ -24,10 +24,8 @@ from bridge.compare.collect import GAP_COLUMNS
 from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.compare.paths import condition_scenario
-from bridge.compare.settings import (
-    REGRESSOR_REFERENCE_LABEL,
-    CompareSettings,
-)
+from bridge.config.compare import CompareSettings
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Gaps listed one by one in the summary; the rest are counted (all are in gaps.csv).

@@ -1,18 +1,23 @@
-# Config and conditions are checked before any job runs. The library's check comes first
 from pathlib import Path
 
-# because its messages name file, line and column; Snakemake's schema check follows.
 import pandas as pd
 
 from bridge.config import load_conditions, validate_config
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
+# Config and conditions are checked before any job runs. The library's check comes first: it
+# refuses unknown keys at every level (a typo in an override file or a --config key) and
+# missing sections, naming each key's dotted path; then Snakemake's validate against the
+# schema generated from the same models (bridge/config/, `python -m bridge.config`).
 validate_config(config)
 validate(config, "../schemas/config.schema.yaml")
 
 CONDITIONS = {c.name: c for c in load_conditions(config["conditions"])}
 validate(
-    pd.read_csv(config["conditions"], sep="\t", dtype={"name": str, "description": str}),
+    pd.read_csv(
+        config["conditions"], sep="\t", dtype={"name": str, "description": str}
+    ),
     "../schemas/conditions.schema.yaml",
 )
 CONDITION_NAMES = list(CONDITIONS)
@@ -32,7 +37,6 @@ def hh_outputs():
 
 
 # The regressor stage writes the AdLIF reference under this name, so no condition may use it.
-REGRESSOR_REFERENCE_LABEL = "reference"
 if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
     raise ValueError(
         f"{config['conditions']}: a condition may not be named '{REGRESSOR_REFERENCE_LABEL}' "
@@ -68,7 +72,9 @@ def regressor_outputs():
 
 
 def mapping_outputs():
-    per_condition = expand("results/mapping/{condition}.json", condition=CONDITION_NAMES)
+    per_condition = expand(
+        "results/mapping/{condition}.json", condition=CONDITION_NAMES
+    )
     return (
         ["results/mapping/reference.json"]
         + per_condition
@@ -89,7 +95,8 @@ def repo_file(path):
 
 # Published numbers of the two papers, each with its citations (data/paper_values/).
 PAPER_VALUES = {
-    stage: repo_file(config[stage]["paper_values"]) for stage in ("autoencoder", "regressor")
+    stage: repo_file(config[stage]["paper_values"])
+    for stage in ("autoencoder", "regressor")
 }
 
 
@@ -128,20 +135,30 @@ AE_FIGURES = [
 
 def autoencoder_run_file(run, name):
     """A file of one run (a bridge.autoencoder.scenarios.RunKey)."""
-    folder = AE_RUN_DIR.format(scenario=run.scenario, sigma=run.sigma_label, seed=run.seed)
+    folder = AE_RUN_DIR.format(
+        scenario=run.scenario, sigma=run.sigma_label, seed=run.seed
+    )
     return f"{folder}/{name}"
 
 
 def autoencoder_run_metrics():
-    return [autoencoder_run_file(r, "metrics.json") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+    return [
+        autoencoder_run_file(r, "metrics.json")
+        for r in planned_runs(AUTOENCODER, CONDITION_NAMES)
+    ]
 
 
 def autoencoder_run_features():
-    return [autoencoder_run_file(r, "features.npz") for r in planned_runs(AUTOENCODER, CONDITION_NAMES)]
+    return [
+        autoencoder_run_file(r, "features.npz")
+        for r in planned_runs(AUTOENCODER, CONDITION_NAMES)
+    ]
 
 
 def autoencoder_msel_files():
-    per_scenario = expand("results/autoencoder/msel/{scenario}.json", scenario=AE_COMPARED)
+    per_scenario = expand(
+        "results/autoencoder/msel/{scenario}.json", scenario=AE_COMPARED
+    )
     return per_scenario + ["results/autoencoder/msel/null.json"]
 
 
@@ -154,7 +171,11 @@ def autoencoder_outputs():
 
 
 def _ae_comparisons(scenario):
-    return [r for r in scenario_comparisons(AUTOENCODER, CONDITION_NAMES) if r.scenario == scenario]
+    return [
+        r
+        for r in scenario_comparisons(AUTOENCODER, CONDITION_NAMES)
+        if r.scenario == scenario
+    ]
 
 
 def _ae_benchmark_run(run, seed=None):
@@ -163,7 +184,7 @@ def _ae_benchmark_run(run, seed=None):
 
 # --- compare stage (rules in compare.smk) -----------------------------------------------------
 from bridge.compare.paths import expected_files
-from bridge.compare.settings import compare_config_view, compare_settings
+from bridge.config.compare import compare_config_view, compare_settings
 
 COMPARE_CONFIG = compare_config_view(config)
 # Checked at parse time: a control that is no condition or a noise level the autoencoder
@@ -172,6 +193,7 @@ COMPARE_SETTINGS = compare_settings(config, CONDITION_NAMES)
 COMPARE_INPUTS = expected_files(COMPARE_SETTINGS, "results")
 COMPARE_RESOURCES = dict(mem_mb=2000, runtime=15)
 COMPARE_SUB = "All conditions"
+
 
 def compare_outputs():
     return [
