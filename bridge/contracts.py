@@ -34,7 +34,19 @@ from bridge.io import read_json, to_jsonable, write_csv, write_json
 
 
 class StageFileError(ValueError):
-    """A stage file is missing, unreadable or has a bad field (message: file and field)."""
+    """A stage file is missing, unreadable or has a bad field (message: file and field).
+
+    ``reason`` is the message without the file (what the compare stage's gap table shows).
+    """
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message if reason is None else reason
+
+    @classmethod
+    def at(cls, where: str | Path, reason: str) -> StageFileError:
+        """``"{where}: {reason}"``, keeping ``reason``."""
+        return cls(f"{where}: {reason}", reason)
 
 
 #: The mapping stage's and the regressor's name for a bad mapping input: the same type.
@@ -48,19 +60,19 @@ def read_stage_json(path: str | Path) -> dict[str, Any]:
     """One stage file's JSON object; StageFileError when missing, unreadable or not an object."""
     path = Path(path)
     if not path.is_file():
-        raise StageFileError(f"{path}: file not found")
+        raise StageFileError.at(path, "file not found")
     try:
         doc = read_json(path)
     except (OSError, ValueError) as err:
-        raise StageFileError(f"{path}: {type(err).__name__}: {err}") from err
+        raise StageFileError.at(path, f"{type(err).__name__}: {err}") from err
     if not isinstance(doc, dict):
-        raise StageFileError(f"{path}: top level is not a JSON object")
+        raise StageFileError.at(path, "top level is not a JSON object")
     return doc
 
 
 def _field(data: Mapping[str, Any], key: str, source: str) -> Any:
     if key not in data:
-        raise StageFileError(f"{source}: field '{key}' is missing")
+        raise StageFileError.at(source, f"field '{key}' is missing")
     return data[key]
 
 
@@ -72,7 +84,7 @@ def finite_field(data: Mapping[str, Any], key: str, source: str) -> float:
     """``data[key]`` as a finite float; StageFileError naming ``source`` and ``key``."""
     value = _field(data, key, source)
     if not _is_number(value):
-        raise StageFileError(f"{source}: field '{key}' must be a finite number; got {value!r}")
+        raise StageFileError.at(source, f"field '{key}' must be a finite number; got {value!r}")
     return float(value)
 
 
@@ -86,14 +98,14 @@ def _optional_number(data: Mapping[str, Any], key: str, source: str) -> float | 
 def _bool_field(data: Mapping[str, Any], key: str, source: str) -> bool:
     value = _field(data, key, source)
     if not isinstance(value, bool):
-        raise StageFileError(f"{source}: field '{key}' must be true or false; got {value!r}")
+        raise StageFileError.at(source, f"field '{key}' must be true or false; got {value!r}")
     return value
 
 
 def _text_field(data: Mapping[str, Any], key: str, source: str) -> str:
     value = _field(data, key, source)
     if not isinstance(value, str) or not value:
-        raise StageFileError(f"{source}: field '{key}' must be a non-empty string; got {value!r}")
+        raise StageFileError.at(source, f"field '{key}' must be a non-empty string; got {value!r}")
     return value
 
 
@@ -105,20 +117,20 @@ def _optional_text(data: Mapping[str, Any], key: str) -> str | None:
 def _int_field(data: Mapping[str, Any], key: str, source: str) -> int:
     value = _field(data, key, source)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise StageFileError(f"{source}: field '{key}' must be an integer; got {value!r}")
+        raise StageFileError.at(source, f"field '{key}' must be an integer; got {value!r}")
     return value
 
 
 def _mapping_field(data: Mapping[str, Any], key: str, source: str) -> Mapping[str, Any]:
-    value = _field(data, key, source)
+    value = data.get(key)
     if not isinstance(value, Mapping):
-        raise StageFileError(f"{source}: field '{key}' is missing or not a mapping")
+        raise StageFileError.at(source, f"field '{key}' is missing or not a mapping")
     return value
 
 
 def _object(data: Any, source: str) -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise StageFileError(f"{source}: expected a JSON object")
+        raise StageFileError.at(source, "expected a JSON object")
     return data
 
 
@@ -214,14 +226,14 @@ def read_fi_curve(path: str | Path, columns: tuple[str, ...] = FI_COLUMNS) -> pd
     """``fi_curve.csv`` as written (empty cells NaN); ``columns`` are the ones the reader needs."""
     path = Path(path)
     if not path.is_file():
-        raise StageFileError(f"{path}: f-I table not found")
+        raise StageFileError.at(path, "f-I table not found")
     try:
         frame = pd.read_csv(path)
     except (OSError, ValueError) as err:
-        raise StageFileError(f"{path}: {type(err).__name__}: {err}") from err
+        raise StageFileError.at(path, f"{type(err).__name__}: {err}") from err
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise StageFileError(f"{path}: missing column(s) {missing}")
+        raise StageFileError.at(path, f"missing column(s) {missing}")
     return frame
 
 
@@ -230,7 +242,7 @@ def write_fi_curve(
 ) -> None:
     """Write ``fi_curve.csv`` (columns exactly :data:`FI_COLUMNS`) with its provenance sidecar."""
     if tuple(frame.columns) != FI_COLUMNS:
-        raise StageFileError(f"{path}: columns {list(frame.columns)}, expected {list(FI_COLUMNS)}")
+        raise StageFileError.at(path, f"columns {list(frame.columns)}, expected {list(FI_COLUMNS)}")
     write_csv(path, frame, provenance)
 
 
@@ -284,6 +296,11 @@ class MappingRecord:
         data = _object(data, source)
         return cls(_text_field(data, "condition", source), source, copy.deepcopy(dict(data)))
 
+    @classmethod
+    def of(cls, mapping: Mapping[str, Any] | MappingRecord, source: str) -> MappingRecord:
+        """``mapping`` itself when already a record, else :meth:`from_dict` of it."""
+        return mapping if isinstance(mapping, MappingRecord) else cls.from_dict(mapping, source)
+
     @property
     def lif(self) -> MappingPart:
         """The LIF mapping (the record's flat fields)."""
@@ -315,8 +332,8 @@ def read_mapping_record(path: str | Path, condition: str | None = None) -> Mappi
     """Read ``mapping/{condition}.json``; ``condition``, when given, must match the record's."""
     record = MappingRecord.from_dict(read_stage_json(path), str(path))
     if condition is not None and record.condition != condition:
-        raise StageFileError(
-            f"{path}: field 'condition' is {record.condition!r}, expected {condition!r}"
+        raise StageFileError.at(
+            path, f"field 'condition' is {record.condition!r}, expected {condition!r}"
         )
     return record
 
@@ -350,8 +367,8 @@ class RunMetrics:
     def _common(data: Mapping[str, Any], source: str) -> dict[str, Any]:
         status = _text_field(data, "status", source)
         if status not in RUN_STATUSES:
-            raise StageFileError(
-                f"{source}: field 'status' is {status!r}, not one of {RUN_STATUSES}"
+            raise StageFileError.at(
+                source, f"field 'status' is {status!r}, not one of {RUN_STATUSES}"
             )
         return {
             "source": source,

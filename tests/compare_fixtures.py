@@ -20,6 +20,7 @@ from bridge.compare.paths import (
     regressor_metrics_path,
 )
 from bridge.io import write_csv, write_json
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 REPO = Path(__file__).resolve().parent.parent
 CONDITIONS = ("control", "intermediate", "hyperexcitable")
@@ -121,6 +122,8 @@ def ae_metrics(
         "scenario": scenario,
         "sigma": sigma,
         "seed": seed,
+        "status": "ok",
+        "reason": None,
         "test_mse_final": mse,
         "test_mse_per_epoch": [0.1, mse],
         "baseline_mse": {"blank": 0.1, "mean_image": MEAN_IMAGE_MSE},
@@ -240,12 +243,14 @@ def write_stage_outputs(
                 )
     for seed in config["regressor"]["seeds"]:
         for condition in CONDITIONS:
-            for model in ("mtc", "lif"):
+            for model in CONDITION_MODELS:
                 write_json(
                     regressor_metrics_path(results, condition, model, seed),
                     reg_metrics(condition, model, seed, *reg(condition, model, seed)),
                 )
         write_json(
-            regressor_metrics_path(results, "reference", "adlif", seed),
-            reg_metrics("reference", "adlif", seed, *reg("reference", "adlif", seed)),
+            regressor_metrics_path(results, "reference", REFERENCE_MODEL, seed),
+            reg_metrics(
+                "reference", REFERENCE_MODEL, seed, *reg("reference", REFERENCE_MODEL, seed)
+            ),
         )

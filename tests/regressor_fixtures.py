@@ -1,5 +1,5 @@
 """Hand-made inputs for the regressor tests: a mapping JSON in the mapping stage's contract
-(CONTRACTS.md, results/mapping/{condition}.json) and a tiny regressor config section."""
+(bridge.contracts.MappingRecord, results/mapping/{condition}.json) and a tiny regressor config section."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def section(*overrides: str) -> dict[str, Any]:
 
 
 def mapping(condition: str, *, usable: bool = True, **values: Any) -> dict[str, Any]:
-    """The fields of results/mapping/{condition}.json the autoencoder reads (CONTRACTS.md)."""
+    """The fields of results/mapping/{condition}.json the autoencoder reads (docs/contracts.md)."""
     record = {
         "condition": condition,
         "status": "ok" if usable else "no_repetitive_firing",

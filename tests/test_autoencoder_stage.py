@@ -15,7 +15,6 @@ import yaml
 from bridge.autoencoder.comparison import compare_pair, write_comparisons
 from bridge.autoencoder.figures import FIGURE_NAMES, write_autoencoder_figures
 from bridge.autoencoder.model import LAYER_NAMES
-from bridge.autoencoder.paper_values import PaperValuesError, load_paper_values
 from bridge.autoencoder.stage import run_scenario
 from bridge.autoencoder.summary import (
     MSEL_COLUMNS,
@@ -25,6 +24,7 @@ from bridge.autoencoder.summary import (
 )
 from bridge.config import deep_merge
 from bridge.io import write_json
+from bridge.paper_values import PaperValuesError, load_autoencoder_paper_values
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER_VALUES = REPO / "data" / "paper_values" / "autoencoder.yaml"
@@ -169,7 +169,7 @@ def test_tables_and_figures(stage: dict[str, Any], tmp_path: Path) -> None:
 
 
 def test_paper_values_file() -> None:
-    paper = load_paper_values(PAPER_VALUES)
+    paper = load_autoencoder_paper_values(PAPER_VALUES)
     assert paper.test_mse == {"s1_benchmark": 0.0996, "s2_lif_beta": 0.0764,
                               "s3_syn_beta": 0.2771, "s4_syn_alpha": 0.0645,
                               "s5_syn_both": 0.1010}  # fmt: skip
@@ -186,12 +186,12 @@ def test_bad_paper_values_name_the_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(PaperValuesError, match="table2.scenarios.s2_lif_beta.test_mse"):
-        load_paper_values(bad)
+        load_autoencoder_paper_values(bad)
     data = yaml.safe_load(PAPER_VALUES.read_text())
     data["firing_rates_final_epoch"]["noisy"]["s1_benchmark"]["EC_Syn9"] = 0.1
     bad.write_text(yaml.safe_dump(data))
     with pytest.raises(PaperValuesError, match="unknown layer"):
-        load_paper_values(bad)
+        load_autoencoder_paper_values(bad)
 
 
 def test_runs_are_deterministic(stage: dict[str, Any], tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ import yaml
 
 from bridge.compare.collect import collect_runs
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
-from bridge.compare.paper_values import load_paper_values
 from bridge.config.compare import compare_settings
-from bridge.regressor.paper_values import PaperValuesError
+from bridge.neurons.registry import MODEL_NAMES
+from bridge.paper_values import PaperValuesError, load_paper_records
 from tests.compare_fixtures import CONDITIONS, REPO, small_config, write_stage_outputs
 
 #: Hand-made excerpts in the stages' own layouts (not the project's data files).
@@ -45,7 +45,7 @@ def regressor_doc(**given: dict[str, object]) -> dict[str, object]:
                      "cite": "Key results", **given.get(f"{model}_{metric}", {})}
             for metric in ("r2", "smape", "s_comm", "s_comp")
         }
-        for model in ("mtc", "lif", "adlif")
+        for model in MODEL_NAMES
     }  # fmt: skip
     return {"source": {"title": "test excerpt"}, "models": models}
 
@@ -72,7 +72,7 @@ def runs_and_settings(tmp_path: Path):
 
 def test_autoencoder_table(tmp_path: Path, runs_and_settings) -> None:
     runs, settings = runs_and_settings
-    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
+    paper = load_paper_records(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
     table = autoencoder_table(runs, paper, settings)
     # Test MSE and MSEd of three scenarios, one quoted layer rate.
     assert len(table) == 7
@@ -97,7 +97,7 @@ def test_autoencoder_table(tmp_path: Path, runs_and_settings) -> None:
 
 def test_regressor_table(tmp_path: Path, runs_and_settings) -> None:
     runs, settings = runs_and_settings
-    paper = load_paper_values(write_yaml(tmp_path / "reg.yaml", REGRESSOR), "regressor")
+    paper = load_paper_records(write_yaml(tmp_path / "reg.yaml", REGRESSOR), "regressor")
     table = regressor_table(runs, paper, settings).set_index(["quantity", "model"])
     # Numbers the paper does not report (value null) give no row.
     assert len(table) == 3
@@ -122,7 +122,7 @@ def test_missing_file_is_a_warning_not_an_error(
 ) -> None:
     runs, settings = runs_and_settings
     with caplog.at_level(logging.WARNING):
-        paper = load_paper_values(tmp_path / "absent.yaml", "autoencoder")
+        paper = load_paper_records(tmp_path / "absent.yaml", "autoencoder")
     assert not paper.found and paper.records.empty
     assert "absent.yaml" in caplog.text
     assert autoencoder_table(runs, paper, settings).empty
@@ -140,14 +140,24 @@ def test_bad_entry_names_file_and_key(tmp_path: Path, entry: dict, message: str)
     """The regressor stage's loader parses the file; its error reaches the compare stage."""
     path = write_yaml(tmp_path / "bad.yaml", regressor_doc(mtc_r2={"value": 0.9, **entry}))
     with pytest.raises(PaperValuesError, match=message) as err:
-        load_paper_values(path, "regressor")
+        load_paper_records(path, "regressor")
     assert "bad.yaml" in str(err.value)
+
+
+def test_both_files_raise_the_one_paper_values_error(tmp_path: Path) -> None:
+    """One loader module, one error type: a bad autoencoder file raises the regressor's too."""
+    bad = {**AUTOENCODER, "benchmark_scenario": "s9_unknown"}
+    path = write_yaml(tmp_path / "ae.yaml", bad)
+    with pytest.raises(PaperValuesError, match=r"ae\.yaml: benchmark_scenario 's9_unknown'"):
+        load_paper_records(path, "autoencoder")
+    with pytest.raises(PaperValuesError, match=r"ae\.yaml: key 'models' is missing"):
+        load_paper_records(path, "regressor")
 
 
 def test_the_regressor_stage_layout_is_read_by_the_compare_stage(runs_and_settings) -> None:
     """The project's real data/paper_values/regressor.yaml, through the regressor's loader."""
     runs, settings = runs_and_settings
-    paper = load_paper_values(REPO / "data" / "paper_values" / "regressor.yaml", "regressor")
+    paper = load_paper_records(REPO / "data" / "paper_values" / "regressor.yaml", "regressor")
     table = regressor_table(runs, paper, settings).set_index(["quantity", "model"])
     mtc_r2 = table.loc[("r2", "mtc")]
     assert mtc_r2["paper_value"] == 0.988 and mtc_r2["relation"] == "~"
@@ -159,7 +169,7 @@ def test_the_regressor_stage_layout_is_read_by_the_compare_stage(runs_and_settin
 
 
 def test_the_real_autoencoder_file_gives_every_published_number() -> None:
-    paper = load_paper_values(REPO / "data" / "paper_values" / "autoencoder.yaml", "autoencoder")
+    paper = load_paper_records(REPO / "data" / "paper_values" / "autoencoder.yaml", "autoencoder")
     counts = paper.records["quantity"].value_counts().to_dict()
     # Table 2: 5 scenarios x (test MSE, MSEd); quoted rates: 2 x 5 noiseless, 2 x 2 noisy.
     assert counts == {"test_mse": 5, "msed": 5, "firing_rate": 14}
@@ -189,7 +199,7 @@ AUTOENCODER_NESTED = {
 
 
 def test_the_autoencoder_stage_layout_reads_as_records(tmp_path: Path, runs_and_settings) -> None:
-    paper = load_paper_values(
+    paper = load_paper_records(
         write_yaml(tmp_path / "nested.yaml", AUTOENCODER_NESTED), "autoencoder"
     )
     assert paper.found and paper.paper == "papers/ae.txt"
@@ -215,7 +225,7 @@ def test_a_scenario_this_config_does_not_run_is_said_so(tmp_path: Path) -> None:
     write_stage_outputs(tmp_path / "results", config)
     settings = compare_settings(config, CONDITIONS)
     runs = collect_runs(settings, tmp_path / "results").runs
-    paper = load_paper_values(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
+    paper = load_paper_records(write_yaml(tmp_path / "ae.yaml", AUTOENCODER), "autoencoder")
     table = autoencoder_table(runs, paper, settings).set_index(["quantity", "scenario"])
     s4 = table.loc[("test_mse", "s4_syn_alpha")]
     assert s4["ours_n"] == 0 and "not run by this config" in s4["note"]

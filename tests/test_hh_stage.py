@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from bridge.config import Condition, ConfigError, load_config
-from bridge.hh.stage import FEATURES_COLUMNS, FI_COLUMNS, OUTPUT_FILES, run_condition
+from bridge.contracts import FI_COLUMNS, read_fi_curve, read_hh_summary
+from bridge.hh.stage import FEATURES_COLUMNS, OUTPUT_FILES, run_condition
 from bridge.io import provenance_sidecar
 
 
@@ -73,6 +74,11 @@ def test_run_condition_writes_the_contract(tmp_path: Path, tiny_hh: dict) -> Non
     assert 0.8 < summary["tau_m_ms"] < 2.0 and summary["tau_m_reason"] is None
     assert summary["noise"]["n_spikes"] >= 0 and summary["params"]["el_mV"] == -54.3
     assert summary["provenance"]["config_hash"]
+    # The files the next stages read parse as their contract records.
+    typed = read_hh_summary(tmp_path / "summary.json")
+    assert typed.to_dict() == summary and typed.rheobase_repetitive_uA_cm2 == 7.0
+    assert typed.gnabar == 0.12 and typed.n_block_sweeps == summary["n_block_sweeps"]
+    assert read_fi_curve(tmp_path / "fi_curve.csv").equals(fi)
 
     traces = np.load(tmp_path / "traces.npz")
     n_t = round(340.0 / 0.1) + 1

@@ -6,12 +6,14 @@ import torch
 
 from bridge.config import ConfigError
 from bridge.config.regressor import RegressorRunConfig
+from bridge.contracts import MappingInputError
 from bridge.neurons.lif import LIFLayer
 from bridge.neurons.mtc import MTC_PRESETS, MTCLayer
+from bridge.neurons.registry import CONDITION_MODELS
 from bridge.regressor.data import load_regressor_data, training_windows, window_starts
 from bridge.regressor.mackey_glass import MackeyGlassParams
 from bridge.regressor.model import SpikingRegressor
-from bridge.regressor.neuron_setup import MappingInputError, neuron_setup
+from bridge.regressor.neuron_setup import neuron_setup
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
 
@@ -90,7 +92,7 @@ def test_lif_takes_beta_fit_and_bias_fit_frozen() -> None:
 
 def test_unusable_mapping_is_skipped_and_adlif_takes_none() -> None:
     settings = regressor_settings(tiny_cfg())
-    for model in ("mtc", "lif"):
+    for model in CONDITION_MODELS:
         setup = neuron_setup(
             model, mapping_json(use_downstream=False, status="never_fires"), settings
         )

@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
+from bridge.paper_values import (
+    REGRESSOR_PAPER_VALUES,
+    PaperValuesError,
+    load_regressor_paper_values,
+)
 from bridge.regressor import train_regressor
 from bridge.regressor.figures import plot_mtc_regimes
-from bridge.regressor.paper_values import (
-    PAPER_VALUES_PATH,
-    PaperValuesError,
-    load_paper_values,
-)
 from bridge.regressor.summary import summarise_runs
 from bridge.regressor.summary_outputs import write_regressor_summary
 from tests.regressor_fixtures import mapping_json, tiny_cfg
@@ -43,7 +43,7 @@ def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
         {"condition": "hyper", "model": "mtc", "seed": 1, "status": "skipped", "reason": "why"},
         {**_record("hyper", "lif", 1, 0.1, 0.3), "status": "diverged"},
     ]
-    paper = load_paper_values()
+    paper = load_regressor_paper_values()
     table = summarise_runs(runs, paper, ["control", "hyper"]).set_index(["condition", "model"])
     assert list(table.index) == [("control", "mtc"), ("hyper", "mtc"), ("hyper", "lif"),
                                  ("reference", "adlif")]  # fmt: skip
@@ -67,7 +67,7 @@ def test_medians_over_seeds_with_gaps_counted_and_paper_beside() -> None:
 
 
 def test_paper_values_file_cites_every_number(tmp_path: Path) -> None:
-    paper = load_paper_values(PAPER_VALUES_PATH)
+    paper = load_regressor_paper_values(REGRESSOR_PAPER_VALUES)
     # MODELS.md section 6 and the paper's summary, number for number.
     expected = {
         "mtc": (0.988, 17.0, 2e-3, 0.9),
@@ -81,9 +81,9 @@ def test_paper_values_file_cites_every_number(tmp_path: Path) -> None:
             assert "Key Quantitative Results" in entry.cite
     assert paper["mtc"]["s_comp"].relation == "greater_than"
     bad = tmp_path / "bad.yaml"
-    bad.write_text(PAPER_VALUES_PATH.read_text().replace("value: 0.988", "value: .nan", 1))
+    bad.write_text(REGRESSOR_PAPER_VALUES.read_text().replace("value: 0.988", "value: .nan", 1))
     with pytest.raises(PaperValuesError, match=r"bad.yaml: models.mtc.r2.value must be"):
-        load_paper_values(bad)
+        load_regressor_paper_values(bad)
 
 
 def test_regimes_figure_shows_each_regime(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_summary_outputs_from_tiny_runs(tmp_path: Path) -> None:
     out = tmp_path / "summary"
     write_regressor_summary(paths, ["control", "hyper"], 1, cfg, out / "summary.csv",
                             [out / "pred.png"], [out / "sparsity.png"],
-                            PAPER_VALUES_PATH)  # fmt: skip
+                            REGRESSOR_PAPER_VALUES)  # fmt: skip
     table = pd.read_csv(out / "summary.csv")
     assert len(table) == 4 and table["n_skipped"].sum() == 1
     skipped = table[(table.condition == "hyper")].iloc[0]

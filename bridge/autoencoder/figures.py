@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from bridge.autoencoder.model import READOUT_LAYER, SPIKING_LAYERS
-from bridge.autoencoder.paper_values import PaperValues, load_paper_values
 from bridge.autoencoder.scenarios import (
     CONDITION_PREFIX,
     NULL_SIGMA,
@@ -37,8 +36,9 @@ from bridge.autoencoder.scenarios import (
     sigmas,
 )
 from bridge.autoencoder.train import FEATURES_FILE
+from bridge.contracts import read_autoencoder_metrics
 from bridge.figure_style import condition_colours, plt, save_figure
-from bridge.io import read_json
+from bridge.paper_values import AutoencoderPaperValues, load_autoencoder_paper_values
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def plot_layer_rates(
     scenarios: Sequence[str],
     levels: Sequence[tuple[str, float]],
     config_seeds: Sequence[int],
-    paper: PaperValues,
+    paper: AutoencoderPaperValues,
     colours: Mapping[str, Any],
     *paths: str | Path,
 ) -> None:
@@ -467,8 +467,8 @@ def write_autoencoder_figures(
     missing = set(FIGURE_NAMES) - set(outputs)
     if missing:
         raise ValueError(f"write_autoencoder_figures: no output paths for {sorted(missing)}")
-    paper = load_paper_values(paper_values_path)
-    runs = [read_json(p) for p in metrics_paths]
+    paper = load_autoencoder_paper_values(paper_values_path)
+    runs = [read_autoencoder_metrics(p).to_dict() for p in metrics_paths]
     order = scenario_order(section, conditions)
     benchmark = section["benchmark_scenario"]
     colours = scenario_colours(order, benchmark, paper.overfiring_scenario)

@@ -37,7 +37,7 @@ from bridge.config.autoencoder import (
     TRAINING_KEYS,
     AutoencoderConfig,
 )
-from bridge.io import read_json
+from bridge.contracts import MappingRecord, StageFileError, read_mapping_record
 
 #: Mapping fields a usable condition scenario reads, and the NeuronParams field each sets.
 MAPPING_FIELDS = {
@@ -134,31 +134,28 @@ def paper_scenario(section: Mapping[str, Any], name: str) -> Scenario:
     return Scenario(name=name, kind="paper", params=params, source=f"config: {where}")
 
 
-def _finite_field(mapping: Mapping[str, Any], key: str, source: str) -> float:
-    if key not in mapping:
-        raise ScenarioError(f"{source}: field '{key}' is missing")
-    value = mapping[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ScenarioError(f"{source}: field '{key}' must be a finite number, got {value!r}")
-    return float(value)
-
-
 def condition_scenario(
-    mapping: Mapping[str, Any], source: str, condition: str | None = None
+    mapping: Mapping[str, Any] | MappingRecord, source: str, condition: str | None = None
 ) -> Scenario:
     """The scenario of one condition's mapping record (``source`` names it in messages).
 
-    ``condition``, when given, must equal the record's ``condition`` field.
+    ``condition``, when given, must equal the record's ``condition`` field. The record's LIF
+    part (:class:`bridge.contracts.MappingPart`) gives the flags and the parameters.
     """
-    name = mapping.get("condition")
-    if not isinstance(name, str) or not name:
-        raise ScenarioError(f"{source}: field 'condition' must be a non-empty string")
-    if condition is not None and name != condition:
-        raise ScenarioError(f"{source}: field 'condition' is {name!r}, expected {condition!r}")
-    usable = mapping.get("use_downstream")
-    if not isinstance(usable, bool):
-        raise ScenarioError(f"{source}: field 'use_downstream' must be true or false")
-    status = mapping.get("status")
+    try:
+        record = MappingRecord.of(mapping, source)
+        name = record.condition
+        if condition is not None and name != condition:
+            raise StageFileError(f"{source}: field 'condition' is {name!r}, expected {condition!r}")
+        lif = record.lif
+        values = (
+            {param: lif.number(key) for key, param in MAPPING_FIELDS.items()}
+            if lif.use_downstream
+            else None
+        )
+    except StageFileError as err:
+        raise ScenarioError(str(err)) from err
+    status = lif.status
     common = dict(
         name=condition_scenario_name(name),
         kind="condition",
@@ -166,12 +163,11 @@ def condition_scenario(
         condition=name,
         mapping_status=None if status is None else str(status),
     )
-    if not usable:
+    if values is None:
         reason = f"mapping use_downstream is false (status {status!r})"
-        if mapping.get("downstream_rule"):
-            reason += f"; mapping rule: {mapping['downstream_rule']}"
+        if lif.downstream_rule:
+            reason += f"; mapping rule: {lif.downstream_rule}"
         return Scenario(params=None, skip_reason=reason, **common)
-    values = {param: _finite_field(mapping, key, source) for key, param in MAPPING_FIELDS.items()}
     try:
         params = NeuronParams(**values)
     except ValueError as err:
@@ -181,14 +177,11 @@ def condition_scenario(
 
 def load_condition_scenario(path: str | Path, condition: str | None = None) -> Scenario:
     """:func:`condition_scenario` of a mapping JSON file."""
-    path = Path(path)
     try:
-        mapping = read_json(path)
-    except (OSError, ValueError) as err:
-        raise ScenarioError(f"{path}: cannot read the mapping ({err})") from err
-    if not isinstance(mapping, dict):
-        raise ScenarioError(f"{path}: a mapping file holds one JSON object")
-    return condition_scenario(mapping, str(path), condition)
+        record = read_mapping_record(path)
+    except StageFileError as err:
+        raise ScenarioError(f"cannot read the mapping: {err}") from err
+    return condition_scenario(record, str(path), condition)
 
 
 def scenario_table(

@@ -18,7 +18,8 @@ import numpy as np
 
 from bridge.autoencoder.scenarios import resolve_scenario
 from bridge.autoencoder.train import FEATURES_FILE, METRICS_FILE, RunConfig, train_run
-from bridge.io import write_json, write_npz
+from bridge.contracts import AutoencoderMetrics, write_run_metrics
+from bridge.io import write_npz
 from bridge.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def write_skipped_run(
     metrics = {**record, "status": SKIPPED, "reason": reason}
     metrics["provenance"] = provenance({"autoencoder": dict(config_section), **record})
     write_npz(out_dir / FEATURES_FILE, status=np.array(SKIPPED), reason=np.array(reason))
-    write_json(out_dir / METRICS_FILE, metrics)
+    write_run_metrics(out_dir / METRICS_FILE, metrics, AutoencoderMetrics)
     log.warning("scenario %r skipped: %s", record.get("scenario"), reason)
     return metrics
 

@@ -31,7 +31,6 @@ import pandas as pd
 
 from bridge.autoencoder.comparison import KINDS
 from bridge.autoencoder.model import LAYER_NAMES, SPIKING_LAYERS
-from bridge.autoencoder.paper_values import PaperValues, load_paper_values
 from bridge.autoencoder.scenarios import (
     NULL_SIGMA,
     paper_scenario_names,
@@ -39,7 +38,9 @@ from bridge.autoencoder.scenarios import (
     seeds,
     sigmas,
 )
+from bridge.contracts import read_autoencoder_metrics
 from bridge.io import read_json, write_csv
+from bridge.paper_values import AutoencoderPaperValues, load_autoencoder_paper_values
 from bridge.provenance import provenance
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def _ranks(values: pd.Series) -> pd.Series:
 
 def table2(
     runs: pd.DataFrame,
-    paper: PaperValues,
+    paper: AutoencoderPaperValues,
     benchmark: str,
     paper_set: Sequence[str],
     sigma: float = NULL_SIGMA,
@@ -277,8 +278,9 @@ def write_autoencoder_summary(
 ) -> dict[str, pd.DataFrame]:
     """Read every run's metrics and MSEl file; write the three tables (with provenance)."""
     order = scenario_order(section, conditions)
-    paper = load_paper_values(paper_values_path)
-    runs = runs_table([read_json(p) for p in metrics_paths], order, seeds(section))
+    paper = load_autoencoder_paper_values(paper_values_path)
+    metrics = [read_autoencoder_metrics(p).to_dict() for p in metrics_paths]
+    runs = runs_table(metrics, order, seeds(section))
     levels = sigmas(section)
     level = NULL_SIGMA if NULL_SIGMA in levels else min(levels)
     table = table2(runs, paper, section["benchmark_scenario"], paper_scenario_names(section), level)

@@ -46,7 +46,8 @@ from bridge.autoencoder.model import (
 )
 from bridge.autoencoder.scenarios import training_section
 from bridge.config.autoencoder import AutoencoderRunConfig
-from bridge.io import atomic_path, write_json, write_npz
+from bridge.contracts import AutoencoderMetrics, write_run_metrics
+from bridge.io import atomic_path, write_npz
 from bridge.provenance import config_hash, provenance
 
 log = logging.getLogger(__name__)
@@ -421,7 +422,7 @@ def train_run(
     metrics["device"] = str(device)
     metrics.update(extra or {})
     metrics["provenance"] = provenance(identity)
-    write_json(metrics_path, metrics)
+    write_run_metrics(metrics_path, metrics, AutoencoderMetrics)
     log.info(
         "%s: final test MSE %.5f (%s; blank %.5f, mean image %.5f)",
         label,

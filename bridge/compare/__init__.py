@@ -9,12 +9,15 @@ Modules:
 * ``comparisons``   which pairs are compared (condition - control, scenario - benchmark,
                     model - model) and the statistics table;
 * ``conditions``    one row per condition: HH features, mapped parameters, network metrics;
-* ``paper_values``  the published numbers (``data/paper_values/*.yaml``);
-* ``paper_tables``  paper-vs-ours tables, differences shown;
+* ``paper_tables``  paper-vs-ours tables (published numbers: :mod:`bridge.paper_values`),
+                    differences shown;
 * ``claims``        the papers' claims judged by the rules in ``compare.claims``;
 * ``summary``       ``results/summary.md``;
 * ``markdown``      Markdown copies of the tables;
 * ``stage``         the workflow's entry points (one per rule).
+
+Its settings (the ``compare:`` section plus what the other sections say about which runs
+exist) are :func:`bridge.config.compare.compare_settings`.
 
 Its settings (the ``compare:`` section plus what the other sections say about which runs
 exist) are :func:`bridge.config.compare.compare_settings`.

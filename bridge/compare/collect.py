@@ -22,12 +22,15 @@ expected runs)::
 identity_mismatch, outside_grid) and the reason (the file's own reason where it gives one).
 Each gap is logged as a warning naming the file (a ``null`` with a reason the file states
 is logged at INFO: it is a defined "not applicable", e.g. no rheobase in the tested grid).
-Nothing here raises on a stage's output; a missing file is a gap.
+Nothing here raises on a stage's output; a missing file is a gap. Files are read through
+:mod:`bridge.contracts`: a network run's identity and status must parse as its record
+(:class:`~bridge.contracts.AutoencoderMetrics`, :class:`~bridge.contracts.RegressorMetrics`,
+else the whole run is an ``unreadable`` gap); the metrics themselves are looked up field by
+field (the ``*_FIELDS`` tables name the contract's fields), so one missing value is one gap.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -46,6 +49,14 @@ from bridge.compare.paths import (
     mapping_path,
 )
 from bridge.config.compare import CompareSettings
+from bridge.contracts import (
+    AutoencoderMetrics,
+    RegressorMetrics,
+    RunMetrics,
+    StageFileError,
+    read_fi_curve,
+    read_stage_json,
+)
 
 LOG = logging.getLogger(__name__)
 
@@ -171,10 +182,15 @@ REGRESSOR_FIELDS = (
     ),
     _f("beats_repeat_last_value", ("headline", "beats_repeat_last_value"), kind="bool"),
 )
-#: Identity keys a per-run metrics.json states about itself, checked against its path.
+#: Identity fields a per-run metrics.json states about itself, checked against its path.
 IDENTITY_KEYS = {
-    "autoencoder": (("scenario", "scenario"), ("sigma", "sigma"), ("seed", "seed")),
-    "regressor": (("condition", "condition"), ("model", "model"), ("seed", "seed")),
+    "autoencoder": ("scenario", "sigma", "seed"),
+    "regressor": ("condition", "model", "seed"),
+}
+#: The contract record of each network stage's metrics.json.
+RUN_RECORDS: dict[str, type[AutoencoderMetrics] | type[RegressorMetrics]] = {
+    "autoencoder": AutoencoderMetrics,
+    "regressor": RegressorMetrics,
 }
 
 
@@ -244,14 +260,10 @@ def _read_json(path: Path, key: RunKey, out: _Collector) -> dict[str, Any] | Non
         out.gap(key, WHOLE_RUN, path, "file_missing", "file not found")
         return None
     try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        out.gap(key, WHOLE_RUN, path, "unreadable", f"{type(err).__name__}: {err}")
+        return read_stage_json(path)
+    except StageFileError as err:
+        out.gap(key, WHOLE_RUN, path, "unreadable", err.reason)
         return None
-    if not isinstance(doc, dict):
-        out.gap(key, WHOLE_RUN, path, "unreadable", "top level is not a JSON object")
-        return None
-    return doc
 
 
 def _extract(doc: Mapping[str, Any], key: RunKey, fld: Field, path: Path, out: _Collector) -> None:
@@ -334,9 +346,9 @@ def _collect_rate_at_reference(
         out.gap(key, metric, path, "file_missing", "file not found")
         return
     try:
-        fi = pd.read_csv(path)
-    except (OSError, ValueError) as err:
-        out.gap(key, metric, path, "unreadable", f"{type(err).__name__}: {err}")
+        fi = read_fi_curve(path, columns=())
+    except StageFileError as err:
+        out.gap(key, metric, path, "unreadable", err.reason)
         return
     missing = {"amp_uA_cm2", "rate_hz"} - set(fi.columns)
     if missing:
@@ -362,25 +374,16 @@ def _collect_mapping(settings: CompareSettings, results_dir: Path, out: _Collect
         _condition_doc("mapping", mapping_path, MAPPING_FIELDS, condition, results_dir, out)
 
 
-def _identity_mismatch(doc: Mapping[str, Any], key: RunKey) -> str | None:
-    expected = {
-        "scenario": key.scenario,
-        "sigma": key.sigma,
-        "seed": key.seed,
-        "condition": key.condition,
-        "model": key.model,
-    }
-    for doc_key, attr in IDENTITY_KEYS[key.stage]:
-        if doc_key not in doc:
-            continue
-        stated, wanted = doc[doc_key], expected[attr]
+def _identity_mismatch(record: RunMetrics, key: RunKey) -> str | None:
+    for name in IDENTITY_KEYS[key.stage]:
+        stated, wanted = getattr(record, name), getattr(key, name)
         same = (
             math.isclose(float(stated), float(wanted))
-            if attr == "sigma" and isinstance(stated, (int, float))
+            if name == "sigma"
             else str(stated) == str(wanted)
         )
         if not same:
-            return f"the file says {doc_key} = {stated!r}, its path says {wanted!r}"
+            return f"the file says {name} = {stated!r}, its path says {wanted!r}"
     return None
 
 
@@ -388,25 +391,26 @@ def _collect_network_run(key: RunKey, path: Path, out: _Collector) -> None:
     doc = _read_json(path, key, out)
     if doc is None:
         return
-    mismatch = _identity_mismatch(doc, key)
+    try:
+        record = RUN_RECORDS[key.stage].from_dict(doc, str(path))
+    except StageFileError as err:
+        out.gap(key, WHOLE_RUN, path, "unreadable", err.reason)
+        return
+    mismatch = _identity_mismatch(record, key)
     if mismatch:
         out.gap(key, WHOLE_RUN, path, "identity_mismatch", mismatch)
         return
-    status = str(doc.get("status", "ok"))
-    if status == "skipped":
-        out.gap(key, WHOLE_RUN, path, "run_skipped", str(doc.get("reason") or "skipped"))
+    if record.status == "skipped":
+        out.gap(key, WHOLE_RUN, path, "run_skipped", record.reason or "skipped")
         return
-    if status == "diverged":
-        out.gap(key, WHOLE_RUN, path, "run_diverged", str(doc.get("reason") or "diverged"))
-        return
-    if status != "ok":
-        out.gap(key, WHOLE_RUN, path, "run_skipped", f"status {status!r}")
+    if record.status == "diverged":
+        out.gap(key, WHOLE_RUN, path, "run_diverged", record.reason or "diverged")
         return
     fields = AUTOENCODER_FIELDS if key.stage == "autoencoder" else REGRESSOR_FIELDS
     for fld in fields:
-        _extract(doc, key, fld, path, out)
+        _extract(record.data, key, fld, path, out)
     if key.stage == "autoencoder":
-        _collect_layer_rates(doc, key, path, out)
+        _collect_layer_rates(record.data, key, path, out)
 
 
 def _collect_layer_rates(doc: Mapping[str, Any], key: RunKey, path: Path, out: _Collector) -> None:

@@ -24,10 +24,10 @@ import pandas as pd
 
 from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
-from bridge.compare.paper_values import PaperValues
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import REFERENCE_MODEL
+from bridge.paper_values import PaperRecords
 
 #: Paper quantity -> our autoencoder metric.
 AUTOENCODER_QUANTITIES = {"test_mse": "test_mse_final", "msed": "msed_train"}
@@ -86,7 +86,7 @@ def _ranks(values: dict[str, float | None]) -> dict[str, int]:
 
 
 def autoencoder_table(
-    runs: pd.DataFrame, paper: PaperValues, settings: CompareSettings
+    runs: pd.DataFrame, paper: PaperRecords, settings: CompareSettings
 ) -> pd.DataFrame:
     """``paper_vs_ours_autoencoder`` (module docstring)."""
     records = paper.records
@@ -174,7 +174,7 @@ def _meets(relation: str, ours: float | None, paper: float) -> bool | None:
 
 
 def regressor_table(
-    runs: pd.DataFrame, paper: PaperValues, settings: CompareSettings
+    runs: pd.DataFrame, paper: PaperRecords, settings: CompareSettings
 ) -> pd.DataFrame:
     """``paper_vs_ours_regressor`` (module docstring)."""
     rows = []

@@ -1,6 +1,6 @@
 """Where every stage writes the per-condition and per-run files the comparison reads.
 
-These are the stage contracts (CONTRACTS.md, the stages' module docstrings); the workflow
+Their contents are the stage contracts (bridge.contracts, docs/contracts.md); the workflow
 lists :func:`expected_files` as the comparison's inputs, so a new condition, seed or noise
 level re-runs the comparison and nothing else.
 """

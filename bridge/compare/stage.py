@@ -23,10 +23,10 @@ from bridge.compare.conditions import conditions_markdown, conditions_table
 from bridge.compare.figures import plot_dose_response
 from bridge.compare.html import markdown_to_html
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
-from bridge.compare.paper_values import PaperValues, load_paper_values
 from bridge.compare.summary import summary_markdown
 from bridge.config.compare import CompareSettings, compare_config_view, compare_settings
 from bridge.io import atomic_path, write_csv
+from bridge.paper_values import PaperRecords, load_paper_records
 from bridge.provenance import provenance
 
 LOG = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ def _display_path(path: str) -> str:
         return str(path)
 
 
-def _paper_markdown(title: str, paper: PaperValues, table: pd.DataFrame, prov: dict) -> str:
+def _paper_markdown(title: str, paper: PaperRecords, table: pd.DataFrame, prov: dict) -> str:
     where = _display_path(paper.path)
     if paper.found:
         intro = (
@@ -160,8 +160,8 @@ def write_paper_tables(
     """Paper-vs-ours tables; ``*_paths`` are (csv, md, html) each."""
     settings, prov = _setup(config, conditions)
     runs = _read_runs(runs_path)
-    ae_paper = load_paper_values(paper_autoencoder, "autoencoder")
-    reg_paper = load_paper_values(paper_regressor, "regressor")
+    ae_paper = load_paper_records(paper_autoencoder, "autoencoder")
+    reg_paper = load_paper_records(paper_regressor, "regressor")
     ae = autoencoder_table(runs, ae_paper, settings)
     reg = regressor_table(runs, reg_paper, settings)
     for table, paths, paper, title in (
@@ -197,8 +197,8 @@ def write_summary(
         gaps,
         conditions_table(runs, gaps, settings),
         claims,
-        autoencoder_table(runs, load_paper_values(paper_autoencoder, "autoencoder"), settings),
-        regressor_table(runs, load_paper_values(paper_regressor, "regressor"), settings),
+        autoencoder_table(runs, load_paper_records(paper_autoencoder, "autoencoder"), settings),
+        regressor_table(runs, load_paper_records(paper_regressor, "regressor"), settings),
         settings,
         prov,
     )

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from bridge.config import Condition
+from bridge.contracts import StageFileError
+from bridge.contracts import read_fi_curve as read_stage_fi_curve
 from bridge.io import provenance_sidecar, write_csv
 from bridge.provenance import provenance
 from hh_models.brian2_twin import Brian2StepResult, run_steps_brian2
@@ -32,7 +34,7 @@ from hh_models.params import HHParams, params_from_condition, step_protocol_from
 
 LOG = logging.getLogger(__name__)
 
-#: Columns of fi_curve.csv this module reads (CONTRACTS.md).
+#: Columns of fi_curve.csv (bridge.contracts.FI_COLUMNS) this module reads.
 FI_COLUMNS = ("amp_uA_cm2", "amp_nA", "spike_count", "rate_hz")
 #: Amplitudes (uA/cm2) closer than this are the same grid point.
 AMP_MATCH_TOL_uA_cm2 = 1e-6
@@ -290,9 +292,10 @@ def summarize(table: pd.DataFrame) -> CrosscheckSummary:
 def read_fi_curve(path: str | Path) -> pd.DataFrame:
     """Read NEURON's fi_curve.csv; a missing column or non-numeric cell names file and row."""
     path = Path(path)
-    if not path.is_file():
-        raise CrosscheckError(f"{path}: f-I table not found")
-    frame = pd.read_csv(path)
+    try:
+        frame = read_stage_fi_curve(path, FI_COLUMNS)
+    except StageFileError as err:
+        raise CrosscheckError(str(err)) from None
     try:
         _check_fi_frame(frame, str(path), FI_COLUMNS)
     except CrosscheckError as err:

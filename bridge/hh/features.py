@@ -265,7 +265,7 @@ def block_onset(run: StepRun, criterion: BlockCriterion) -> Threshold:
 
 
 def fi_table(run: StepRun, criterion: BlockCriterion) -> dict[str, np.ndarray | list]:
-    """Columns of fi_curve.csv (CONTRACTS.md), ascending amplitude."""
+    """Columns of fi_curve.csv (:data:`bridge.contracts.FI_COLUMNS`), ascending amplitude."""
     start, end = run.step_start_ms, run.step_end_ms
     counts = spike_counts_in_window(run.spike_times_ms, start, end)
     latency: list[float | None] = []

@@ -7,13 +7,13 @@ all f-I curves with rheobase, spontaneous rate and block onset marked.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bridge.contracts import HHSummary, read_fi_curve, read_hh_summary
 from bridge.figure_style import condition_colours, plt, save_figure
 
 #: Window of the no-input trace shown (ms): long enough for several spontaneous spikes.
@@ -22,9 +22,9 @@ SPONTANEOUS_WINDOW_MS = 200.0
 REFERENCE_AMP_uA_cm2 = 10.0
 
 
-def _load(hh_dir: Path) -> tuple[dict, pd.DataFrame, dict]:
-    summary = json.loads((hh_dir / "summary.json").read_text())
-    fi = pd.read_csv(hh_dir / "fi_curve.csv")
+def _load(hh_dir: Path) -> tuple[HHSummary, pd.DataFrame, dict]:
+    summary = read_hh_summary(hh_dir / "summary.json")
+    fi = read_fi_curve(hh_dir / "fi_curve.csv")
     with np.load(hh_dir / "traces.npz") as npz:
         traces = {key: npz[key] for key in npz.files}
     return summary, fi, traces
@@ -38,23 +38,22 @@ def plot_hh_overview(
 ) -> None:
     """Draw the overview from ``results/hh/{condition}`` folders into PNG and SVG."""
     data = [_load(Path(d)) for d in hh_dirs]
-    names = [summary["condition"] for summary, _, _ in data]
+    names = [summary.condition for summary, _, _ in data]
     colours = condition_colours(names)
     n = len(data)
     fig = plt.figure(figsize=(4.2 * n, 12.5), layout="constrained")
     grid = fig.add_gridspec(5, n, height_ratios=[1, 1, 1.4, 1, 1.4])
     fi_ax = fig.add_subplot(grid[4, :])
     for col, (summary, fi, traces) in enumerate(data):
-        name = summary["condition"]
+        name = summary.condition
         colour = colours[name]
-        params = summary["params"]
-        title = f"{name}\ngNa {params['gnabar']:g} S/cm²"
+        title = f"{name}\ngNa {summary.gnabar:g} S/cm²"
 
         ax = fig.add_subplot(grid[0, col])
         t = traces["spontaneous_t_ms"]
         shown = t <= t[0] + SPONTANEOUS_WINDOW_MS
         ax.plot(t[shown], traces["spontaneous_v_mV"][shown], color=colour, lw=0.8)
-        rate = summary.get("spontaneous_rate_hz") or 0.0
+        rate = summary.spontaneous_rate_hz or 0.0
         ax.set_title(f"{title}\nno input: {rate:.1f} Hz", fontsize=9)
         ax.set_ylabel("V (mV)")
         ax.set_xlabel("time (ms)")
@@ -91,9 +90,9 @@ def plot_hh_overview(
         block = fi[fi["block"].astype(bool)]
         if len(block):
             fi_ax.scatter(block["amp_uA_cm2"], block["rate_hz"], color=colour, marker="x", s=12)
-        if summary.get("spontaneous"):
+        if summary.spontaneous:
             fi_ax.axhline(rate, color=colour, ls=":", lw=1)
-        rheobase = summary.get("rheobase_repetitive_uA_cm2")
+        rheobase = summary.rheobase_repetitive_uA_cm2
         if rheobase is not None:
             fi_ax.axvline(rheobase, color=colour, ls="--", lw=0.8)
     fi_ax.set_xlabel("step amplitude (µA/cm²; ×0.001 = nA on 100 µm²)")

@@ -1,8 +1,9 @@
 """HH stage for one condition: NEURON runs -> fi_curve.csv, features.csv, summary.json, traces.npz.
 
-File contract: CONTRACTS.md ("HH stage output contract"). Cheap checks (config values,
-the mechanism build, the stability of a re-balanced rest) run before the long simulations,
-so a bad condition fails in seconds with a message that names it.
+fi_curve.csv and summary.json cross to the mapping and compare stages: their contract and
+writers are in :mod:`bridge.contracts` (docs/contracts.md). Cheap checks (config values, the
+mechanism build, the stability of a re-balanced rest) run before the long simulations, so a
+bad condition fails in seconds with a message that names it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.config import Condition, ConfigError
+from bridge.contracts import FI_COLUMNS, write_fi_curve, write_hh_summary
 from bridge.hh.features import (
     FEATURE_COLUMNS,
     BlockCriterion,
@@ -32,7 +34,7 @@ from bridge.hh.features import (
     single_run_row,
     step_feature_rows,
 )
-from bridge.io import write_csv, write_json, write_npz
+from bridge.io import write_csv, write_npz
 from bridge.provenance import provenance
 from hh_models.params import HHParams, params_from_condition, step_protocol_from_config
 from hh_models.protocols import (
@@ -47,15 +49,6 @@ from hh_models.protocols import (
 
 log = logging.getLogger(__name__)
 
-FI_COLUMNS = (
-    "amp_uA_cm2",
-    "amp_nA",
-    "spike_count",
-    "n_spikes",
-    "rate_hz",
-    "first_spike_latency_ms",
-    "block",
-)
 FEATURES_COLUMNS = (
     "protocol",
     "sweep",
@@ -284,9 +277,9 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
         spike_threshold_mV=np.float64(threshold),
         provenance_json=np.array(json.dumps(prov, sort_keys=True)),
     )
-    write_csv(outdir / "fi_curve.csv", fi, prov)
+    write_fi_curve(outdir / "fi_curve.csv", fi, prov)
     write_csv(outdir / "features.csv", features, prov)
-    write_json(outdir / "summary.json", summary)
+    write_hh_summary(outdir / "summary.json", summary)
     log.info(
         "condition %s done in %.1f s: rheobase single %s, repetitive %s, spontaneous %s "
         "(%.1f Hz), block onset %s uA/cm2",

@@ -11,7 +11,7 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: bridge.regressor.paper_values is read by the compare stage,
+    # Imported on first use: the package's torch-free modules are read by the compare stage,
     # whose environment has no torch.
     if name == "train_regressor":
         from bridge.regressor.run import train_regressor

@@ -11,7 +11,7 @@ import numpy as np
 from bridge.figure_style import condition_colours, plt, save_figure
 from bridge.neurons.mtc import MTC_PRESET_STEP, MTC_PRESETS, mtc_step_response
 from bridge.neurons.registry import NEURON_MODELS
-from bridge.regressor.paper_values import PaperValue
+from bridge.paper_values import PaperValue
 
 #: Rest before the step and step length per preset (model time units): long enough for a
 #: few tonic spikes, the single phasic spike and its quiet aftermath, and about three bursts

@@ -1,6 +1,7 @@
 """From a condition's mapping JSON (or none) to the hidden layer the regressor trains.
 
-Per condition (``results/mapping/{condition}.json``, contract in the mapping stage):
+Per condition (``results/mapping/{condition}.json``, read as a
+:class:`bridge.contracts.MappingRecord`):
 
 - ``mtc``: every :class:`~bridge.neurons.mtc.MTCParams` field from the JSON's ``mtc`` dict,
   frozen (gains, offsets, timescales, bias, input scale/offset, output window, Euler dt).
@@ -18,7 +19,8 @@ mapping, ``mtc.status``/``mtc.use_downstream`` the MTC mapping): a LIF run whose
 ``use_downstream`` false, or an MTC run whose ``mtc.use_downstream`` is false, yields a skip
 reason (naming the status and the mapping's rule) instead of a layer, so no network is ever
 trained on missing values; each model follows its own flag. A usable mapping with a missing
-or non-finite value the run needs is an error (:class:`MappingInputError`), not a skip.
+or non-finite value the run needs is an error (:class:`bridge.contracts.MappingInputError`),
+not a skip.
 
 Input units: the regressor's input projection is trained, so it takes the place of the
 mappings' input gains (LIF ``w_per_nA``; MTC ``input_scale`` stays in the neuron and only
@@ -28,12 +30,12 @@ constants, gains and resting drive.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bridge.config.regressor import RegressorRunConfig
+from bridge.contracts import MappingInputError, MappingPart, MappingRecord
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams
 from bridge.neurons.registry import MODEL_NAMES, neuron_model
 from bridge.regressor.model import RegressorSpec
@@ -41,10 +43,6 @@ from bridge.regressor.model import RegressorSpec
 #: Relative tolerance when checking that a step is a whole number of Euler substeps.
 SUBSTEP_RTOL = 1e-9
 MTC_FIELDS = tuple(f.name for f in fields(MTCParams))
-
-
-class MappingInputError(ValueError):
-    """A mapping JSON lacks a field the regressor needs (message names the source and key)."""
 
 
 @dataclass(frozen=True)
@@ -57,31 +55,14 @@ class NeuronSetup:
     used: dict[str, Any] = field(default_factory=dict)
 
 
-def _finite(mapping: Mapping[str, Any], key: str, source: str) -> float:
-    if key not in mapping:
-        raise MappingInputError(f"{source}: field '{key}' is missing")
-    value = mapping[key]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise MappingInputError(f"{source}: field '{key}' must be a finite number; got {value!r}")
-    return float(value)
-
-
-def _use_downstream(mapping: Mapping[str, Any], source: str) -> bool:
-    if "use_downstream" not in mapping:
-        raise MappingInputError(f"{source}: field 'use_downstream' is missing")
-    value = mapping["use_downstream"]
-    if not isinstance(value, bool):
-        raise MappingInputError(f"{source}: field 'use_downstream' must be true or false")
-    return value
-
-
-def _skip(model: str, mapping: Mapping[str, Any], prefix: str) -> NeuronSetup:
-    status = mapping.get("status")
-    rule = mapping.get("downstream_rule")
+def _skip(part: MappingPart, prefix: str) -> NeuronSetup:
+    status = part.status
     reason = f"{prefix}use_downstream is false ({prefix}status {status!r})"
-    if rule:
-        reason += f"; mapping rule: {rule}"
-    return NeuronSetup(model=model, spec=None, skip_reason=reason, used={"mapping_status": status})
+    if part.downstream_rule:
+        reason += f"; mapping rule: {part.downstream_rule}"
+    return NeuronSetup(
+        model=part.model, spec=None, skip_reason=reason, used={"mapping_status": status}
+    )
 
 
 def mtc_substeps(step_time_units: float, dt: float, source: str) -> int:
@@ -97,25 +78,23 @@ def mtc_substeps(step_time_units: float, dt: float, source: str) -> int:
 
 
 def _mtc_setup(
-    mapping: Mapping[str, Any] | None, settings: RegressorRunConfig, source: str, common: dict
+    mapping: MappingRecord | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
     if mapping is None:
         params = MTC_PRESETS[settings.mtc.reference_preset]
         used: dict[str, Any] = {"source": f"preset {settings.mtc.reference_preset!r}"}
         time_unit_ms = None
     else:
-        mtc = mapping.get("mtc")
-        if not isinstance(mtc, Mapping):
-            raise MappingInputError(f"{source}: field 'mtc' is missing or not a mapping")
-        if not _use_downstream(mtc, f"{source} (mtc)"):
-            return _skip("mtc", mtc, "mtc.")
-        values = {name: _finite(mtc, name, f"{source} (mtc)") for name in MTC_FIELDS}
+        mtc = mapping.mtc
+        if not mtc.use_downstream:
+            return _skip(mtc, "mtc.")
+        values = {name: mtc.number(name) for name in MTC_FIELDS}
         try:
             params = MTCParams(**values)
         except ValueError as err:
-            raise MappingInputError(f"{source} (mtc): {err}") from err
-        used = {"source": "mapping", "mtc_status": mtc.get("status")}
-        time_unit_ms = _finite(mapping, "mtc_time_unit_ms", source)
+            raise MappingInputError(f"{mtc.source}: {err}") from err
+        used = {"source": "mapping", "mtc_status": mtc.status}
+        time_unit_ms = mapping.mtc_time_unit_ms
     substeps = mtc_substeps(settings.mtc.step_time_units, params.dt, source)
     used.update(
         params=params.to_dict(),
@@ -130,20 +109,21 @@ def _mtc_setup(
 
 
 def _lif_setup(
-    mapping: Mapping[str, Any] | None, settings: RegressorRunConfig, source: str, common: dict
+    mapping: MappingRecord | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
     if mapping is None:
         beta, bias, dt_ms = settings.lif.reference_beta, 0.0, None
         used: dict[str, Any] = {"source": "config regressor.lif.reference_beta"}
     else:
-        if not _use_downstream(mapping, source):
-            return _skip("lif", mapping, "")
-        beta = _finite(mapping, "beta_fit", source)
-        bias = _finite(mapping, "bias_fit", source)
-        dt_ms = _finite(mapping, "dt_ms", source)
+        lif = mapping.lif
+        if not lif.use_downstream:
+            return _skip(lif, "")
+        beta = lif.number("beta_fit")
+        bias = lif.number("bias_fit")
+        dt_ms = lif.number("dt_ms")
         if not 0.0 <= beta <= 1.0:
             raise MappingInputError(f"{source}: field 'beta_fit' must lie in [0, 1]; got {beta}")
-        used = {"source": "mapping", "mapping_status": mapping.get("status")}
+        used = {"source": "mapping", "mapping_status": lif.status}
     used.update(beta=beta, bias=bias, step_ms=dt_ms, frozen=True)
     spec = RegressorSpec("lif", lif_beta=beta, lif_bias=bias, lif_train_beta=False, **common)
     return NeuronSetup(model="lif", spec=spec, skip_reason=None, used=used)
@@ -151,7 +131,7 @@ def _lif_setup(
 
 def neuron_setup(
     model: str,
-    mapping: Mapping[str, Any] | None,
+    mapping: Mapping[str, Any] | MappingRecord | None,
     settings: RegressorRunConfig,
     source: str = "condition mapping",
 ) -> NeuronSetup:
@@ -162,18 +142,18 @@ def neuron_setup(
     """
     if model not in MODEL_NAMES:
         raise ValueError(f"neuron_setup: model {model!r} is not one of {MODEL_NAMES}")
+    record = None
     if mapping is not None:
-        if not isinstance(mapping, Mapping):
-            raise MappingInputError(f"{source}: expected a JSON object")
+        record = MappingRecord.of(mapping, source)
         if not neuron_model(model).per_condition:
             raise ValueError(
                 f"neuron_setup: {model} is the reference baseline and takes no condition mapping"
             )
     common = {"n_hidden": settings.n_hidden, "projection_bias": settings.projection_bias}
     if model == "mtc":
-        return _mtc_setup(mapping, settings, source, common)
+        return _mtc_setup(record, settings, source, common)
     if model == "lif":
-        return _lif_setup(mapping, settings, source, common)
+        return _lif_setup(record, settings, source, common)
     spec = RegressorSpec("adlif", adlif_trainable=True, **common)
     return NeuronSetup(
         model="adlif",

@@ -56,7 +56,8 @@ import numpy as np
 import torch
 
 from bridge.config.regressor import RegressorRunConfig
-from bridge.io import write_json, write_npz
+from bridge.contracts import RegressorMetrics, write_run_metrics
+from bridge.io import write_npz
 from bridge.provenance import provenance
 from bridge.regressor.baselines import baseline_predictions
 from bridge.regressor.data import RegressorData, load_regressor_data, training_windows
@@ -147,7 +148,7 @@ def _write_skipped(
     out_dir: Path, base: dict[str, Any], reason: str, prov: dict[str, Any]
 ) -> dict[str, Any]:
     metrics = {**base, "status": "skipped", "reason": reason, "provenance": prov}
-    write_json(out_dir / METRICS_NAME, metrics)
+    write_run_metrics(out_dir / METRICS_NAME, metrics, RegressorMetrics)
     write_npz(out_dir / PREDICTIONS_NAME, status=np.array("skipped"), reason=np.array(reason))
     LOG.info("skipped: %s", reason)
     return metrics
@@ -265,7 +266,7 @@ def train_regressor(
         status=np.array(status),
         **baseline_arrays,
     )
-    write_json(out_dir / METRICS_NAME, metrics)
+    write_run_metrics(out_dir / METRICS_NAME, metrics, RegressorMetrics)
     LOG.info(
         "closed loop R2 %s sMAPE %s; one step R2 %s; S_comm %.4f S_comp %.4f",
         evaluation["closed_loop"]["r2"],

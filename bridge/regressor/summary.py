@@ -6,7 +6,7 @@ diverged runs are counted beside them (``n_ok``, ``n_skipped``, ``n_diverged``) 
 row with no usable run has empty metric cells (never NaN in the JSON, empty in the CSV).
 
 The paper's numbers come from ``data/paper_values/regressor.yaml``
-(:mod:`bridge.regressor.paper_values`, with a citation per number) and are per model,
+(:mod:`bridge.paper_values`, with a citation per number) and are per model,
 independent of condition; ``paper_s_comp_reads`` says how to read S_comp ("> 0.9" is a lower
 bound). The paper's evaluation horizon and its S_comm/S_comp definitions are not public, so
 compare both of our horizons and read the sparsity columns as same-named, not identical,
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.neurons.registry import MODEL_NAMES
-from bridge.regressor.paper_values import PaperValue
+from bridge.paper_values import PaperValue
 
 #: (column, path into metrics.json) of every per-run number the table takes a median of.
 METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (

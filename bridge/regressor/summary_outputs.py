@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from bridge.io import read_json, write_csv
+from bridge.contracts import read_regressor_metrics
+from bridge.io import write_csv
+from bridge.paper_values import load_regressor_paper_values
 from bridge.provenance import provenance
 from bridge.regressor.figures import plot_accuracy_vs_sparsity, plot_predictions
-from bridge.regressor.paper_values import load_paper_values
 from bridge.regressor.run import PREDICTIONS_NAME
 from bridge.regressor.summary import summarise_runs
 
@@ -42,8 +43,8 @@ def write_regressor_summary(
 ) -> None:
     """Table + figures from the runs' metrics (paths as the workflow lists them) and the
     paper's numbers (``data/paper_values/regressor.yaml``)."""
-    paper = load_paper_values(paper_values_path)
-    runs = [read_json(p) for p in metrics_paths]
+    paper = load_regressor_paper_values(paper_values_path)
+    runs = [read_regressor_metrics(p).to_dict() for p in metrics_paths]
     table = summarise_runs(runs, paper, condition_order)
     write_csv(table_path, table, provenance({"regressor": dict(config_section)}))
     LOG.info("summary of %d runs in %d rows -> %s", len(runs), len(table), table_path)

@@ -1,18 +1,15 @@
 import torch
 
-from bridge.io import read_json
+from bridge.contracts import read_mapping_record
 from bridge.logs import setup_logging
 from bridge.regressor import train_regressor
 
 setup_logging(snakemake.log[0])  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 mapping_path = snakemake.input.get("mapping")  # noqa: F821
-mapping = read_json(mapping_path) if mapping_path else None
 expected = snakemake.wildcards.get("condition")  # noqa: F821
-if mapping is not None and mapping.get("condition") != expected:
-    raise ValueError(
-        f"{mapping_path}: field 'condition' is {mapping.get('condition')!r}, expected {expected!r}"
-    )
+# The record's condition must be the run's (StageFileError naming the file otherwise).
+mapping = read_mapping_record(mapping_path, expected).to_dict() if mapping_path else None
 train_regressor(
     mapping,
     snakemake.params.model,  # noqa: F821
