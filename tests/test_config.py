@@ -243,3 +243,13 @@ def test_config_imports_without_the_training_stack(repo_root: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "ok"
+
+
+def test_config_model_names_are_the_registry_s() -> None:
+    """compare.claims.gate_models accepts exactly the regressor's neuron models."""
+    from typing import get_args
+
+    from bridge.config.regressor import RegressorModel
+    from bridge.neurons.registry import MODEL_NAMES
+
+    assert set(get_args(RegressorModel)) == set(MODEL_NAMES)
