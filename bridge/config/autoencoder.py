@@ -106,7 +106,10 @@ class PaperScenario(Section):
     beta: UnitFloat = field("membrane decay per step, in [0, 1]")
     alpha: UnitFloat = field("synaptic current decay per step, in [0, 1]")
     beta_syn: UnitFloat = field("synaptic layer membrane decay per step, in [0, 1]")
-    bias: Float | None = Field(default=None, description="constant input current (optional)")
+    bias: Float | None = Field(
+        default=None,
+        description="constant input of every spiking neuron, threshold units per step (optional)",
+    )
 
 
 def _not_reserved(scenarios: dict[str, PaperScenario]) -> dict[str, PaperScenario]:

@@ -60,6 +60,14 @@ def _resolve(node: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str, A
     return node
 
 
+def _entry_schema(node: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The schema of each entry of a mapping keyed by name (``patternProperties``)."""
+    for entry in node.get("patternProperties", {}).values():
+        return entry
+    entry = node.get("additionalProperties")
+    return entry if isinstance(entry, Mapping) else None
+
+
 def _bounds(node: Mapping[str, Any]) -> str:
     signs = {
         "exclusiveMinimum": "> {}",
@@ -92,9 +100,14 @@ def _type_text(node: Mapping[str, Any], defs: Mapping[str, Any]) -> str:
             extra += f", at least {node['minItems']}"
         return f"list of ({inner}){extra}"
     if kind == "object" and "properties" not in node:
-        return "mapping name -> " + _type_text(node.get("additionalProperties", {}), defs)
+        entry = _entry_schema(node)
+        return "mapping name -> " + ("entry" if entry is None else _type_text(entry, defs))
     bounds = _bounds(node)
     return f"{kind}{' ' + bounds if bounds else ''}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def _rows(node: Mapping[str, Any], defs: Mapping[str, Any], prefix: str, values: Any) -> list[str]:
@@ -103,14 +116,21 @@ def _rows(node: Mapping[str, Any], defs: Mapping[str, Any], prefix: str, values:
         path = f"{prefix}{name}"
         target = _resolve(sub, defs)
         value = values.get(name) if isinstance(values, Mapping) else None
-        description = sub.get("description", target.get("description", ""))
+        description = _cell(sub.get("description", target.get("description", "")))
+        entry = _entry_schema(target) if target.get("type") == "object" else None
+        entry = None if entry is None else _resolve(entry, defs)
         if "properties" in target:
             rows.append(f"| **`{path}`** | section | | {description} |")
             rows += _rows(target, defs, f"{path}.", value)
-            continue
-        shown = f"`{json.dumps(value)}`" if value is not None else ""
-        text = description.replace("|", "\\|")
-        rows.append(f"| `{path}` | {_type_text(target, defs)} | {shown} | {text} |")
+        elif entry is not None and "properties" in entry:
+            # A mapping keyed by name (e.g. the paper scenarios): one row per entry field.
+            rows.append(f"| **`{path}`** | mapping name -> section | | {description} |")
+            rows += _rows(entry, defs, f"{path}.<name>.", None)
+        else:
+            shown = f"`{json.dumps(value)}`" if value is not None else ""
+            rows.append(
+                f"| `{path}` | {_cell(_type_text(target, defs))} | {shown} | {description} |"
+            )
     return rows
 
 
