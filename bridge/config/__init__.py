@@ -20,7 +20,7 @@ from bridge.config.loading import (
     validate_config,
 )
 from bridge.config.mapping import MappingConfig
-from bridge.config.model import BridgeConfig, parse_config
+from bridge.config.model import BridgeConfig
 from bridge.config.regressor import RegressorConfig
 
 __all__ = [
@@ -36,6 +36,5 @@ __all__ = [
     "deep_merge",
     "load_conditions",
     "load_config",
-    "parse_config",
     "validate_config",
 ]

@@ -18,10 +18,11 @@ from typing import Any
 
 import jsonschema
 import yaml
+from pydantic import ValidationError
 
 from bridge import SCHEMA_DIR
-from bridge.config.base import ConfigError
-from bridge.config.model import BridgeConfig, parse_config
+from bridge.config.base import ConfigError, config_error
+from bridge.config.model import BridgeConfig
 
 CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
 
@@ -79,8 +80,14 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
 
 
 def validate_config(config: Mapping[str, Any], source: str = "") -> BridgeConfig:
-    """The typed config; raise ConfigError naming each offending key by its dotted path."""
-    return parse_config(config, source)
+    """The typed config; raise ConfigError naming each bad, unknown or missing key by its
+    dotted path (``source``: the file(s) it came from, for the message)."""
+    if not isinstance(config, Mapping):
+        raise ConfigError(f"invalid configuration ({source}): expected a mapping of sections")
+    try:
+        return BridgeConfig.model_validate(config)
+    except ValidationError as error:
+        raise config_error(error, source=source) from None
 
 
 def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:

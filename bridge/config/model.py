@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Self
+from typing import Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from bridge.config.autoencoder import AutoencoderConfig
-from bridge.config.base import ConfigError, Section, Str, config_error, field, relation_error
+from bridge.config.base import Section, Str, field, relation_error
 from bridge.config.compare import CompareConfig
 from bridge.config.hh import HHConfig
 from bridge.config.mapping import MappingConfig
@@ -48,13 +47,3 @@ class BridgeConfig(Section):
                 f"{list(self.autoencoder.paper_scenarios)}",
             )
         return self
-
-
-def parse_config(config: Mapping[str, Any], source: str = "") -> BridgeConfig:
-    """The typed config; ConfigError names each bad, unknown or missing key by its path."""
-    if not isinstance(config, Mapping):
-        raise ConfigError(f"invalid configuration ({source}): expected a mapping of sections")
-    try:
-        return BridgeConfig.model_validate(config)
-    except ValidationError as error:
-        raise config_error(error, source=source) from None
