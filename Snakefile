@@ -21,10 +21,10 @@ include: "workflow/rules/compare.smk"
 
 
 rule all:
+    default_target: True
     input:
         hh_outputs(),
         mapping_outputs(),
         regressor_outputs(),
         autoencoder_outputs(),
         compare_outputs(),
-    default_target: True
