@@ -8,11 +8,13 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.neurons.registry import MODEL_NAMES, neuron_model
 from bridge.regressor import train_regressor
 from bridge.regressor.run import versus_repeat_last_value
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
-RUNS = {"mtc": mapping_json(), "lif": mapping_json(), "adlif": None}
+#: Per-condition models train on a mapping, the reference on none.
+RUNS = {m: mapping_json() if neuron_model(m).per_condition else None for m in MODEL_NAMES}
 
 
 def _no_nan(path: Path) -> dict:
@@ -37,7 +39,7 @@ def test_metrics_json_is_complete_and_finite(model: str, runs) -> None:
     metrics, folder = runs[model]
     on_disk = _no_nan(folder / "metrics.json")
     assert on_disk["status"] == "ok" and on_disk["reason"] is None
-    assert on_disk["condition"] == ("reference" if model == "adlif" else "control")
+    assert on_disk["condition"] == ("control" if neuron_model(model).per_condition else "reference")
     assert on_disk["model"] == model and on_disk["seed"] == 7
     for mode in ("one_step", "closed_loop"):
         block = on_disk["evaluation"][mode]

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from bridge.io import write_json
+from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 from tests.regressor_fixtures import mapping_json
 
 pytestmark = pytest.mark.workflow
@@ -53,12 +54,13 @@ def regressor_run(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def test_every_run_and_the_summary(regressor_run: Path) -> None:
     root = regressor_run / "results" / "regressor"
     for name in CONDITIONS:
-        for model in ("mtc", "lif"):
+        for model in CONDITION_MODELS:
             metrics = json.loads((root / name / model / "seed1" / "metrics.json").read_text())
             expected = "skipped" if name == "hyperexcitable" else "ok"
             assert metrics["status"] == expected, (name, model)
             assert metrics["provenance"]["config_hash"]
-    reference = json.loads((root / "reference" / "adlif" / "seed1" / "metrics.json").read_text())
+    reference_run = root / "reference" / REFERENCE_MODEL / "seed1"
+    reference = json.loads((reference_run / "metrics.json").read_text())
     assert reference["status"] == "ok" and reference["headline"]["r2_one_step"] is not None
     table = pd.read_csv(root / "summary" / "summary.csv")
     assert len(table) == 7 and table["n_skipped"].sum() == 2
