@@ -38,7 +38,7 @@ from bridge.autoencoder.scenarios import (
     seeds,
     sigmas,
 )
-from bridge.contracts import read_autoencoder_metrics
+from bridge.contracts import AutoencoderMetrics, read_autoencoder_metrics
 from bridge.io import read_json, write_csv
 from bridge.paper_values import AutoencoderPaperValues, load_autoencoder_paper_values
 from bridge.provenance import provenance
@@ -72,19 +72,20 @@ MSEL_COLUMNS = [
 ]  # fmt: skip
 
 
-def _run_row(run: Mapping[str, Any], config_seeds: Sequence[int]) -> dict[str, Any]:
+def _run_row(record: AutoencoderMetrics, config_seeds: Sequence[int]) -> dict[str, Any]:
+    run = record.data
     row: dict[str, Any] = {
-        "scenario": run["scenario"],
+        "scenario": record.scenario,
         "kind": run.get("kind"),
         "condition": run.get("condition"),
-        "sigma": float(run["sigma"]),
-        "seed": int(run["seed"]),
-        "null_only": int(run["seed"]) not in config_seeds,
-        "status": run["status"],
-        "reason": run.get("reason"),
+        "sigma": record.sigma,
+        "seed": record.seed,
+        "null_only": record.seed not in config_seeds,
+        "status": record.status,
+        "reason": record.reason,
         "mapping_status": run.get("mapping_status"),
     }
-    if run["status"] != "ok":
+    if not record.ok:
         return row
     params, data, base = run["neuron_params"], run["data"], run["baseline_mse"]
     train_rates, test_rates = (
@@ -126,13 +127,19 @@ def _network_rate_final_epoch(run: Mapping[str, Any]) -> float:
 
 
 def runs_table(
-    runs: Sequence[Mapping[str, Any]], order: Sequence[str], config_seeds: Sequence[int]
+    runs: Sequence[AutoencoderMetrics | Mapping[str, Any]],
+    order: Sequence[str],
+    config_seeds: Sequence[int],
 ) -> pd.DataFrame:
     """One row per run, in scenario ``order``, then sigma, then seed."""
-    unknown = sorted({r["scenario"] for r in runs} - set(order))
+    records = [
+        r if isinstance(r, AutoencoderMetrics) else AutoencoderMetrics.from_dict(r, "runs_table")
+        for r in runs
+    ]
+    unknown = sorted({r.scenario for r in records} - set(order))
     if unknown:
         raise ValueError(f"runs_table: scenario(s) {unknown} not in the scenario order {order}")
-    frame = pd.DataFrame([_run_row(r, config_seeds) for r in runs], columns=RUN_COLUMNS)
+    frame = pd.DataFrame([_run_row(r, config_seeds) for r in records], columns=RUN_COLUMNS)
     frame["_order"] = frame["scenario"].map({name: i for i, name in enumerate(order)})
     frame = frame.sort_values(["_order", "sigma", "seed"], kind="stable").drop(columns="_order")
     return frame.reset_index(drop=True)
@@ -279,8 +286,7 @@ def write_autoencoder_summary(
     """Read every run's metrics and MSEl file; write the three tables (with provenance)."""
     order = scenario_order(section, conditions)
     paper = load_autoencoder_paper_values(paper_values_path)
-    metrics = [read_autoencoder_metrics(p).to_dict() for p in metrics_paths]
-    runs = runs_table(metrics, order, seeds(section))
+    runs = runs_table([read_autoencoder_metrics(p) for p in metrics_paths], order, seeds(section))
     levels = sigmas(section)
     level = NULL_SIGMA if NULL_SIGMA in levels else min(levels)
     table = table2(runs, paper, section["benchmark_scenario"], paper_scenario_names(section), level)

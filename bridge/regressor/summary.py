@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bridge.contracts import RegressorMetrics
 from bridge.neurons.registry import MODEL_NAMES
 from bridge.paper_values import PaperValue
 
@@ -79,7 +80,7 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def summarise_runs(
-    runs: Sequence[Mapping[str, Any]],
+    runs: Sequence[RegressorMetrics | Mapping[str, Any]],
     paper: Mapping[str, Mapping[str, PaperValue]],
     condition_order: Sequence[str] = (),
 ) -> pd.DataFrame:
@@ -90,12 +91,11 @@ def summarise_runs(
     """
     if not runs:
         raise ValueError("summarise_runs: no runs given")
-    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    groups: dict[tuple[str, str], list[RegressorMetrics]] = {}
     for run in runs:
-        for key in ("condition", "model", "seed", "status"):
-            if key not in run:
-                raise ValueError(f"summarise_runs: a metrics record lacks '{key}'")
-        groups.setdefault((str(run["condition"]), str(run["model"])), []).append(run)
+        if not isinstance(run, RegressorMetrics):
+            run = RegressorMetrics.from_dict(run, "summarise_runs: a metrics record")
+        groups.setdefault((run.condition, run.model), []).append(run)
     order = list(condition_order)
     extra = sorted({c for c, _ in groups} - set(order) - {"reference"})
     rank = {c: i for i, c in enumerate([*order, *extra, "reference"])}
@@ -106,22 +106,22 @@ def summarise_runs(
         groups.items(),
         key=lambda item: (rank[item[0][0]], model_rank.get(item[0][1], unknown_rank)),
     ):
-        ok = [m for m in members if m["status"] == "ok"]
-        skipped = [m for m in members if m["status"] == "skipped"]
+        ok = [m for m in members if m.ok]
+        skipped = [m for m in members if m.status == "skipped"]
         row: dict[str, Any] = {
             "condition": condition,
             "model": model,
-            "seeds": " ".join(str(m["seed"]) for m in sorted(members, key=lambda m: m["seed"])),
+            "seeds": " ".join(str(m.seed) for m in sorted(members, key=lambda m: m.seed)),
             "n_ok": len(ok),
             "n_skipped": len(skipped),
-            "n_diverged": sum(m["status"] == "diverged" for m in members),
-            "skip_reason": skipped[0].get("reason") if skipped else None,
+            "n_diverged": sum(m.status == "diverged" for m in members),
+            "skip_reason": skipped[0].reason if skipped else None,
             "n_beats_repeat_last_value": sum(
-                bool(m.get("headline", {}).get("beats_repeat_last_value")) for m in ok
+                bool(m.data.get("headline", {}).get("beats_repeat_last_value")) for m in ok
             ),
         }
         for column, path in METRIC_PATHS:
-            row[column] = _median([_lookup(m, path) for m in ok])
+            row[column] = _median([_lookup(m.data, path) for m in ok])
         published = paper.get(model, {})
         for metric in ("r2", "smape", "s_comm", "s_comp"):
             entry = published.get(metric)

@@ -44,16 +44,18 @@ def write_regressor_summary(
     """Table + figures from the runs' metrics (paths as the workflow lists them) and the
     paper's numbers (``data/paper_values/regressor.yaml``)."""
     paper = load_regressor_paper_values(paper_values_path)
-    runs = [read_regressor_metrics(p).to_dict() for p in metrics_paths]
+    runs = [read_regressor_metrics(p) for p in metrics_paths]
     table = summarise_runs(runs, paper, condition_order)
     write_csv(table_path, table, provenance({"regressor": dict(config_section)}))
     LOG.info("summary of %d runs in %d rows -> %s", len(runs), len(table), table_path)
     traces = []
     for path, run in zip(metrics_paths, runs, strict=True):
-        if run["seed"] == trace_seed:
-            label = f"{run['condition']} / {run['model']} / seed {run['seed']}"
+        if run.seed == trace_seed:
+            label = f"{run.condition} / {run.model} / seed {run.seed}"
             traces.append((label, _load_npz(Path(path).parent / PREDICTIONS_NAME)))
     if not traces:
         raise ValueError(f"write_regressor_summary: no run has the trace seed {trace_seed}")
     plot_predictions(traces, *predictions_paths)
-    plot_accuracy_vs_sparsity(runs, condition_order, paper, *sparsity_paths)
+    plot_accuracy_vs_sparsity(
+        [run.to_dict() for run in runs], condition_order, paper, *sparsity_paths
+    )
