@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import pandas as pd
 
@@ -355,7 +355,12 @@ def write_mapping_record(
 @dataclass(frozen=True)
 class RunMetrics:
     """A network run's ``metrics.json``: identity, ``status`` (:data:`RUN_STATUSES`) and
-    ``reason`` (why skipped or diverged); the metrics of an ``ok`` run are in ``data``."""
+    ``reason`` (why skipped or diverged); the metrics of an ``ok`` run are in ``data``.
+
+    Subclasses name their identity fields and parsers in ``IDENTITY``.
+    """
+
+    IDENTITY: ClassVar[dict[str, Callable[[Mapping[str, Any], str, str], Any]]] = {}
 
     source: str
     seed: int
@@ -363,20 +368,28 @@ class RunMetrics:
     reason: str | None
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
-    @staticmethod
-    def _common(data: Mapping[str, Any], source: str) -> dict[str, Any]:
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "metrics.json") -> Self:
+        """Check and type a run's metrics dict (``source`` names it in errors)."""
+        data = _object(data, source)
         status = _text_field(data, "status", source)
         if status not in RUN_STATUSES:
             raise StageFileError.at(
                 source, f"field 'status' is {status!r}, not one of {RUN_STATUSES}"
             )
-        return {
-            "source": source,
-            "seed": _int_field(data, "seed", source),
-            "status": status,
-            "reason": _optional_text(data, "reason"),
-            "data": copy.deepcopy(dict(data)),
-        }
+        return cls(
+            source=source,
+            seed=_int_field(data, "seed", source),
+            status=status,
+            reason=_optional_text(data, "reason"),
+            data=copy.deepcopy(dict(data)),
+            **{name: parse(data, name, source) for name, parse in cls.IDENTITY.items()},
+        )
+
+    @classmethod
+    def read(cls, path: str | Path) -> Self:
+        """Read and check one ``metrics.json``."""
+        return cls.from_dict(read_stage_json(path), str(path))
 
     @property
     def ok(self) -> bool:
@@ -391,17 +404,13 @@ class RunMetrics:
 class AutoencoderMetrics(RunMetrics):
     """``autoencoder/{scenario}/sigma{label}/seed{seed}/metrics.json``."""
 
+    IDENTITY: ClassVar[dict[str, Callable[[Mapping[str, Any], str, str], Any]]] = {
+        "scenario": _text_field,
+        "sigma": finite_field,
+    }
+
     scenario: str = ""
     sigma: float = 0.0  # input-noise SD
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str = "metrics.json") -> AutoencoderMetrics:
-        data = _object(data, source)
-        return cls(
-            scenario=_text_field(data, "scenario", source),
-            sigma=finite_field(data, "sigma", source),
-            **cls._common(data, source),
-        )
 
 
 @dataclass(frozen=True)
@@ -409,27 +418,23 @@ class RegressorMetrics(RunMetrics):
     """``regressor/{condition}/{model}/seed{seed}/metrics.json`` (condition ``reference``
     for the runs without a mapping)."""
 
+    IDENTITY: ClassVar[dict[str, Callable[[Mapping[str, Any], str, str], Any]]] = {
+        "condition": _text_field,
+        "model": _text_field,
+    }
+
     condition: str = ""
     model: str = ""
-
-    @classmethod
-    def from_dict(cls, data: Any, source: str = "metrics.json") -> RegressorMetrics:
-        data = _object(data, source)
-        return cls(
-            condition=_text_field(data, "condition", source),
-            model=_text_field(data, "model", source),
-            **cls._common(data, source),
-        )
 
 
 def read_autoencoder_metrics(path: str | Path) -> AutoencoderMetrics:
     """Read and check an autoencoder run's ``metrics.json``."""
-    return AutoencoderMetrics.from_dict(read_stage_json(path), str(path))
+    return AutoencoderMetrics.read(path)
 
 
 def read_regressor_metrics(path: str | Path) -> RegressorMetrics:
     """Read and check a regressor run's ``metrics.json``."""
-    return RegressorMetrics.from_dict(read_stage_json(path), str(path))
+    return RegressorMetrics.read(path)
 
 
 def write_run_metrics(
@@ -438,6 +443,6 @@ def write_run_metrics(
     """Check a run's metrics dict as ``kind`` (AutoencoderMetrics | RegressorMetrics), write it."""
     if kind not in (AutoencoderMetrics, RegressorMetrics):
         raise ValueError(f"write_run_metrics: kind must be a run-metrics record, got {kind}")
-    record = kind.from_dict(to_jsonable(metrics), str(path))  # type: ignore[attr-defined]
+    record = kind.from_dict(to_jsonable(metrics), str(path))
     write_json(path, record.data)
     return record
