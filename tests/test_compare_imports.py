@@ -13,7 +13,7 @@ class Block:
         if name.split(".")[0] in {"torch", "snntorch", "neuron", "brian2", "efel", "snakemake"}:
             raise ImportError("blocked: " + name)
 sys.meta_path.insert(0, Block())
-import bridge.compare.stage, bridge.compare.figures
+import bridge.compare.stage, bridge.compare.figures, bridge.contracts, bridge.paper_values
 print("ok")
 """
 
