@@ -265,3 +265,24 @@ def test_summary_shows_claim_4_at_every_horizon(tmp_path: Path, config: dict, ju
     claims = pd.read_csv(out["claims.csv"])
     reasons = claims[claims["claim"] == "mtc_accurate_sparse"]["reason"]
     assert reasons.str.contains(f"r2_{judged} ").all()
+
+
+def test_a_run_whose_identity_breaks_its_contract_is_one_gap(tmp_path: Path, config: dict) -> None:
+    """A metrics.json whose status or identity does not parse (bridge.contracts) is a gap for
+    the whole run, naming the field; the other runs still count."""
+    results = tmp_path / "results"
+    write_stage_outputs(results, config)
+    bad = regressor_metrics_path(results, "control", "mtc", 1)
+    doc = json.loads(bad.read_text())
+    bad.write_text(json.dumps({**doc, "status": "lost"}))
+    moved = autoencoder_metrics_path(results, "s1_benchmark", 0.0, 123)
+    doc = json.loads(moved.read_text())
+    moved.write_text(json.dumps({**doc, "seed": 7}))
+    found = collect_runs(compare_settings(config, CONDITIONS), results)
+    gaps = found.gaps.set_index("file")
+    assert gaps.loc[str(bad), "kind"] == "unreadable"
+    assert gaps.loc[str(bad), "reason"].startswith("field 'status' is 'lost', not one of")
+    assert gaps.loc[str(moved), "kind"] == "identity_mismatch"
+    assert gaps.loc[str(moved), "reason"] == "the file says seed = 7, its path says 123"
+    assert not found.runs["file"].isin([str(bad), str(moved)]).any()
+    assert found.runs["file"].eq(str(regressor_metrics_path(results, "control", "mtc", 2))).any()
