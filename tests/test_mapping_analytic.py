@@ -1,4 +1,4 @@
-"""Fast checks of the mapping package: analytic beta, LIF semantics, targets, settings."""
+"""Fast checks of the mapping package: analytic beta, LIF semantics, targets, config checks."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ import pytest
 import torch
 from snntorch import Leaky
 
-from bridge.config import load_config
+from bridge.config import ConfigError, MappingConfig, load_config
 from bridge.mapping.analytic import beta_analytic, beta_membrane
-from bridge.mapping.lif_model import simulate_steps, spontaneous_count
-from bridge.mapping.settings import MappingConfigError, mapping_settings
-from bridge.mapping.targets import StepWindow, TargetError, fit_targets
-from bridge.mapping.trends import beta_trend_agreement
+from bridge.mapping.lif import simulate_steps, spontaneous_count
+from bridge.mapping.objective import StepWindow, TargetError, fit_targets
+from bridge.mapping.summary import beta_trend_agreement
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +93,11 @@ def test_reset_subtracts_previous_spike_one_step_late():
 
 
 def test_mapping_section_in_config(config):
-    settings = mapping_settings(config["mapping"])
+    settings = MappingConfig.from_config(config["mapping"], "mapping")
     assert settings.dt_ms == 1.0
     assert settings.reference_condition == "control"
     assert settings.alpha_syn == 0.9
-    assert settings.lif.max_tau_ratio == 2.0
+    assert settings.lif.profile.max_tau_ratio == 2.0
 
 
 @pytest.mark.parametrize(
@@ -108,6 +107,12 @@ def test_mapping_section_in_config(config):
         (("objective", "weights", "rate"), "a", "mapping.objective.weights.rate"),
         (("alpha_syn",), 1.5, "mapping.alpha_syn"),
         (("lif", "profile", "points"), 2, "mapping.lif.profile.points"),
+        # relations the fits rely on
+        (("lif", "profile", "max_tau_ratio"), 1.0, "mapping.lif.profile.max_tau_ratio"),
+        (("mtc", "profile", "max_gain_ratio"), 0.9, "mapping.mtc.profile.max_gain_ratio"),
+        (("mtc", "a_fast_bounds"), [-4.0, -0.5], "mapping.mtc.a_fast_bounds"),
+        (("mtc", "condition_gains"), ["a_slow_pos"], "mapping.mtc.condition_gains"),
+        (("mtc", "condition_gains"), ["a_fast", "a_fast"], "mapping.mtc.condition_gains"),
     ],
 )
 def test_bad_mapping_config_names_the_key(config, path, value, message):
@@ -116,8 +121,8 @@ def test_bad_mapping_config_names_the_key(config, path, value, message):
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    with pytest.raises(MappingConfigError, match=message.replace(".", r"\.")):
-        mapping_settings(cfg)
+    with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
+        MappingConfig.from_config(cfg, "mapping")
 
 
 def _fi_rows():
@@ -145,7 +150,7 @@ WINDOW = StepWindow(delay_ms=50.0, duration_ms=400.0, spontaneous_ms=400.0)
 
 
 def test_targets_exclude_block_and_select_latencies(config):
-    settings = mapping_settings(config["mapping"])
+    settings = MappingConfig.from_config(config["mapping"], "mapping")
     t = fit_targets(_fi_rows(), SUMMARY, settings.objective, WINDOW)
     assert t.in_fit.tolist() == [True, True, False]
     assert t.latency_in_fit.tolist() == [False, True, False]
@@ -162,7 +167,7 @@ def test_targets_exclude_block_and_select_latencies(config):
     ],
 )
 def test_bad_fi_table_names_row_and_column(config, column, value, message):
-    settings = mapping_settings(config["mapping"])
+    settings = MappingConfig.from_config(config["mapping"], "mapping")
     fi = _fi_rows().astype({column: object})
     fi.loc[1, column] = value
     with pytest.raises(TargetError, match=message):
@@ -170,7 +175,7 @@ def test_bad_fi_table_names_row_and_column(config, column, value, message):
 
 
 def test_missing_column_and_summary_key(config):
-    settings = mapping_settings(config["mapping"])
+    settings = MappingConfig.from_config(config["mapping"], "mapping")
     with pytest.raises(TargetError, match="missing column"):
         fit_targets(_fi_rows().drop(columns="block"), SUMMARY, settings.objective, WINDOW)
     summary = {k: v for k, v in SUMMARY.items() if k != "spontaneous"}

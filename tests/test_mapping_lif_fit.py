@@ -12,12 +12,12 @@ import math
 import numpy as np
 import pytest
 
-from bridge.config import load_config
+from bridge.config import MappingConfig, load_config
 from bridge.io import to_jsonable
 from bridge.mapping.figures import plot_mapping_fi
-from bridge.mapping.lif_fit import USABLE_STATUSES, fit_lif_condition, fit_reference
+from bridge.mapping.lif import USABLE_STATUSES, fit_lif_condition, fit_reference
+from bridge.mapping.objective import StepWindow
 from bridge.mapping.synthetic_tables import lif_fi_table, lif_rates
-from bridge.mapping.targets import StepWindow
 
 DT_MS = 1.0
 WINDOW = StepWindow(delay_ms=50.0, duration_ms=400.0, spontaneous_ms=400.0)
@@ -52,7 +52,8 @@ def bias_for_rheobase(tau_ms: float, w: float, rheobase_nA: float) -> float:
 
 @pytest.fixture(scope="module")
 def mapping_cfg(repo_root):
-    return load_config([repo_root / "config" / "config.yaml"])["mapping"]
+    mapping = load_config([repo_root / "config" / "config.yaml"])["mapping"]
+    return MappingConfig.from_config(mapping, "mapping")
 
 
 def table(tau_ms, w, bias, condition="synthetic"):

@@ -16,18 +16,18 @@ import math
 import numpy as np
 import pytest
 
-from bridge.config import load_config
+from bridge.config import MappingConfig, load_config
 from bridge.io import to_jsonable
-from bridge.mapping.mtc_fit import (
+from bridge.mapping.mtc import (
     MTC_STATUS_ORDER,
     MTC_USABLE_STATUSES,
     MtcInputMap,
     fit_mtc_condition,
     fit_mtc_reference,
+    mtc_onset_current,
 )
-from bridge.mapping.mtc_model import mtc_onset_current
+from bridge.mapping.objective import StepWindow
 from bridge.mapping.synthetic_tables import mtc_fi_table
-from bridge.mapping.targets import StepWindow
 from bridge.neurons.mtc import MTC_PRESETS, MTCParams, mtc_rest_is_stable, mtc_rest_state
 
 UNIT_MS = 0.2
@@ -44,7 +44,7 @@ REF_SLOW, REF_SCALE, REF_ONSET_UA = 4.0, 70.0, 8.0
 
 
 @pytest.fixture(scope="module")
-def mapping_cfg(repo_root):
+def mapping_dict(repo_root):
     cfg = copy.deepcopy(load_config([repo_root / "config" / "config.yaml"])["mapping"])
     cfg["mtc_time_unit_ms"] = UNIT_MS
     cfg["mtc"]["dt"] = DT
@@ -56,13 +56,18 @@ def mapping_cfg(repo_root):
 
 
 @pytest.fixture(scope="module")
-def coarse_cfg(mapping_cfg):
+def mapping_cfg(mapping_dict):
+    return MappingConfig.from_config(mapping_dict, "mapping")
+
+
+@pytest.fixture(scope="module")
+def coarse_cfg(mapping_dict):
     """Hard cases test completeness and statuses, not accuracy: a coarse, cheap search."""
-    cfg = copy.deepcopy(mapping_cfg)
+    cfg = copy.deepcopy(mapping_dict)
     cfg["mtc"]["grid"].update(a_fast_points=4, onset_points=2)
     cfg["mtc"]["search"]["resolution"].update(a_fast=0.05, onset_spacings=0.5)
     cfg["mtc"]["profile"]["edge_bisections"] = 1
-    return cfg
+    return MappingConfig.from_config(cfg, "mapping")
 
 
 def onset_current(a_fast: float, a_slow: float) -> float:
@@ -173,7 +178,7 @@ def test_condition_recovers_fast_gain_and_drive(mapping_cfg):
     assert abs(d["i_bias"] - float(truth.i_bias)) < REF_SCALE * spacing_nA
     assert within(a_fast, d["intervals"]["a_fast"])
     assert within(float(truth.i_bias), d["intervals"]["i_bias"])
-    assert d["intervals"]["a_fast_ratio"] <= mapping_cfg["mtc"]["profile"]["max_gain_ratio"]
+    assert d["intervals"]["a_fast_ratio"] <= mapping_cfg.mtc.profile.max_gain_ratio
     # input map and slow gain are the reference's, not refitted
     assert d["input_scale"] == REF_SCALE and d["a_slow_pos"] == REF_SLOW
     assert d["free_parameters"] == ["a_fast", "i_bias"]

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 
 from bridge.config import Condition, load_config
+from bridge.contracts import MappingInputError
 from bridge.hh.stage import run_condition as run_hh
-from bridge.mapping.stage import MappingInputError, collect, run_condition, run_reference
+from bridge.mapping.stage import collect, run_condition, run_reference
 from bridge.neurons.mtc import MTCParams
 
 CONDITIONS = (
@@ -27,7 +28,7 @@ CONDITIONS = (
     Condition("hyperexcitable", 1.0, 0.036, 0.0003),
     Condition("nona", 0.0, 0.036, 0.0003, description="no sodium: never fires"),
 )
-#: CONTRACTS.md, mapping stage: keys of results/mapping/{condition}.json
+#: docs/contracts.md, mapping stage: keys of results/mapping/{condition}.json
 CONDITION_KEYS = (
     "condition", "gnabar", "status", "use_downstream", "downstream_rule", "dt_ms",
     "mtc_time_unit_ms", "beta_analytic", "beta_analytic_label", "beta_membrane", "beta_fit",

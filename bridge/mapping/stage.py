@@ -1,10 +1,10 @@
 """Mapping stage: HH outputs -> reference.json, {condition}.json, mappings.csv and figures.
 
-File contract: CONTRACTS.md ("Mapping stage output contract"). One function per workflow
-rule: ``run_reference`` (input gains on the reference condition), ``run_condition`` (the LIF
-and MTC fits of one condition with the reference's gains held fixed) and ``collect`` (the
-table across conditions and the two figures). Inputs are checked before any fit runs; errors
-name the file and key.
+The condition record is a stage file of ``bridge.contracts`` (docs/contracts.md). One
+function per workflow rule: ``run_reference`` (input gains on the reference condition),
+``run_condition`` (the LIF and MTC fits of one condition with the reference's gains held
+fixed) and ``collect`` (the table across conditions and the two figures). Inputs are checked
+before any fit runs; errors name the file and key.
 """
 
 from __future__ import annotations
@@ -18,14 +18,20 @@ from typing import Any
 
 import pandas as pd
 
-from bridge.config import Condition
+from bridge.config import Condition, MappingConfig
+from bridge.contracts import (
+    MappingInputError,
+    read_fi_curve,
+    read_hh_summary,
+    read_mapping_record,
+    write_mapping_record,
+)
 from bridge.io import read_json, write_csv, write_json
 from bridge.mapping.figures import plot_mapping_curves, plot_mapping_fi
-from bridge.mapping.lif_fit import fit_lif_condition, fit_reference
-from bridge.mapping.mtc_fit import MtcInputMap, fit_mtc_condition, fit_mtc_reference
-from bridge.mapping.settings import mapping_settings
-from bridge.mapping.targets import step_window_from_config
-from bridge.mapping.trends import beta_trend_agreement
+from bridge.mapping.lif import fit_lif_condition, fit_reference
+from bridge.mapping.mtc import MtcInputMap, fit_mtc_condition, fit_mtc_reference
+from bridge.mapping.objective import step_window_from_config
+from bridge.mapping.summary import beta_trend_agreement, mapping_table
 from bridge.provenance import config_hash, provenance
 
 log = logging.getLogger(__name__)
@@ -47,10 +53,6 @@ STATUS_NOTE = (
 )
 
 
-class MappingInputError(ValueError):
-    """An input of the mapping stage is missing or inconsistent (names file and key)."""
-
-
 def _config_sections(config: Mapping[str, Any]) -> dict[str, Any]:
     """The config the mapping outputs depend on (hashed into their provenance)."""
     for key in ("hh", "mapping"):
@@ -64,8 +66,8 @@ def _read_hh(hh_dir: str | Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     for name in HH_FILES:
         if not (hh_dir / name).is_file():
             raise MappingInputError(f"{hh_dir / name}: missing (HH stage output)")
-    fi = pd.read_csv(hh_dir / "fi_curve.csv", keep_default_na=True)
-    summary = read_json(hh_dir / "summary.json")
+    fi = read_fi_curve(hh_dir / "fi_curve.csv", columns=())
+    summary = read_hh_summary(hh_dir / "summary.json").to_dict()
     return fi, summary
 
 
@@ -94,12 +96,12 @@ def run_reference(hh_dir: str | Path, config: Mapping[str, Any], out_json: str |
     """
     t0 = time.perf_counter()
     sections = _config_sections(config)
-    settings = mapping_settings(sections["mapping"])
+    settings = MappingConfig.from_config(sections["mapping"], "mapping")
     hh_dir = Path(hh_dir)
     fi, summary = _read_hh(hh_dir)
     _check_condition(summary, settings.reference_condition, hh_dir)
     window = step_window_from_config(sections)
-    lif = fit_reference(fi, summary, sections["mapping"], window=window)
+    lif = fit_reference(fi, summary, settings, window=window)
     log.info(
         "LIF reference %s: w %.4g per nA, status %s, objective %.4g",
         lif.condition,
@@ -107,7 +109,7 @@ def run_reference(hh_dir: str | Path, config: Mapping[str, Any], out_json: str |
         lif.status,
         lif.result.objective,
     )
-    mtc = fit_mtc_reference(fi, summary, sections["mapping"], window=window)
+    mtc = fit_mtc_reference(fi, summary, settings, window=window)
     payload = {
         "reference_condition": settings.reference_condition,
         "dt_ms": settings.dt_ms,
@@ -129,7 +131,7 @@ def _check_reference(
     reference: Mapping[str, Any], path: Path, config: Mapping[str, Any]
 ) -> tuple[str, float, MtcInputMap, str]:
     """Validate reference.json against the config; return (name, w, MTC map, LIF source)."""
-    settings = mapping_settings(config["mapping"])
+    settings = MappingConfig.from_config(config["mapping"], "mapping")
     for key in ("reference_condition", "lif", "mtc", "provenance"):
         if key not in reference:
             raise MappingInputError(f"{path}: key '{key}' is missing")
@@ -171,7 +173,7 @@ def run_condition(
     t0 = time.perf_counter()
     name = condition.name if isinstance(condition, Condition) else str(condition)
     sections = _config_sections(config)
-    settings = mapping_settings(sections["mapping"])
+    settings = MappingConfig.from_config(sections["mapping"], "mapping")
     hh_dir = Path(hh_dir)
     reference_json = Path(reference_json)
     if not reference_json.is_file():
@@ -182,7 +184,7 @@ def run_condition(
     fi, summary = _read_hh(hh_dir)
     _check_condition(summary, name, hh_dir)
     window = step_window_from_config(sections)
-    lif = fit_lif_condition(fi, summary, sections["mapping"], w, window=window, w_source=lif_source)
+    lif = fit_lif_condition(fi, summary, settings, w, window=window, w_source=lif_source)
     log.info(
         "LIF %s: beta %.4g (tau %.4g ms), bias %.4g, status %s, objective %.4g",
         name,
@@ -192,7 +194,7 @@ def run_condition(
         lif.status,
         lif.objective,
     )
-    mtc = fit_mtc_condition(fi, summary, sections["mapping"], mtc_map, window=window)
+    mtc = fit_mtc_condition(fi, summary, settings, mtc_map, window=window)
     lif_dict = lif.to_dict()
     payload = {
         **lif_dict,
@@ -204,67 +206,8 @@ def run_condition(
         "hh": _hh_record(summary, hh_dir),
         "provenance": provenance(sections),
     }
-    write_json(out_json, payload)
+    write_mapping_record(out_json, payload)
     log.info("condition %s done in %.1f s", name, time.perf_counter() - t0)
-
-
-def _interval(values: Any, index: int) -> float | None:
-    if not isinstance(values, (list, tuple)) or len(values) != 2:
-        return None
-    return values[index]
-
-
-def _row(record: Mapping[str, Any]) -> dict[str, Any]:
-    """One mappings.csv row: flat numbers and statuses (None where undefined)."""
-    mtc = record["mtc"]
-    iv = record["intervals"]
-    miv = mtc["intervals"]
-    hh = record["hh"]
-    membrane = record.get("beta_membrane_detail") or {}
-    return {
-        "condition": record["condition"],
-        "gnabar": record["gnabar"],
-        "hh_spontaneous": hh["spontaneous"],
-        "hh_spontaneous_rate_hz": hh["spontaneous_rate_hz"],
-        "hh_rheobase_single_uA_cm2": hh["rheobase_single_uA_cm2"],
-        "hh_rheobase_repetitive_uA_cm2": hh["rheobase_repetitive_uA_cm2"],
-        "hh_block_onset_uA_cm2": hh["block_onset_uA_cm2"],
-        "lif_status": record["status"],
-        "lif_use_downstream": record["use_downstream"],
-        "beta_analytic": record["beta_analytic"],
-        "beta_membrane": record["beta_membrane"],
-        "beta_membrane_reason": membrane.get("reason"),
-        "beta_fit": record["beta_fit"],
-        "beta_fit_lo": _interval(iv.get("beta"), 0),
-        "beta_fit_hi": _interval(iv.get("beta"), 1),
-        "tau_fit_ms": record["tau_fit_ms"],
-        "tau_fit_lo_ms": _interval(iv.get("tau_ms"), 0),
-        "tau_fit_hi_ms": _interval(iv.get("tau_ms"), 1),
-        "bias_fit": record["bias_fit"],
-        "bias_fit_lo": _interval(iv.get("bias"), 0),
-        "bias_fit_hi": _interval(iv.get("bias"), 1),
-        "w_per_nA": record["w_per_nA"],
-        "alpha_syn": record["alpha_syn"],
-        "beta_syn": record["beta_syn"],
-        "lif_objective": record["objective"],
-        "lif_converged": record["converged"],
-        "mtc_status": mtc["status"],
-        "mtc_use_downstream": mtc["use_downstream"],
-        "a_fast": mtc["a_fast"],
-        "a_fast_lo": _interval(miv.get("a_fast"), 0),
-        "a_fast_hi": _interval(miv.get("a_fast"), 1),
-        "i_bias": mtc["i_bias"],
-        "i_bias_lo": _interval(miv.get("i_bias"), 0),
-        "i_bias_hi": _interval(miv.get("i_bias"), 1),
-        "a_slow_pos": mtc["a_slow_pos"],
-        "input_scale_per_nA": mtc["input_scale"],
-        "input_offset": mtc["input_offset"],
-        "mtc_objective": mtc["objective"],
-        "mtc_converged": mtc["converged"],
-        "dt_ms": record["dt_ms"],
-        "mtc_time_unit_ms": record["mtc_time_unit_ms"],
-        "mtc_dt": mtc["dt"],
-    }
 
 
 def collect(
@@ -279,27 +222,19 @@ def collect(
     ``mapping_jsons`` are the condition JSONs of ``run_condition`` (each carries its HH
     excitability); ``fi_figure`` and ``curves_figure`` list output paths (format from the
     suffix). ``summary_json`` receives whether the analytic and fitted beta move the same way
-    (``bridge.mapping.trends``), also written into every row of the table.
+    (``bridge.mapping.summary``), also written into every row of the table.
     """
     if not mapping_jsons:
         raise MappingInputError("collect: no mapping JSONs given")
     records = []
     for path in mapping_jsons:
-        record = read_json(path)
+        record = read_mapping_record(path).to_dict()
         for key in ("condition", "mtc", "hh", "intervals", "provenance"):
             if key not in record:
                 raise MappingInputError(f"{path}: key '{key}' is missing")
         records.append(record)
     trend = beta_trend_agreement(records)
-    rows = [_row(r) for r in records]
-    frame = pd.DataFrame(rows)
-    same = trend["same_direction"]
-    frame["beta_trend_same_direction"] = "" if same is None else ("true" if same else "false")
-    frame["beta_trend_n_conditions_used"] = trend["n_conditions_used"]
-    for column in frame.columns:
-        if frame[column].map(lambda v: isinstance(v, bool)).all():
-            frame[column] = frame[column].map(lambda v: "true" if v else "false")
-    n_null = {c: int(frame[c].isna().sum()) for c in frame.columns if frame[c].isna().any()}
+    frame, n_null = mapping_table(records, trend)
     inputs = {r["condition"]: r["provenance"].get("config_hash") for r in records}
     prov = provenance({"mapping_inputs": inputs})
     write_csv(out_csv, frame, {**prov, "empty_cells": n_null, "beta_trend": trend})

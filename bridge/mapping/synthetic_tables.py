@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridge.mapping.lif_model import simulate_steps, spontaneous_count, tau_from_beta
-from bridge.mapping.mtc_model import mtc_protocol, simulate_mtc
-from bridge.mapping.targets import MS_PER_S, StepWindow
+from bridge.mapping.lif import simulate_steps, spontaneous_count, tau_from_beta
+from bridge.mapping.mtc import mtc_protocol, simulate_mtc
+from bridge.mapping.objective import MS_PER_S, StepWindow
 from bridge.neurons.mtc import MTCParams
 
 #: 1 uA/cm2 on the 100 um2 compartment is 0.001 nA (hh_models.params).

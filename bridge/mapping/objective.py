@@ -1,6 +1,6 @@
-"""Fit targets from the HH stage outputs (fi_curve.csv + summary.json) and the objective.
+"""What a fit must reproduce: the HH data it uses (fi_curve.csv + summary.json) and the objective.
 
-Which data enter a fit (the rule every mapping fit uses):
+Which data enter a fit (the rule the LIF and MTC fits share; docs/mapping.md):
 
 * rates: every step amplitude below the depolarisation-block onset whose sweep is not
   flagged ``block`` (a LIF or MTC neuron cannot block, so block sweeps and everything above
@@ -12,7 +12,7 @@ Which data enter a fit (the rule every mapping fit uses):
   spike in the window is censored at the window length;
 * the spontaneous rate (0 Hz for a cell silent at rest).
 
-Objective = sum over points of weight * (residual / scale)^2 (see ``ObjectiveSettings``).
+Objective = sum over points of weight * (residual / scale)^2 (``ObjectiveConfig``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridge.mapping.settings import ObjectiveSettings
+from bridge.config.mapping import MappingConfig, ObjectiveConfig
 
 FI_COLUMNS = (
     "amp_uA_cm2",
@@ -39,8 +39,6 @@ SUMMARY_KEYS = ("condition", "params", "spontaneous", "spontaneous_rate_hz", "ta
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 MS_PER_S = 1000.0
-# Fewer accepted profile points than this give no trade-off correlation.
-MIN_POINTS_FOR_CORRELATION = 3
 
 
 class TargetError(ValueError):
@@ -97,16 +95,16 @@ class FitTargets:
     spontaneous: bool
     spontaneous_rate_hz: float
     window: StepWindow
-    objective: ObjectiveSettings
+    objective: ObjectiveConfig
 
     @property
     def n_points(self) -> int:
         """Residuals with a non-zero weight (rates, latencies, the spontaneous rate)."""
         o = self.objective
         return (
-            int(self.in_fit.sum()) * (o.weight_rate > 0)
-            + int(self.latency_in_fit.sum()) * (o.weight_latency > 0)
-            + (o.weight_spontaneous > 0)
+            int(self.in_fit.sum()) * (o.weights.rate > 0)
+            + int(self.latency_in_fit.sum()) * (o.weights.latency > 0)
+            + (o.weights.spontaneous > 0)
         )
 
     @property
@@ -135,6 +133,18 @@ class FitTargets:
         lat = np.nan_to_num(self.latency_ms, nan=self.window.duration_ms)
         return o.latency_scale_ms + o.latency_rel_scale * lat
 
+    def data_record(self) -> dict[str, Any]:
+        """How much data the fit uses (the shared part of every fit's ``fit_data``)."""
+        return {
+            "n_amplitudes": int(self.amp_nA.size),
+            "n_rate_points": int(self.in_fit.sum()),
+            "n_latency_points": int(self.latency_in_fit.sum()),
+            "n_excluded_block": self.n_excluded_block,
+            "spontaneous": self.spontaneous,
+            "spontaneous_rate_hh_hz": self.spontaneous_rate_hz,
+            "n_points": self.n_points,
+        }
+
     @property
     def fit_amp_nA(self) -> np.ndarray:
         """Amplitudes whose rates enter the fit (the columns the objective expects)."""
@@ -151,14 +161,14 @@ class FitTargets:
         o = self.objective
         fit = self.in_fit
         r = (np.asarray(rate_hz) - self.rate_hz[fit]) / o.rate_scale_hz
-        total = o.weight_rate * np.sum(r * r, axis=1)
+        total = o.weights.rate * np.sum(r * r, axis=1)
         m = self.latency_in_fit[fit]
         if m.any():
             lat_model = self.latency_censored_ms(np.asarray(latency_ms)[:, m])
             q = (lat_model - self.latency_ms[fit][m]) / self.latency_scale_ms()[fit][m]
-            total = total + o.weight_latency * np.sum(q * q, axis=1)
+            total = total + o.weights.latency * np.sum(q * q, axis=1)
         s = (np.asarray(spontaneous_rate_hz) - self.spontaneous_rate_hz) / o.rate_scale_hz
-        return total + o.weight_spontaneous * s * s
+        return total + o.weights.spontaneous * s * s
 
 
 def _bool_column(values: pd.Series, table: str) -> np.ndarray:
@@ -200,7 +210,7 @@ def _optional_number(summary: Mapping[str, Any], key: str) -> float | None:
 def fit_targets(
     fi: pd.DataFrame,
     summary: Mapping[str, Any],
-    objective: ObjectiveSettings,
+    objective: ObjectiveConfig,
     window: StepWindow,
 ) -> FitTargets:
     """Validate the HH outputs of one condition and select the data a fit uses (module doc)."""
@@ -264,6 +274,27 @@ def fit_targets(
     )
 
 
+def fit_targets_for_model(
+    fi: pd.DataFrame, summary: Mapping[str, Any], objective: ObjectiveConfig, window: StepWindow
+) -> FitTargets:
+    """``fit_targets`` for a model fit, which needs at least two amplitudes."""
+    targets = fit_targets(fi, summary, objective, window)
+    if targets.amp_nA.size < 2:
+        raise ValueError(f"fi_curve.csv of {targets.condition!r}: needs at least 2 amplitudes")
+    return targets
+
+
+def reference_name(summary: Mapping[str, Any], reference_condition: str) -> str:
+    """The condition ``summary`` describes; ValueError unless it is the configured reference."""
+    name = str(summary.get("condition"))
+    if name != reference_condition:
+        raise ValueError(
+            f"summary.json is for condition {name!r}, but mapping.reference_condition is "
+            f"{reference_condition!r}"
+        )
+    return name
+
+
 def data_status_flags(targets: FitTargets) -> set[str]:
     """Status flags that follow from the HH data alone (shared by the LIF and MTC fits).
 
@@ -281,82 +312,6 @@ def data_status_flags(targets: FitTargets) -> set[str]:
     if targets.n_excluded_block > 0:
         found.add("depolarisation_block")
     return found
-
-
-def acceptance_threshold(j_min: float, n_points: int, n_params: int, delta: float) -> float:
-    """Profile-likelihood acceptance level J_min + delta * max(1, J_min / (N - p)).
-
-    The residual variance is estimated from the fit (J_min / (N - p)) and floored at the
-    objective's own scale (1), so a perfect fit still gets a finite region.
-    """
-    dof = max(1, n_points - n_params)
-    return j_min + delta * max(1.0, j_min / dof)
-
-
-def profile_crossing(x_a: float, j_a: float, x_r: float, j_r: float, thr: float) -> float:
-    """Coordinate where a profile crosses ``thr`` between an accepted point a and a rejected
-    neighbour r, by linear interpolation of the objective (a when r is not above a)."""
-    if j_r <= j_a:
-        return x_a
-    frac = min(1.0, max(0.0, (thr - j_a) / (j_r - j_a)))
-    return x_a + frac * (x_r - x_a)
-
-
-#: A profile point this close to a search bound counts as on it (an open interval end).
-BOUND_TOL = 1e-12
-
-
-@dataclass(frozen=True)
-class ProfileSpan:
-    """The accepted part of a profile sorted by its coordinate."""
-
-    accepted: np.ndarray  # bool per profile point: J <= threshold
-    lo_i: int  # first and last accepted point
-    hi_i: int
-    open_low: bool  # the accepted span reaches the lower / upper search bound
-    open_high: bool
-    multimodal: bool  # rejected points lie between accepted ones
-
-    @property
-    def n_accepted(self) -> int:
-        return int(self.accepted.sum())
-
-
-def profile_span(
-    x_sorted: np.ndarray, j_sorted: np.ndarray, thr: float, lower: float, upper: float
-) -> ProfileSpan:
-    """Accepted span of a profile; the optimum is always accepted (its J sets ``thr``)."""
-    accepted = j_sorted <= thr
-    acc = np.flatnonzero(accepted)
-    lo_i, hi_i = int(acc[0]), int(acc[-1])
-    return ProfileSpan(
-        accepted=accepted,
-        lo_i=lo_i,
-        hi_i=hi_i,
-        open_low=lo_i == 0 and x_sorted[0] <= lower + BOUND_TOL,
-        open_high=hi_i == x_sorted.size - 1 and x_sorted[-1] >= upper - BOUND_TOL,
-        multimodal=acc.size != hi_i - lo_i + 1,
-    )
-
-
-def profile_edge_pairs(j_sorted: np.ndarray, thr: float) -> list[tuple[int, int]]:
-    """(outermost accepted, its rejected neighbour) index pairs of a profile sorted by its
-    coordinate, at the low and the high end; empty when every point is accepted."""
-    acc = np.flatnonzero(j_sorted <= thr)
-    pairs = []
-    if acc.size and acc[0] > 0:
-        pairs.append((int(acc[0]), int(acc[0]) - 1))
-    if acc.size and acc[-1] < j_sorted.size - 1:
-        pairs.append((int(acc[-1]), int(acc[-1]) + 1))
-    return pairs
-
-
-def profile_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Pearson correlation along accepted profile points; None with fewer than
-    ``MIN_POINTS_FOR_CORRELATION`` points or no spread in either coordinate."""
-    if x.size < MIN_POINTS_FOR_CORRELATION or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(np.corrcoef(x, y)[0, 1])
 
 
 def _optional_list(values: np.ndarray) -> list[float | None]:
@@ -394,4 +349,51 @@ def residual_table(
         "spontaneous_rate_hh_hz": t.spontaneous_rate_hz,
         f"spontaneous_rate_{model}_hz": float(spontaneous_rate_hz),
         "spontaneous_residual_hz": float(spontaneous_rate_hz) - t.spontaneous_rate_hz,
+    }
+
+
+#: Nested config keys under their names in every mapping JSON's ``settings`` record (the
+#: record's flat names predate the nested config); other nested keys join with "_".
+RECORD_KEYS = {
+    "weights.rate": "weight_rate",
+    "weights.latency": "weight_latency",
+    "weights.spontaneous": "weight_spontaneous",
+    "nelder_mead.max_iter": "nm_max_iter",
+    "nelder_mead.xatol": "nm_xatol",
+    "nelder_mead.fatol": "nm_fatol",
+    "profile.max_tau_ratio": "max_tau_ratio",
+    "profile.max_gain_ratio": "max_gain_ratio",
+    "grid.a_fast_points": "profile_points",
+    "grid.a_slow_pos_points": "a_slow_pos_points",
+    "grid.input_scale_points": "input_scale_points",
+    "grid.onset_points": "onset_points",
+    "search.n_starts": "n_starts",
+    "search.max_iter": "max_iter",
+    "search.resolution.a_fast": "resolution_a_fast",
+    "search.resolution.a_slow_pos": "resolution_a_slow_pos",
+    "search.resolution.ln_input_scale": "resolution_ln_input_scale",
+    "search.resolution.onset_spacings": "resolution_onset_spacings",
+}
+
+
+def _flat(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(_flat(value, f"{path}."))
+        else:
+            out[RECORD_KEYS.get(path, path.replace(".", "_"))] = value
+    return out
+
+
+def settings_record(cfg: MappingConfig, model: str) -> dict[str, Any]:
+    """The settings a fit of ``model`` (lif | mtc) records: its time step or unit, the
+    reference condition, the objective and the model's own section, flattened."""
+    time_key = "dt_ms" if model == "lif" else "mtc_time_unit_ms"
+    return {
+        time_key: getattr(cfg, time_key),
+        "reference_condition": cfg.reference_condition,
+        "objective": _flat(cfg.objective.model_dump()),
+        model: _flat(getattr(cfg, model).model_dump()),
     }
