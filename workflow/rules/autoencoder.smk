@@ -9,60 +9,64 @@
 # parameters are only the config keys that change its numbers (training_section), so adding a
 # noise level, seed or condition reruns nothing that exists.
 
+
 rule autoencoder_paper_run:
     """Train one run of a paper scenario (its frozen decay constants from config)."""
     output:
         metrics=f"{AE_RUN_DIR}/metrics.json",
         features=f"{AE_RUN_DIR}/features.npz",
+    log:
+        "results/logs/autoencoder/{scenario}/sigma{sigma}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/autoencoder/{scenario}/sigma{sigma}/seed{seed}.tsv"
     wildcard_constraints:
         scenario="|".join(AE_PAPER_SCENARIOS),
         sigma=r"[0-9][0-9.e+-]*",
         seed=r"\d+",
+    conda:
+        "../../envs/training.yaml"
+    threads: AUTOENCODER["threads"]
+    resources:
+        **AE_TRAIN_RESOURCES,
     params:
         scenario=lambda wc: wc.scenario,
         sigma=lambda wc: float(wc.sigma),
         seed=lambda wc: int(wc.seed),
         autoencoder=lambda wc: training_section(AUTOENCODER, wc.scenario),
         out_dir=lambda wc, output: str(Path(output.metrics).parent),
-    log:
-        "results/logs/autoencoder/{scenario}/sigma{sigma}/seed{seed}.log",
-    benchmark:
-        "results/benchmarks/autoencoder/{scenario}/sigma{sigma}/seed{seed}.tsv"
-    conda:
-        "../../envs/training.yaml"
-    threads: AUTOENCODER["threads"]
-    resources:
-        **AE_TRAIN_RESOURCES,
     script:
         "../scripts/autoencoder_train.py"
 
 
 rule autoencoder_condition_run:
     """Train one run of a condition scenario: its mapping's beta_fit, alpha_syn, beta_syn and
-    bias_fit frozen (or write a skipped run when the mapping's use_downstream is false)."""
+    bias_fit frozen (or write a skipped run when the mapping's use_downstream is false).
+    """
     input:
         mapping="results/mapping/{condition}.json",
     output:
         metrics="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/metrics.json",
         features="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/features.npz",
-    wildcard_constraints:
-        sigma=r"[0-9][0-9.e+-]*",
-        seed=r"\d+",
-    params:
-        scenario=lambda wc: condition_scenario_name(wc.condition),
-        sigma=lambda wc: float(wc.sigma),
-        seed=lambda wc: int(wc.seed),
-        autoencoder=lambda wc: training_section(AUTOENCODER, condition_scenario_name(wc.condition)),
-        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     log:
         "results/logs/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.log",
     benchmark:
         "results/benchmarks/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.tsv"
+    wildcard_constraints:
+        sigma=r"[0-9][0-9.e+-]*",
+        seed=r"\d+",
     conda:
         "../../envs/training.yaml"
     threads: AUTOENCODER["threads"]
     resources:
         **AE_TRAIN_RESOURCES,
+    params:
+        scenario=lambda wc: condition_scenario_name(wc.condition),
+        sigma=lambda wc: float(wc.sigma),
+        seed=lambda wc: int(wc.seed),
+        autoencoder=lambda wc: training_section(
+            AUTOENCODER, condition_scenario_name(wc.condition)
+        ),
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     script:
         "../scripts/autoencoder_train.py"
 
@@ -70,32 +74,40 @@ rule autoencoder_condition_run:
 rule autoencoder_msel:
     """MSEl per layer of one scenario against the benchmark, at every noise level and seed."""
     input:
-        features=lambda wc: [autoencoder_run_file(r, "features.npz") for r in _ae_comparisons(wc.scenario)],
+        features=lambda wc: [
+            autoencoder_run_file(r, "features.npz")
+            for r in _ae_comparisons(wc.scenario)
+        ],
         reference=lambda wc: [
             autoencoder_run_file(_ae_benchmark_run(r), "features.npz")
             for r in _ae_comparisons(wc.scenario)
         ],
     output:
         msel="results/autoencoder/msel/{scenario}.json",
-    wildcard_constraints:
-        scenario="|".join(AE_COMPARED),
-    params:
-        kind="scenario",
-        identities=lambda wc: [
-            dict(scenario=r.scenario, reference=AE_BENCHMARK, sigma=r.sigma, seed=r.seed,
-                 reference_seed=r.seed)
-            for r in _ae_comparisons(wc.scenario)
-        ],
     log:
         "results/logs/autoencoder/msel/{scenario}.log",
     benchmark:
         "results/benchmarks/autoencoder/msel/{scenario}.tsv"
+    wildcard_constraints:
+        scenario="|".join(AE_COMPARED),
     conda:
         "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        kind="scenario",
+        identities=lambda wc: [
+            dict(
+                scenario=r.scenario,
+                reference=AE_BENCHMARK,
+                sigma=r.sigma,
+                seed=r.seed,
+                reference_seed=r.seed,
+            )
+            for r in _ae_comparisons(wc.scenario)
+        ],
     script:
         "../scripts/autoencoder_msel.py"
 
@@ -113,13 +125,6 @@ rule autoencoder_msel_null:
         ],
     output:
         msel="results/autoencoder/msel/null.json",
-    params:
-        kind="seed_pair",
-        identities=[
-            dict(scenario=AE_BENCHMARK, reference=AE_BENCHMARK, sigma=sigma, seed=b,
-                 reference_seed=a)
-            for sigma, a, b in null_pairs(AUTOENCODER)
-        ],
     log:
         "results/logs/autoencoder/msel/null.log",
     benchmark:
@@ -130,6 +135,18 @@ rule autoencoder_msel_null:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        kind="seed_pair",
+        identities=[
+            dict(
+                scenario=AE_BENCHMARK,
+                reference=AE_BENCHMARK,
+                sigma=sigma,
+                seed=b,
+                reference_seed=a,
+            )
+            for sigma, a, b in null_pairs(AUTOENCODER)
+        ],
     script:
         "../scripts/autoencoder_msel.py"
 
@@ -159,9 +176,6 @@ rule autoencoder_summary:
             category="3. Autoencoder",
             subcategory="All conditions",
         ),
-    params:
-        autoencoder=AUTOENCODER,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/autoencoder/summary.log",
     benchmark:
@@ -172,6 +186,9 @@ rule autoencoder_summary:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        autoencoder=AUTOENCODER,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/autoencoder_summary.py"
 
@@ -194,11 +211,10 @@ rule autoencoder_figures:
             )
             for name in AE_FIGURES
         },
-        **{f"{name}_svg": f"results/autoencoder/figures/{name}.svg" for name in AE_FIGURES},
-    params:
-        autoencoder=AUTOENCODER,
-        conditions=CONDITION_NAMES,
-        names=AE_FIGURES,
+        **{
+            f"{name}_svg": f"results/autoencoder/figures/{name}.svg"
+            for name in AE_FIGURES
+        },
     log:
         "results/logs/autoencoder/figures.log",
     benchmark:
@@ -209,6 +225,10 @@ rule autoencoder_figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        autoencoder=AUTOENCODER,
+        conditions=CONDITION_NAMES,
+        names=AE_FIGURES,
     script:
         "../scripts/autoencoder_figures.py"
 

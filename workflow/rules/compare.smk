@@ -9,20 +9,20 @@ rule compare_collect:
     output:
         runs="results/compare/runs.csv",
         gaps="results/compare/gaps.csv",
+    log:
+        "results/logs/compare/collect.log",
+    benchmark:
+        "results/benchmarks/compare/collect.tsv"
+    conda:
+        "../../envs/analysis.yaml"
+    threads: 1
+    resources:
+        **COMPARE_RESOURCES,
     params:
         compare=COMPARE_CONFIG,
         conditions=CONDITION_NAMES,
         # results/compare/runs.csv -> results
         results_dir=lambda wc, output: str(Path(output.runs).parents[1]),
-    log:
-        "results/logs/compare/collect.log",
-    benchmark:
-        "results/benchmarks/compare/collect.tsv"
-    threads: 1
-    resources:
-        **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/compare_collect.py"
 
@@ -42,18 +42,18 @@ rule compare_conditions:
             subcategory=COMPARE_SUB,
             labels={"type": "table", "content": "conditions"},
         ),
-    params:
-        compare=COMPARE_CONFIG,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/compare/conditions.log",
     benchmark:
         "results/benchmarks/compare/conditions.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/compare_conditions.py"
 
@@ -72,18 +72,18 @@ rule compare_stats:
             subcategory=COMPARE_SUB,
             labels={"type": "table", "content": "paired statistics"},
         ),
-    params:
-        compare=COMPARE_CONFIG,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/compare/stats.log",
     benchmark:
         "results/benchmarks/compare/stats.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/compare_stats.py"
 
@@ -113,18 +113,18 @@ rule compare_paper:
             subcategory=COMPARE_SUB,
             labels={"type": "table", "content": "MTC paper vs ours"},
         ),
-    params:
-        compare=COMPARE_CONFIG,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/compare/paper.log",
     benchmark:
         "results/benchmarks/compare/paper.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/compare_paper.py"
 
@@ -146,18 +146,18 @@ rule compare_summary:
             subcategory=COMPARE_SUB,
             labels={"type": "summary", "content": "claims, verdicts, baselines, gaps"},
         ),
-    params:
-        compare=COMPARE_CONFIG,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/compare/summary.log",
     benchmark:
         "results/benchmarks/compare/summary.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/compare_summary.py"
 
@@ -183,21 +183,20 @@ rule compare_figures:
             labels={"type": "figure", "content": "dose-response vs mapped beta"},
         ),
         beta_svg="results/compare/figures/dose_response_beta.svg",
-    params:
-        compare=COMPARE_CONFIG,
-        conditions=CONDITION_NAMES,
     log:
         "results/logs/compare/figures.log",
     benchmark:
         "results/benchmarks/compare/figures.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         **COMPARE_RESOURCES,
-    conda:
-        "../../envs/analysis.yaml"
+    params:
+        compare=COMPARE_CONFIG,
+        conditions=CONDITION_NAMES,
     script:
         "../scripts/compare_figures.py"
-
 
 
 rule compare_all:

@@ -11,12 +11,12 @@ rule hh_mechanisms:
         "results/logs/hh_mechanisms.log",
     benchmark:
         "results/benchmarks/hh_mechanisms.tsv"
+    conda:
+        "../../envs/simulation.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/simulation.yaml"
     script:
         "../scripts/hh_mechanisms.py"
 
@@ -32,19 +32,19 @@ rule hh_simulate:
         features="results/hh/{condition}/features.csv",
         summary="results/hh/{condition}/summary.json",
         traces="results/hh/{condition}/traces.npz",
-    params:
-        condition=lambda wc: CONDITIONS[wc.condition],
-        hh=config["hh"],
     log:
         "results/logs/hh_simulate/{condition}.log",
     benchmark:
         "results/benchmarks/hh_simulate/{condition}.tsv"
+    conda:
+        "../../envs/simulation.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=20,
-    conda:
-        "../../envs/simulation.yaml"
+    params:
+        condition=lambda wc: CONDITIONS[wc.condition],
+        hh=config["hh"],
     script:
         "../scripts/hh_simulate.py"
 
@@ -55,19 +55,19 @@ rule hh_crosscheck:
         fi="results/hh/{condition}/fi_curve.csv",
     output:
         crosscheck="results/hh/{condition}/crosscheck.csv",
-    params:
-        condition=lambda wc: CONDITIONS[wc.condition],
-        hh=config["hh"],
     log:
         "results/logs/hh_crosscheck/{condition}.log",
     benchmark:
         "results/benchmarks/hh_crosscheck/{condition}.tsv"
+    conda:
+        "../../envs/simulation.yaml"
     threads: 1
     resources:
         mem_mb=3000,
         runtime=30,
-    conda:
-        "../../envs/simulation.yaml"
+    params:
+        condition=lambda wc: CONDITIONS[wc.condition],
+        hh=config["hh"],
     script:
         "../scripts/hh_crosscheck.py"
 
@@ -75,7 +75,9 @@ rule hh_crosscheck:
 rule hh_figure:
     """The autoencoder paper's NEURON figure, for every condition."""
     input:
-        summaries=expand("results/hh/{condition}/summary.json", condition=CONDITION_NAMES),
+        summaries=expand(
+            "results/hh/{condition}/summary.json", condition=CONDITION_NAMES
+        ),
         traces=expand("results/hh/{condition}/traces.npz", condition=CONDITION_NAMES),
         fi=expand("results/hh/{condition}/fi_curve.csv", condition=CONDITION_NAMES),
     output:
@@ -90,12 +92,12 @@ rule hh_figure:
         "results/logs/hh_figure.log",
     benchmark:
         "results/benchmarks/hh_figure.tsv"
+    conda:
+        "../../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/analysis.yaml"
     script:
         "../scripts/hh_figure.py"
 

@@ -23,19 +23,19 @@ rule mapping_reference:
         summary=f"results/hh/{REFERENCE_CONDITION}/summary.json",
     output:
         reference="results/mapping/reference.json",
-    params:
-        hh=config["hh"],
-        mapping=config["mapping"],
     log:
         "results/logs/mapping_reference.log",
     benchmark:
         "results/benchmarks/mapping_reference.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/training.yaml"
+    params:
+        hh=config["hh"],
+        mapping=config["mapping"],
     script:
         "../scripts/mapping_reference.py"
 
@@ -48,19 +48,19 @@ rule mapping_condition:
         reference=rules.mapping_reference.output.reference,
     output:
         mapping="results/mapping/{condition}.json",
-    params:
-        hh=config["hh"],
-        mapping=config["mapping"],
     log:
         "results/logs/mapping_condition/{condition}.log",
     benchmark:
         "results/benchmarks/mapping_condition/{condition}.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/training.yaml"
+    params:
+        hh=config["hh"],
+        mapping=config["mapping"],
     script:
         "../scripts/mapping_condition.py"
 
@@ -95,12 +95,12 @@ rule mapping_collect:
         "results/logs/mapping_collect.log",
     benchmark:
         "results/benchmarks/mapping_collect.tsv"
+    conda:
+        "../../envs/training.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/training.yaml"
     script:
         "../scripts/mapping_collect.py"
 

@@ -22,23 +22,23 @@ rule regressor_condition:
     output:
         metrics="results/regressor/{condition}/{model}/seed{seed}/metrics.json",
         predictions="results/regressor/{condition}/{model}/seed{seed}/predictions.npz",
-    wildcard_constraints:
-        model="mtc|lif",
-        seed=r"\d+",
-    params:
-        model=lambda wc: wc.model,
-        seed=lambda wc: int(wc.seed),
-        regressor=REGRESSOR,
-        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     log:
         "results/logs/regressor/{condition}/{model}/seed{seed}.log",
     benchmark:
         "results/benchmarks/regressor/{condition}/{model}/seed{seed}.tsv"
+    wildcard_constraints:
+        model="mtc|lif",
+        seed=r"\d+",
     conda:
         "../../envs/training.yaml"
     threads: 1
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
+    params:
+        model=lambda wc: wc.model,
+        seed=lambda wc: int(wc.seed),
+        regressor=REGRESSOR,
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     script:
         "../scripts/regressor_train.py"
 
@@ -48,22 +48,22 @@ rule regressor_reference:
     output:
         metrics="results/regressor/reference/adlif/seed{seed}/metrics.json",
         predictions="results/regressor/reference/adlif/seed{seed}/predictions.npz",
-    wildcard_constraints:
-        seed=r"\d+",
-    params:
-        model="adlif",
-        seed=lambda wc: int(wc.seed),
-        regressor=REGRESSOR,
-        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     log:
         "results/logs/regressor/reference/adlif/seed{seed}.log",
     benchmark:
         "results/benchmarks/regressor/reference/adlif/seed{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         "../../envs/training.yaml"
     threads: 1
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
+    params:
+        model="adlif",
+        seed=lambda wc: int(wc.seed),
+        regressor=REGRESSOR,
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
     script:
         "../scripts/regressor_train.py"
 
@@ -119,10 +119,6 @@ rule regressor_summary:
             subcategory="All conditions",
         ),
         sparsity_svg="results/regressor/figures/accuracy_vs_sparsity.svg",
-    params:
-        conditions=CONDITION_NAMES,
-        trace_seed=REGRESSOR["seeds"][0],
-        regressor=REGRESSOR,
     log:
         "results/logs/regressor/summary.log",
     benchmark:
@@ -133,6 +129,10 @@ rule regressor_summary:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        conditions=CONDITION_NAMES,
+        trace_seed=REGRESSOR["seeds"][0],
+        regressor=REGRESSOR,
     script:
         "../scripts/regressor_summary.py"
 
