@@ -310,6 +310,8 @@ def _rewrite_fi(path: Path, out: Path) -> None:
     write_fi_curve(out, frame, provenance)
 
 
+#: JSON files of the mapping folder that are not condition records (they stay in the stage).
+MAPPING_STAGE_OWN = ("reference.json", "summary.json")
 REAL_FILES = (
     ("hh/*/summary.json", _rewrite_hh),
     ("hh/*/fi_curve.csv", _rewrite_fi),
@@ -327,7 +329,7 @@ def _real_files() -> list[Any]:
         pytest.param(path, rewrite, id=str(path.relative_to(folder)))
         for pattern, rewrite in REAL_FILES
         for path in sorted(folder.glob(pattern))
-        if path.name != "reference.json"
+        if path.name not in MAPPING_STAGE_OWN and not path.name.endswith(".provenance.json")
     ]
 
 
