@@ -27,7 +27,7 @@ rule regressor_condition:
     benchmark:
         "results/benchmarks/regressor/{condition}/{model}/seed{seed}.tsv"
     wildcard_constraints:
-        model="mtc|lif",
+        model="|".join(CONDITION_MODELS),
         seed=r"\d+",
     conda:
         "../../envs/training.yaml"
@@ -44,14 +44,14 @@ rule regressor_condition:
 
 
 rule regressor_reference:
-    """Train the AdLIF reference regressor (no condition mapping) for one seed."""
+    """Train the reference regressor (the registry's REFERENCE_MODEL, no condition mapping) for one seed."""
     output:
-        metrics="results/regressor/reference/adlif/seed{seed}/metrics.json",
-        predictions="results/regressor/reference/adlif/seed{seed}/predictions.npz",
+        metrics=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}/metrics.json",
+        predictions=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}/predictions.npz",
     log:
-        "results/logs/regressor/reference/adlif/seed{seed}.log",
+        f"results/logs/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}.log",
     benchmark:
-        "results/benchmarks/regressor/reference/adlif/seed{seed}.tsv"
+        f"results/benchmarks/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}.tsv"
     wildcard_constraints:
         seed=r"\d+",
     conda:
@@ -60,7 +60,7 @@ rule regressor_reference:
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
     params:
-        model="adlif",
+        model=REFERENCE_MODEL,
         seed=lambda wc: int(wc.seed),
         regressor=REGRESSOR,
         out_dir=lambda wc, output: str(Path(output.metrics).parent),
