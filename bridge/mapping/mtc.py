@@ -420,7 +420,12 @@ class MtcProblem(search.FitProblem):
         self.step0, self.step_min = coords.step0, coords.step_min
 
     def onset_current(self, a_fast: np.ndarray, a_slow_pos: np.ndarray) -> np.ndarray:
-        """I_on per row, cached on the (a_fast, a_slow_pos) pair."""
+        """I_on per row, cached on the (a_fast, a_slow_pos) pair.
+
+        The cache also keeps each pair's value fixed: ``mtc_onset_current`` brackets on a
+        voltage grid spanning the batch's largest gains, so a value depends (within its
+        refinement) on the batch it was first computed in.
+        """
         keys = list(zip(a_fast.tolist(), a_slow_pos.tolist(), strict=True))
         missing = sorted({k for k in keys if k not in self._onset_cache})
         if missing:

@@ -29,7 +29,9 @@ FULL_STENCIL_MAX_DIM = 3
 STEP_RTOL = 1e-9
 
 #: New profile points from the edge pairs: (pairs, sorted x, sorted z) -> (objectives, z rows).
-NewPoints = Callable[[list[tuple[int, int]], np.ndarray, np.ndarray], tuple[list, list]]
+NewPoints = Callable[
+    [list[tuple[int, int]], np.ndarray, np.ndarray], tuple[list[float], list[np.ndarray]]
+]
 #: A local search from one point: (z0, its objective) -> (z, objective, converged).
 Restart = Callable[[np.ndarray, float], tuple[np.ndarray, float, bool]]
 
