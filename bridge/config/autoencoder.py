@@ -19,6 +19,7 @@ from bridge.config.base import (
     Section,
     Seeds,
     Str,
+    TrainingJobs,
     UnitFloat,
     field,
     relation_error,
@@ -157,7 +158,7 @@ class AutoencoderRunConfig(AutoencoderRunFields):
     paper_scenarios: dict[Name, PaperScenario] = field("the run's own paper scenario, if any")
 
 
-class AutoencoderConfig(AutoencoderRunFields):
+class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
     """The ``autoencoder:`` section: spiking autoencoder runs per scenario x sigma x seed."""
 
     noise: NoiseConfig = field("input noise")
@@ -176,12 +177,6 @@ class AutoencoderConfig(AutoencoderRunFields):
         "YAML file of the paper's published numbers with citations (relative to the repository)"
     )
     threads: PositiveInt = field("threads of a training rule (torch intra-op threads)")
-    gpus: NonNegativeInt = field(
-        "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
-        "ignored by local runs)"
-    )
-    mem_mb: PositiveInt = field("memory per training job, MB")
-    runtime_min: PositiveInt = field("SLURM runtime per training job, minutes")
     figures: FiguresConfig = field("figures")
 
     @model_validator(mode="after")

@@ -111,3 +111,14 @@ def unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 Seeds = Annotated[tuple[NonNegativeInt, ...], Field(min_length=1), AfterValidator(unique)]
+
+
+class TrainingJobs(Section):
+    """Cluster resources of each training job (the rules' resources; runs ignore them)."""
+
+    gpus: NonNegativeInt = field(
+        "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
+        "ignored by local runs)"
+    )
+    runtime_min: PositiveInt = field("SLURM runtime per training job, minutes")
+    mem_mb: PositiveInt = field("memory per training job, MB")

@@ -24,6 +24,7 @@ from bridge.config.base import (
     PositiveFloat,
     PositiveInt,
     Section,
+    Str,
     field,
     unique,
 )
@@ -31,7 +32,7 @@ from bridge.config.regressor import RegressorModel
 
 #: Regressor evaluation horizons: the free run over the test span (NeuroBench's, the default
 #: of claim 4), one step ahead, and the free run's first Lyapunov time (where a chaotic
-#: forecast still has the series' phase; see bridge.regressor.run).
+#: forecast still has the series' phase; see bridge.regressor.stage).
 Horizon = Literal["closed_loop", "one_step", "closed_loop_first_lyapunov_time"]
 HORIZONS: tuple[str, ...] = get_args(Horizon)
 #: Sections whose ``paper_values`` key names their paper-values file.
@@ -93,17 +94,10 @@ class CompareConfig(Section):
     claims: ClaimsConfig = field("claim rules")
 
 
-@dataclass(frozen=True)
-class ClaimRules:
+class ClaimRules(ClaimsConfig):
     """``compare.claims`` with the benchmark scenario (``autoencoder.benchmark_scenario``)."""
 
-    min_n: int
-    min_relative_effect: float
-    benchmark_scenario: str
-    overfiring_scenario: str
-    accuracy_horizon: str
-    gate_models: tuple[str, ...]
-    gate_horizons: tuple[str, ...]
+    benchmark_scenario: Str = field("the MSEl reference scenario of the autoencoder stage")
 
 
 @dataclass(frozen=True)
@@ -228,15 +222,7 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
             "compare.claims.overfiring_scenario": claims_cfg.overfiring_scenario,
         },
     )
-    claims = ClaimRules(
-        min_n=claims_cfg.min_n,
-        min_relative_effect=claims_cfg.min_relative_effect,
-        benchmark_scenario=str(benchmark),
-        overfiring_scenario=claims_cfg.overfiring_scenario,
-        accuracy_horizon=claims_cfg.accuracy_horizon,
-        gate_models=claims_cfg.gate_models,
-        gate_horizons=claims_cfg.gate_horizons,
-    )
+    claims = ClaimRules(**dict(claims_cfg), benchmark_scenario=str(benchmark))
     return CompareSettings(
         conditions=conditions,
         reference_condition=str(reference),

@@ -70,7 +70,16 @@ class NelderMeadConfig(Section):
     fatol: PositiveFloat = field("absolute tolerance on the objective (dimensionless)")
 
 
-class LifProfileConfig(Section):
+class ProfileIntervalConfig(Section):
+    """Where a profile's accepted interval ends (bridge.mapping.search, both fits)."""
+
+    edge_bisections: NonNegativeInt = field("bisections locating each interval edge (count)")
+    delta: PositiveFloat = field(
+        "objective rise that bounds the accepted interval (3.84: chi-square(1 dof) 95 % quantile)"
+    )
+
+
+class LifProfileConfig(ProfileIntervalConfig):
     """Profile likelihood over tau that decides whether beta is identified."""
 
     points: Annotated[Int, Ge(5)] = field(
@@ -80,10 +89,6 @@ class LifProfileConfig(Section):
         "grid points per coordinate in each zoom round (count, >= 5)"
     )
     zoom_rounds: PositiveInt = field("zoom rounds of the inner grid search (count)")
-    edge_bisections: NonNegativeInt = field("bisections locating each interval edge (count)")
-    delta: PositiveFloat = field(
-        "objective rise that bounds the accepted interval (3.84: chi-square(1 dof) 95 % quantile)"
-    )
     max_tau_ratio: AboveOne = field(
         "tau interval hi/lo above this ratio: status beta_unidentified (dimensionless, > 1)"
     )
@@ -142,13 +147,9 @@ class MtcSearchConfig(Section):
     max_iter: PositiveInt = field("iterations per pattern search (count)")
 
 
-class MtcProfileConfig(Section):
+class MtcProfileConfig(ProfileIntervalConfig):
     """Profile over a_fast that decides whether the fast gain is identified."""
 
-    edge_bisections: NonNegativeInt = field("bisections locating each interval edge (count)")
-    delta: PositiveFloat = field(
-        "objective rise that bounds the accepted interval (3.84: chi-square(1 dof) 95 % quantile)"
-    )
     max_gain_ratio: AboveOne = field(
         "|a_fast| interval hi/lo above this ratio: status a_fast_unidentified (> 1)"
     )

@@ -17,6 +17,7 @@ from bridge.config.base import (
     Section,
     Seeds,
     Str,
+    TrainingJobs,
     UnitFloat,
     field,
     relation_error,
@@ -103,7 +104,7 @@ class BaselinesConfig(Section):
     ridge_alpha: NonNegativeFloat = field("ridge penalty on the z-scored lag coefficients")
 
 
-class RegressorRunConfig(Section):
+class RegressorRunConfig(TrainingJobs):
     """What a regressor training run reads: the ``regressor:`` section less ``paper_values``
     (the training rules' params leave it out, so a new citation reruns no training)."""
 
@@ -115,12 +116,7 @@ class RegressorRunConfig(Section):
     )
     dtype: Dtype = field("torch dtype of the networks")
     device: Device = field("torch device; auto: CUDA when available, else CPU")
-    gpus: NonNegativeInt = field(
-        "GPUs per training job: the SLURM executor plugin's gpu resource (0 requests none; "
-        "ignored by local runs)"
-    )
-    runtime_min: PositiveInt = field("SLURM runtime per training job, minutes")
-    mem_mb: Annotated[Int, Ge(100)] = field("memory per training job, MB")
+    mem_mb: Annotated[Int, Ge(100)] = field("memory per training job, MB (>= 100)")
     mackey_glass: MackeyGlassConfig = field("the Mackey-Glass series")
     training: TrainingConfig = field("BPTT training")
     mtc: RegressorMtcConfig = field("MTC hidden layer")
