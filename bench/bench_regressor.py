@@ -32,7 +32,7 @@ from bridge.regressor.data import load_regressor_data, training_windows
 from bridge.regressor.evaluation import run_closed_loop, run_one_step
 from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
-from bridge.regressor.run import resolve_device
+from bridge.regressor.stage import resolve_device
 from bridge.regressor.training import train_bptt
 
 BENCH_SEED = 0

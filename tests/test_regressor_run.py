@@ -9,8 +9,7 @@ import pytest
 import torch
 
 from bridge.neurons.registry import MODEL_NAMES, neuron_model
-from bridge.regressor import train_regressor
-from bridge.regressor.run import versus_repeat_last_value
+from bridge.regressor.stage import train_regressor, versus_repeat_last_value
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
 #: Per-condition models train on a mapping, the reference on none.

@@ -13,10 +13,9 @@ from bridge.paper_values import (
     PaperValuesError,
     load_regressor_paper_values,
 )
-from bridge.regressor import train_regressor
 from bridge.regressor.figures import plot_mtc_regimes
+from bridge.regressor.stage import train_regressor, write_regressor_summary
 from bridge.regressor.summary import summarise_runs
-from bridge.regressor.summary_outputs import write_regressor_summary
 from tests.regressor_fixtures import mapping_json, tiny_cfg
 
 

@@ -1,5 +1,5 @@
 from bridge.logs import setup_logging
-from bridge.regressor.summary_outputs import write_regressor_summary
+from bridge.regressor.stage import write_regressor_summary
 
 setup_logging(snakemake.log[0])  # noqa: F821
 write_regressor_summary(

@@ -2,7 +2,7 @@ import torch
 
 from bridge.contracts import read_mapping_record
 from bridge.logs import setup_logging
-from bridge.regressor import train_regressor
+from bridge.regressor.stage import train_regressor
 
 setup_logging(snakemake.log[0])  # noqa: F821
 torch.set_num_threads(snakemake.threads)  # noqa: F821

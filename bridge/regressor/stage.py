@@ -1,7 +1,9 @@
-"""One regressor run: build, train, evaluate, write ``metrics.json`` and ``predictions.npz``.
+"""The regressor stage's entry points: one run, and the stage's summary.
 
-:func:`train_regressor` is the stage's entry point (the workflow calls it once per
-condition x model x seed, and once per seed for the AdLIF reference).
+:func:`train_regressor` builds, trains and evaluates one network and writes ``metrics.json`` and
+``predictions.npz`` (the workflow calls it once per condition x model x seed, and once per seed
+for the AdLIF reference); :func:`write_regressor_summary` writes the medians table and the two
+result figures from every run.
 
 metrics.json (every number finite or null; ``provenance`` key)::
 
@@ -48,7 +50,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +58,17 @@ import numpy as np
 import torch
 
 from bridge.config.regressor import RegressorRunConfig
-from bridge.contracts import RegressorMetrics, write_run_metrics
-from bridge.io import write_npz
+from bridge.contracts import RegressorMetrics, read_regressor_metrics, write_run_metrics
+from bridge.io import write_csv, write_npz
+from bridge.paper_values import load_regressor_paper_values
 from bridge.provenance import provenance
 from bridge.regressor.baselines import baseline_predictions
 from bridge.regressor.data import RegressorData, load_regressor_data, training_windows
 from bridge.regressor.evaluation import accuracy, run_closed_loop, run_one_step, sparsity
+from bridge.regressor.figures import plot_accuracy_vs_sparsity, plot_predictions
 from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
+from bridge.regressor.summary import summarise_runs
 from bridge.regressor.training import train_bptt
 
 LOG = logging.getLogger(__name__)
@@ -276,3 +281,41 @@ def train_regressor(
         evaluation["one_step"]["s_comp"],
     )
     return metrics
+
+
+# --- the stage's summary: the medians table and the two result figures -------------------
+
+
+def _load_npz(path: Path) -> dict[str, Any]:
+    with np.load(path) as npz:
+        return {key: npz[key] for key in npz.files}
+
+
+def write_regressor_summary(
+    metrics_paths: Sequence[str | Path],
+    condition_order: Sequence[str],
+    trace_seed: int,
+    config_section: Mapping[str, Any],
+    table_path: str | Path,
+    predictions_paths: Sequence[str | Path],
+    sparsity_paths: Sequence[str | Path],
+    paper_values_path: str | Path,
+) -> None:
+    """Table + figures from the runs' metrics (paths as the workflow lists them) and the
+    paper's numbers (``data/paper_values/regressor.yaml``)."""
+    paper = load_regressor_paper_values(paper_values_path)
+    runs = [read_regressor_metrics(p) for p in metrics_paths]
+    table = summarise_runs(runs, paper, condition_order)
+    write_csv(table_path, table, provenance({"regressor": dict(config_section)}))
+    LOG.info("summary of %d runs in %d rows -> %s", len(runs), len(table), table_path)
+    traces = []
+    for path, run in zip(metrics_paths, runs, strict=True):
+        if run.seed == trace_seed:
+            label = f"{run.condition} / {run.model} / seed {run.seed}"
+            traces.append((label, _load_npz(Path(path).parent / PREDICTIONS_NAME)))
+    if not traces:
+        raise ValueError(f"write_regressor_summary: no run has the trace seed {trace_seed}")
+    plot_predictions(traces, *predictions_paths)
+    plot_accuracy_vs_sparsity(
+        [run.to_dict() for run in runs], condition_order, paper, *sparsity_paths
+    )
