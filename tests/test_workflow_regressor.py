@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +12,7 @@ import pytest
 from bridge.io import write_json
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 from tests.regressor_fixtures import mapping_json
+from tests.workflow_helpers import run_snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -35,18 +34,9 @@ def regressor_run(repo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
                 name, use_downstream=usable, status="ok" if usable else "spontaneous_only"
             ),
         )
-    cmd = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(repo_root / "Snakefile"),
-        "--directory", str(workdir),
-        "--configfile", str(repo_root / "config" / "config.yaml"),
-        str(repo_root / "tests" / "configs" / "tiny.yaml"),
-        "--config", f"conditions={workdir / 'conditions.tsv'}",
-        "--cores", "2",
-        "--allowed-rules", *REGRESSOR_RULES,
-        "--", "regressor_all",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+    result = run_snakemake(
+        repo_root, workdir, "--allowed-rules", *REGRESSOR_RULES, "--", "regressor_all"
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return workdir
 

@@ -60,13 +60,10 @@ from bridge.contracts import (
 
 LOG = logging.getLogger(__name__)
 
+#: What names one run (or one run's gap), in both tables.
+RUN_ID_COLUMNS = ("stage", "condition", "scenario", "model", "sigma", "seed")
 RUN_COLUMNS = (
-    "stage",
-    "condition",
-    "scenario",
-    "model",
-    "sigma",
-    "seed",
+    *RUN_ID_COLUMNS,
     "status",
     "metric",
     "value",
@@ -74,12 +71,7 @@ RUN_COLUMNS = (
     "file",
 )
 GAP_COLUMNS = (
-    "stage",
-    "condition",
-    "scenario",
-    "model",
-    "sigma",
-    "seed",
+    *RUN_ID_COLUMNS,
     "metric",
     "kind",
     "reason",
