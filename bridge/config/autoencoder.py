@@ -133,9 +133,9 @@ class FiguresConfig(Section):
 class AutoencoderRunFields(Section):
     """The keys of the ``autoencoder:`` section that change a training run's numbers."""
 
-    data: DataConfig = field("images")
-    model: ModelConfig = field("architecture")
-    training: TrainingConfig = field("training")
+    data: DataConfig
+    model: ModelConfig
+    training: TrainingConfig
     feature_batch_size: PositiveInt = field("fixed test images whose feature maps are saved")
     device: Annotated[Str, Field(pattern=r"^(auto|cpu|cuda(:[0-9]+)?)$")] = field(
         "torch device: auto (CUDA when available, else CPU), cpu, cuda or cuda:N"
@@ -154,14 +154,14 @@ class AutoencoderRunConfig(AutoencoderRunFields):
     """One training rule's params (bridge.autoencoder.scenarios.training_section): the run
     keys, the noise clamp and the run's own paper scenario (none for a condition)."""
 
-    noise: RunNoiseConfig = field("input noise")
+    noise: RunNoiseConfig
     paper_scenarios: dict[Name, PaperScenario] = field("the run's own paper scenario, if any")
 
 
 class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
     """The ``autoencoder:`` section: spiking autoencoder runs per scenario x sigma x seed."""
 
-    noise: NoiseConfig = field("input noise")
+    noise: NoiseConfig
     seeds: Seeds = field("training seeds (distinct integers >= 0)")
     paper_scenarios: Annotated[
         dict[Name, PaperScenario], Field(min_length=1), AfterValidator(_not_reserved)
@@ -177,7 +177,7 @@ class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
         "YAML file of the paper's published numbers with citations (relative to the repository)"
     )
     threads: PositiveInt = field("threads of a training rule (torch intra-op threads)")
-    figures: FiguresConfig = field("figures")
+    figures: FiguresConfig
 
     @model_validator(mode="after")
     def _scenarios_and_seeds_agree(self) -> Self:

@@ -90,8 +90,8 @@ class CompareConfig(Section):
         "noise level of the 'noisy' columns and the noise-compensation claim (one of "
         "autoencoder.noise.sigmas, which must also hold 0)"
     )
-    statistics: StatisticsConfig = field("paired statistics")
-    claims: ClaimsConfig = field("claim rules")
+    statistics: StatisticsConfig
+    claims: ClaimsConfig
 
 
 class ClaimRules(ClaimsConfig):

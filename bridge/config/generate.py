@@ -110,13 +110,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _meaning(field: Mapping[str, Any], target: Mapping[str, Any]) -> str:
+    """The field's description, else (a section) its model docstring's first paragraph."""
+    text = field.get("description") or target.get("description", "")
+    return _cell(" ".join(text.split("\n\n")[0].split()).replace("``", "`"))
+
+
 def _rows(node: Mapping[str, Any], defs: Mapping[str, Any], prefix: str, values: Any) -> list[str]:
     rows = []
     for name, sub in node.get("properties", {}).items():
         path = f"{prefix}{name}"
         target = _resolve(sub, defs)
         value = values.get(name) if isinstance(values, Mapping) else None
-        description = _cell(sub.get("description", target.get("description", "")))
+        description = _meaning(sub, target)
         entry = _entry_schema(target) if target.get("type") == "object" else None
         entry = None if entry is None else _resolve(entry, defs)
         if "properties" in target:

@@ -100,9 +100,9 @@ class HHConfig(Section):
     spike_threshold_mV: Float = field(
         "spike detection threshold shared by NEURON (NetCon), Brian2 and eFEL, mV"
     )
-    steps: StepsConfig = field("current-step protocol")
-    spontaneous: SpontaneousConfig = field("run without input")
-    noise: NoiseConfig = field("noisy-current run")
-    block: BlockConfig = field("depolarisation-block detection")
-    rebalance: RebalanceConfig = field("resting-potential rebalancing")
-    brian2: Brian2Config = field("Brian2 cross-check")
+    steps: StepsConfig
+    spontaneous: SpontaneousConfig
+    noise: NoiseConfig
+    block: BlockConfig
+    rebalance: RebalanceConfig
+    brian2: Brian2Config

@@ -59,7 +59,7 @@ class ObjectiveConfig(Section):
         "latencies enter only where the HH sweep fires at least this many spikes and the "
         "cell is silent at rest (count)"
     )
-    weights: ObjectiveWeights = field("per-point weights of the residual groups")
+    weights: ObjectiveWeights
 
 
 class NelderMeadConfig(Section):
@@ -109,8 +109,8 @@ class LifFitConfig(Section):
         "coarse grid points per coordinate (w, rheobase) (count, >= 3)"
     )
     n_starts: PositiveInt = field("Nelder-Mead starts from the best grid points (count)")
-    nelder_mead: NelderMeadConfig = field("Nelder-Mead settings")
-    profile: LifProfileConfig = field("profile over tau")
+    nelder_mead: NelderMeadConfig
+    profile: LifProfileConfig
 
 
 class MtcGridConfig(Section):
@@ -143,7 +143,7 @@ class MtcSearchConfig(Section):
     """Pattern searches from the best grid points."""
 
     n_starts: PositiveInt = field("pattern searches from the best grid points (count)")
-    resolution: MtcResolutionConfig = field("final step sizes")
+    resolution: MtcResolutionConfig
     max_iter: PositiveInt = field("iterations per pattern search (count)")
 
 
@@ -191,9 +191,9 @@ class MtcFitConfig(Section):
         "condition fits widen the onset range by at least this much model current "
         "(divided by the input scale)"
     )
-    grid: MtcGridConfig = field("start and profile grids")
-    search: MtcSearchConfig = field("pattern searches")
-    profile: MtcProfileConfig = field("profile over a_fast")
+    grid: MtcGridConfig
+    search: MtcSearchConfig
+    profile: MtcProfileConfig
 
 
 class MappingConfig(Section):
@@ -208,6 +208,6 @@ class MappingConfig(Section):
         "synaptic current decay per step of snntorch's Synaptic, in (0, 1) (fixed)"
     )
     mtc_time_unit_ms: PositiveFloat = field("MTC model time unit, ms")
-    objective: ObjectiveConfig = field("f-I objective shared by both fits")
-    lif: LifFitConfig = field("LIF fit")
-    mtc: MtcFitConfig = field("MTC fit")
+    objective: ObjectiveConfig
+    lif: LifFitConfig
+    mtc: MtcFitConfig

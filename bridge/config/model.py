@@ -7,7 +7,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from bridge.config.autoencoder import AutoencoderConfig
-from bridge.config.base import Section, Str, field, relation_error
+from bridge.config.base import Section, Str, relation_error
 from bridge.config.compare import CompareConfig
 from bridge.config.hh import HHConfig
 from bridge.config.mapping import MappingConfig
@@ -20,11 +20,11 @@ class BridgeConfig(Section):
     conditions: Str = Field(
         description="path of the conditions table (TSV; relative to the working folder)"
     )
-    hh: HHConfig = field("HH stage: NEURON cells, protocols, Brian2 cross-check")
-    mapping: MappingConfig = field("mapping stage: LIF and MTC fits to the HH f-I curves")
-    regressor: RegressorConfig = field("regressor stage: Mackey-Glass networks")
-    autoencoder: AutoencoderConfig = field("autoencoder stage: the spiking autoencoder")
-    compare: CompareConfig = field("compare stage: cross-stage statistics and claims")
+    hh: HHConfig
+    mapping: MappingConfig
+    regressor: RegressorConfig
+    autoencoder: AutoencoderConfig
+    compare: CompareConfig
 
     @model_validator(mode="after")
     def _sections_agree(self) -> Self:

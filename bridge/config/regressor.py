@@ -117,11 +117,11 @@ class RegressorRunConfig(TrainingJobs):
     dtype: Dtype = field("torch dtype of the networks")
     device: Device = field("torch device; auto: CUDA when available, else CPU")
     mem_mb: Annotated[Int, Ge(100)] = field("memory per training job, MB (>= 100)")
-    mackey_glass: MackeyGlassConfig = field("the Mackey-Glass series")
-    training: TrainingConfig = field("BPTT training")
-    mtc: RegressorMtcConfig = field("MTC hidden layer")
-    lif: RegressorLifConfig = field("LIF hidden layer")
-    baselines: BaselinesConfig = field("ridge AR baseline")
+    mackey_glass: MackeyGlassConfig
+    training: TrainingConfig
+    mtc: RegressorMtcConfig
+    lif: RegressorLifConfig
+    baselines: BaselinesConfig
 
     @property
     def mackey_glass_params(self) -> MackeyGlassParams:
