@@ -1,4 +1,4 @@
-"""Logging set-up shared by the CLI and the workflow's scripts."""
+"""Logging set-up of the workflow's scripts (each rule's log file)."""
 
 from __future__ import annotations
 

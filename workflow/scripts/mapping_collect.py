@@ -1,11 +1,13 @@
-from bridge.logs import setup_logging
+from script_start import start
+
+start(snakemake)
+
 from bridge.mapping.stage import collect
 
-setup_logging(snakemake.log[0])  # noqa: F821
 collect(
-    list(snakemake.input.mappings),  # noqa: F821
-    snakemake.output.table,  # noqa: F821
-    [snakemake.output.fi_png, snakemake.output.fi_svg],  # noqa: F821
-    [snakemake.output.curves_png, snakemake.output.curves_svg],  # noqa: F821
-    snakemake.output.summary,  # noqa: F821
+    list(snakemake.input.mappings),
+    snakemake.output.table,
+    [snakemake.output.fi_png, snakemake.output.fi_svg],
+    [snakemake.output.curves_png, snakemake.output.curves_svg],
+    snakemake.output.summary,
 )

@@ -1,11 +1,13 @@
+from script_start import start
+
+start(snakemake)
+
 from pathlib import Path
 
-from bridge.logs import setup_logging
 from bridge.mapping.stage import run_reference
 
-setup_logging(snakemake.log[0])  # noqa: F821
 run_reference(
-    Path(snakemake.input.summary).parent,  # noqa: F821
-    {"hh": snakemake.params.hh, "mapping": snakemake.params.mapping},  # noqa: F821
-    snakemake.output.reference,  # noqa: F821
+    Path(snakemake.input.summary).parent,
+    {"hh": snakemake.params.hh, "mapping": snakemake.params.mapping},
+    snakemake.output.reference,
 )
