@@ -159,28 +159,36 @@ def _require(section: Mapping[str, Any], key: str, where: str) -> Any:
     return section[key]
 
 
-def check_noise_levels(sigmas: Sequence[float], noisy_sigma: float) -> None:
-    """The compare stage needs the noiseless runs and the runs at ``compare.noisy_sigma``."""
-    if not any(float(s) == 0.0 for s in sigmas):
-        raise ConfigError(
-            f"config key 'autoencoder.noise.sigmas' {list(sigmas)} lacks 0: the compare stage "
-            "needs the noiseless runs"
-        )
-    if not any(float(s) == noisy_sigma for s in sigmas):
-        raise ConfigError(
-            f"config key 'compare.noisy_sigma' = {noisy_sigma} is not one of "
-            f"autoencoder.noise.sigmas {list(sigmas)}"
-        )
+def cross_section_problems(
+    sigmas: Sequence[float], noisy_sigma: float, scenarios: Sequence[str], named: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """What the compare stage finds wrong in the other sections, as (dotted key, why).
 
-
-def check_scenario_names(scenarios: Sequence[str], named: Mapping[str, str]) -> None:
-    """Each of ``named`` (dotted key -> scenario) must be one of ``scenarios``."""
-    for key, name in named.items():
-        if name not in scenarios:
-            raise ConfigError(
-                f"config key '{key}' = {name!r} is not one of "
-                f"autoencoder.paper_scenarios {list(scenarios)}"
+    It needs the noiseless runs and those at ``compare.noisy_sigma``, and each scenario in
+    ``named`` (dotted key -> scenario) must be one of ``scenarios`` (the paper's).
+    """
+    levels = [float(s) for s in sigmas]
+    problems = []
+    if 0.0 not in levels:
+        problems.append(
+            (
+                "autoencoder.noise.sigmas",
+                f"{list(sigmas)} lacks 0: the compare stage needs the noiseless runs",
             )
+        )
+    elif noisy_sigma not in levels:
+        problems.append(
+            (
+                "compare.noisy_sigma",
+                f"{noisy_sigma} is not one of autoencoder.noise.sigmas {list(sigmas)}",
+            )
+        )
+    problems += [
+        (key, f"{name!r} is not one of autoencoder.paper_scenarios {list(scenarios)}")
+        for key, name in named.items()
+        if name not in scenarios
+    ]
+    return problems
 
 
 def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> CompareSettings:
@@ -203,7 +211,6 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
             f"(conditions: {list(conditions)})"
         )
     sigmas = tuple(view["autoencoder"]["noise"]["sigmas"])
-    check_noise_levels(sigmas, section.noisy_sigma)
     scenarios = tuple(view["autoencoder"]["paper_scenarios"])
     run_scenarios = tuple(view["autoencoder"]["run_paper_scenarios"])
     unknown = sorted(set(run_scenarios) - set(scenarios))
@@ -214,15 +221,18 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
         )
     # The paper's benchmark is the autoencoder stage's (its MSEl reference), not a copy.
     benchmark = _require(view["autoencoder"], "benchmark_scenario", "autoencoder")
-    claims_cfg = section.claims
-    check_scenario_names(
+    problems = cross_section_problems(
+        sigmas,
+        section.noisy_sigma,
         scenarios,
         {
             "autoencoder.benchmark_scenario": benchmark,
-            "compare.claims.overfiring_scenario": claims_cfg.overfiring_scenario,
+            "compare.claims.overfiring_scenario": section.claims.overfiring_scenario,
         },
     )
-    claims = ClaimRules(**dict(claims_cfg), benchmark_scenario=str(benchmark))
+    if problems:
+        raise ConfigError("config key '{}': {}".format(*problems[0]))
+    claims = ClaimRules(**dict(section.claims), benchmark_scenario=str(benchmark))
     return CompareSettings(
         conditions=conditions,
         reference_condition=str(reference),
