@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
 from pydantic import AfterValidator, Field
@@ -34,7 +34,6 @@ from bridge.config.regressor import RegressorModel
 #: of claim 4), one step ahead, and the free run's first Lyapunov time (where a chaotic
 #: forecast still has the series' phase; see bridge.regressor.stage).
 Horizon = Literal["closed_loop", "one_step", "closed_loop_first_lyapunov_time"]
-HORIZONS: tuple[str, ...] = get_args(Horizon)
 #: Sections whose ``paper_values`` key names their paper-values file.
 PAPER_STAGES = ("autoencoder", "regressor")
 

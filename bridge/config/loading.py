@@ -26,18 +26,6 @@ from bridge.config.model import BridgeConfig
 
 CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
 
-#: Columns that hold numbers in the conditions table.
-NUMERIC_COLUMNS = (
-    "gnabar",
-    "gkbar",
-    "gl",
-    "m_shift_mV",
-    "h_shift_mV",
-    "nap_fraction",
-    "celsius",
-    "v_rest_mV",
-)
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -61,11 +49,6 @@ class Condition:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _load_schema(path: Path) -> dict[str, Any]:
-    with open(path) as fh:
-        return yaml.safe_load(fh)
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -105,10 +88,9 @@ def load_config(paths: Iterable[str | Path]) -> dict[str, Any]:
 def _parse_cell(text: str) -> Any:
     """Turn a TSV cell into a number when it looks like one, else keep the text."""
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         return text
-    return value
 
 
 def _row_error(path: Path, line: int, name: str | None, column: str, message: str) -> ConfigError:
@@ -124,8 +106,9 @@ def load_conditions(path: str | Path) -> list[Condition]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: conditions table not found")
-    schema = _load_schema(CONDITIONS_SCHEMA)
+    schema = yaml.safe_load(CONDITIONS_SCHEMA.read_text())
     allowed = set(schema["properties"])
+    numeric = {c for c, rule in schema["properties"].items() if rule.get("type") == "number"}
     required = list(schema["required"])
     text_lines = path.read_text().splitlines()
     rows = [(i + 1, line) for i, line in enumerate(text_lines) if line.strip()]
@@ -160,7 +143,7 @@ def load_conditions(path: str | Path) -> list[Condition]:
             cell = cell.strip()
             if cell == "":
                 continue
-            record[column] = _parse_cell(cell) if column in NUMERIC_COLUMNS else cell
+            record[column] = _parse_cell(cell) if column in numeric else cell
         name = record.get("name") if isinstance(record.get("name"), str) else None
         for column, value in record.items():
             if isinstance(value, float) and not math.isfinite(value):
@@ -173,7 +156,7 @@ def load_conditions(path: str | Path) -> list[Condition]:
                 raise _row_error(path, line_no, name, column, "required value is empty")
             column = str(err.path[0]) if err.path else "?"
             value = record.get(column)
-            if err.validator == "type" and column in NUMERIC_COLUMNS:
+            if err.validator == "type" and column in numeric:
                 message = f"{value!r} is not a number"
             elif err.validator == "pattern":
                 message = (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from annotated_types import Ge, Gt
 from pydantic import AfterValidator
@@ -25,8 +25,8 @@ from bridge.config.base import (
 #: Regime presets of the MTC circuit (bridge.neurons.mtc MTC_PRESETS).
 MtcPreset = Literal["tonic", "phasic", "bursting"]
 #: Gains a condition's MTC fit may free (a_fast always; a_slow_pos optionally).
-MTC_CONDITION_GAINS = ("a_fast", "a_slow_pos")
 MtcGain = Literal["a_fast", "a_slow_pos"]
+MTC_CONDITION_GAINS: tuple[MtcGain, ...] = get_args(MtcGain)
 
 #: A ratio threshold on an interval's hi/lo: below 1 it would flag every interval.
 AboveOne = Annotated[Float, Gt(1)]

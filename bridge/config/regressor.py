@@ -33,8 +33,6 @@ RegressorModel = Literal["mtc", "lif", "adlif"]
 #: Torch devices and dtypes a regressor run may use (auto: CUDA when available, else CPU).
 Device = Literal["auto", "cpu", "cuda"]
 Dtype = Literal["float32", "float64"]
-DEVICES: tuple[Device, ...] = ("auto", "cpu", "cuda")
-DTYPES: tuple[Dtype, ...] = ("float32", "float64")
 
 
 class MackeyGlassConfig(Section):
