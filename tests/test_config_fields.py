@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import ConfigError, MappingConfig, RegressorConfig, load_config
+from bridge.config import (
+    AutoencoderConfig,
+    ConfigError,
+    MappingConfig,
+    RegressorConfig,
+    load_config,
+)
 
-MODELS = {"mapping": MappingConfig, "regressor": RegressorConfig}
+MODELS = {"mapping": MappingConfig, "regressor": RegressorConfig, "autoencoder": AutoencoderConfig}
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +52,13 @@ def test_missing_key_names_the_dotted_path(full: dict) -> None:
             for bad in (2, 3.0, True)
         ],
         ("regressor.device", "tpu", r"'regressor\.device': Input should be 'auto'"),
+        # the job resources both training stages share; the regressor keeps its own memory floor
+        ("autoencoder.gpus", -1, r"'autoencoder\.gpus': Input should be greater than or equal"),
+        (
+            "regressor.mem_mb",
+            99,
+            r"'regressor\.mem_mb': Input should be greater than or equal to 100",
+        ),
         ("mapping.lif.profile.max_tau_ratio", -2, r"mapping\.lif\.profile\.max_tau_ratio"),
         ("mapping.lif.tau_bounds_ms", [2.0, 1.0], r"'mapping\.lif\.tau_bounds_ms.*low < high"),
         ("mapping.lif.w_bounds_per_nA", [0.0, 1.0], r"'mapping\.lif\.w_bounds_per_nA.*than 0"),
@@ -65,6 +78,7 @@ def test_bad_value_is_rejected_naming_its_key(
     [
         ("mapping.objective.latency_rel_scale", 0, 0.0),  # >= 0 allowed; an int reads as a float
         ("regressor.device", "auto", "auto"),
+        ("autoencoder.mem_mb", 99, 99),
         ("mapping.mtc.condition_gains", ["a_slow_pos", "a_fast"], ("a_fast", "a_slow_pos")),
     ],
 )
