@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from bridge.neurons.mtc import MTC_GAIN_FIELDS, MTC_PRESETS
-from bridge.neurons.registry import MODEL_NAMES
+from bridge.neurons.registry import MODEL_NAMES, layer_class
 from bridge.regressor.mackey_glass import MackeyGlassParams, mackey_glass_splits
 from bridge.regressor.model import RegressorSpec, SpikingRegressor, parameter_counts
 
@@ -27,6 +27,12 @@ def test_same_width_and_synaptic_budget() -> None:
     assert parameter_counts(trained_lif)["neuron"] == N_HIDDEN
     with pytest.raises(ValueError, match="'izh' is not one of"):
         RegressorSpec("izh", N_HIDDEN)
+
+
+def test_registry_names_the_layer_each_model_builds() -> None:
+    for neuron in MODEL_NAMES:
+        hidden = SpikingRegressor(RegressorSpec(neuron, N_HIDDEN), seed=0).hidden
+        assert type(hidden) is layer_class(neuron), neuron
 
 
 def test_seeded_initialisation_leaves_global_rng_alone() -> None:

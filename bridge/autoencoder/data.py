@@ -21,7 +21,7 @@ import gzip
 import hashlib
 import logging
 import urllib.request
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -281,11 +281,3 @@ def baseline_mse(train: torch.Tensor, test: torch.Tensor) -> dict[str, float]:
         "blank": float(test64.square().mean()),
         "mean_image": float((test64 - mean_image).square().mean()),
     }
-
-
-def data_config_from_dict(section: dict[str, Any]) -> DataConfig:
-    known = set(asdict(DataConfig()))
-    unknown = set(section) - known
-    if unknown:
-        raise DataError(f"autoencoder.data: unknown key(s) {sorted(unknown)}")
-    return DataConfig(**section)
