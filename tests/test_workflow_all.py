@@ -16,6 +16,7 @@ import pytest
 from workflow_helpers import run_snakemake, scheduled_jobs
 
 from bridge.config import load_config
+from tests.test_contracts import round_trip_problems
 
 pytestmark = pytest.mark.workflow
 
@@ -52,6 +53,12 @@ def test_all_ends_with_the_summary_and_every_stage(full_run: Path) -> None:
         assert (results / "autoencoder" / f"cond_{name}" / "sigma0" / "seed123").is_dir()
         assert (results / "regressor" / name / "mtc" / "seed1" / "metrics.json").is_file()
     assert (results / "compare" / "conditions.csv").is_file()
+
+
+def test_every_stage_file_round_trips_through_its_contract(full_run: Path) -> None:
+    # 3 HH summaries + 3 f-I tables + 3 mapping records + autoencoder and regressor runs.
+    checked, problems = round_trip_problems(full_run / "results")
+    assert checked >= 9 + 10 and problems == []
 
 
 def test_nothing_left_to_do_after_all(repo_root: Path, full_run: Path) -> None:
