@@ -33,8 +33,10 @@ FIGURE_SUFFIXES = frozenset({".png", ".svg", ".pdf"})
 RUN_RECORD_DIRS = frozenset({"logs", "benchmarks"})
 #: JSON keys that hold wall-clock time; dropped before the structural comparison.
 TIMESTAMP_KEYS = frozenset({"created_utc", "timestamp", "started_utc", "finished_utc"})
-#: With --across-commits: JSON keys that depend on the commit or the machine's speed.
+#: With --across-commits: JSON keys (and NPZ arrays) that depend on the commit or the
+#: machine's speed.
 RUN_RECORD_KEYS = frozenset({"provenance", "timing"})
+RUN_RECORD_ARRAYS = frozenset({"provenance_json"})
 #: With --across-commits: the file types compared; sidecars of provenance are left out.
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".json", ".npz"})
 PROVENANCE_SIDECAR = ".provenance.json"
@@ -76,12 +78,12 @@ def compare_json(a: Path, b: Path, ignored_keys: frozenset[str] = TIMESTAMP_KEYS
     return "JSON content differs"
 
 
-def compare_npz(a: Path, b: Path) -> str | None:
+def compare_npz(a: Path, b: Path, ignored: frozenset[str] = frozenset()) -> str | None:
     # allow_pickle=False: object arrays have no business in the workflow's outputs.
     with np.load(a, allow_pickle=False) as za, np.load(b, allow_pickle=False) as zb:
         if sorted(za.files) != sorted(zb.files):
             return f"array names differ: {sorted(za.files)} vs {sorted(zb.files)}"
-        for name in sorted(za.files):
+        for name in sorted(set(za.files) - ignored):
             xa, xb = za[name], zb[name]
             if xa.dtype != xb.dtype or xa.shape != xb.shape:
                 return f"array {name!r}: {xa.dtype}{xa.shape} vs {xb.dtype}{xb.shape}"
@@ -98,7 +100,7 @@ def compare_file(a: Path, b: Path, across_commits: bool = False) -> str | None:
         return compare_json(a, b, ignored)
     if suffix == ".npz":
         try:
-            return compare_npz(a, b)
+            return compare_npz(a, b, RUN_RECORD_ARRAYS if across_commits else frozenset())
         except (zipfile.BadZipFile, ValueError, OSError) as error:
             return f"unreadable NPZ: {error}"
     return None if a.read_bytes() == b.read_bytes() else "bytes differ"

@@ -86,6 +86,11 @@ def test_across_commits_ignores_provenance_and_timing_but_not_numbers(
         (root / "hh/control/metrics.json").write_text(json.dumps(metrics))
         (root / "hh/control/fi_curve.provenance.json").write_text(json.dumps({"c": commit}))
         (root / "hh/control/checkpoint.pt").write_bytes(commit.encode())
+        np.savez(
+            root / "hh/control/traces.npz",
+            v_mV=np.array([-65.0, np.nan, 12.5]),
+            provenance_json=np.array(json.dumps({"git_commit": commit})),
+        )
     # Same commit required: provenance, sidecar and checkpoint differ.
     assert checker.main(["x", str(a), str(b)]) == 1
     problems, n_compared = checker.compare_trees(a, b, across_commits=True)

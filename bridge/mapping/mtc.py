@@ -233,7 +233,7 @@ MTC_DOWNSTREAM_RULE = (
 )
 METHOD = {
     "objective": "sum of weight * (residual / scale)^2 over rates, latencies, spontaneous rate "
-    "(bridge.mapping.targets, shared with the LIF fit)",
+    "(bridge.mapping.objective, shared with the LIF fit)",
     "rates": "exact spike counts of the MTC in the HH step window (piecewise constant in the "
     "parameters)",
     "latency": "threshold crossing interpolated linearly inside its Euler step (continuous)",
