@@ -7,8 +7,8 @@ Two uses:
 * ``--across-commits``: the same config run by two commits, for a change that must not change
   behaviour (a refactor). Only the data files are compared (CSV, TSV, JSON, NPZ); JSON keys that
   record how a run went rather than what it computed (``provenance``, ``timing``) and the
-  ``*.provenance.json`` sidecars are left out, as are checkpoints, Markdown and HTML (they quote
-  the commit). What is left out is counted in the closing line.
+  ``*.provenance.json`` sidecars are left out, as are NPZ provenance arrays, table columns of
+  wall-clock seconds (``train_s``), checkpoints, Markdown and HTML (they quote the commit). What is left out is counted in the closing line.
 
 Always excepted, because they legitimately differ between two runs: figures (.png, .svg,
 .pdf), logs and benchmarks (folders of those names), and JSON keys that hold a wall-clock
@@ -20,6 +20,7 @@ Usage: python tests/compare_outputs.py [--across-commits] RESULTS_A RESULTS_B
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 import zipfile
@@ -37,6 +38,8 @@ TIMESTAMP_KEYS = frozenset({"created_utc", "timestamp", "started_utc", "finished
 #: machine's speed.
 RUN_RECORD_KEYS = frozenset({"provenance", "timing"})
 RUN_RECORD_ARRAYS = frozenset({"provenance_json"})
+#: With --across-commits: table columns that hold wall-clock seconds.
+RUN_RECORD_COLUMNS = frozenset({"train_s"})
 #: With --across-commits: the file types compared; sidecars of provenance are left out.
 DATA_SUFFIXES = frozenset({".csv", ".tsv", ".json", ".npz"})
 PROVENANCE_SIDECAR = ".provenance.json"
@@ -93,8 +96,23 @@ def compare_npz(a: Path, b: Path, ignored: frozenset[str] = frozenset()) -> str 
     return None
 
 
+def compare_csv(a: Path, b: Path, ignored: frozenset[str]) -> str | None:
+    """Same cells, text for text, once the ``ignored`` columns are dropped."""
+    if a.read_bytes() == b.read_bytes():
+        return None
+    tables = []
+    for path in (a, b):
+        with open(path, newline="") as fh:
+            rows = list(csv.reader(fh))
+        keep = [i for i, name in enumerate(rows[0] if rows else []) if name not in ignored]
+        tables.append([[row[i] for i in keep if i < len(row)] for row in rows])
+    return None if tables[0] == tables[1] else "table cells differ"
+
+
 def compare_file(a: Path, b: Path, across_commits: bool = False) -> str | None:
     suffix = a.suffix.lower()
+    if suffix == ".csv" and across_commits:
+        return compare_csv(a, b, RUN_RECORD_COLUMNS)
     if suffix == ".json":
         ignored = TIMESTAMP_KEYS | RUN_RECORD_KEYS if across_commits else TIMESTAMP_KEYS
         return compare_json(a, b, ignored)

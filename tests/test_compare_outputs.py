@@ -97,6 +97,12 @@ def test_across_commits_ignores_provenance_and_timing_but_not_numbers(
     assert problems == []
     assert n_compared == 4  # fi_curve.csv, summary.json, traces.npz, metrics.json
     assert checker.main(["x", "--across-commits", str(a), str(b)]) == 0
+    (a / "hh/control/summary.csv").write_text("model,r2,train_s\nmtc,0.9,12.5\n")
+    (b / "hh/control/summary.csv").write_text("model,r2,train_s\nmtc,0.9,99.0\n")
+    assert checker.main(["x", "--across-commits", str(a), str(b)]) == 0
+    (b / "hh/control/summary.csv").write_text("model,r2,train_s\nmtc,0.8,12.5\n")
+    assert checker.main(["x", "--across-commits", str(a), str(b)]) == 1
+    (b / "hh/control/summary.csv").write_text("model,r2,train_s\nmtc,0.9,12.5\n")
     (b / "hh/control/metrics.json").write_text(
         json.dumps({"r2": 0.91, "timing": {"total_s": 9.0}, "provenance": {}})
     )

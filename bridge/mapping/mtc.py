@@ -231,9 +231,12 @@ MTC_DOWNSTREAM_RULE = (
     "conditions; with never_fires or spontaneous_only skip the condition's MTC mapping (the "
     "data do not constrain the input response)"
 )
+# Written into every mapping JSON. "bridge.mapping.targets" is bridge.mapping.objective's
+# pre-issue-11 name, kept so that the refactor left every output byte-identical; the text is
+# rewritten when the mapping's objective changes (issue 12).
 METHOD = {
     "objective": "sum of weight * (residual / scale)^2 over rates, latencies, spontaneous rate "
-    "(bridge.mapping.objective, shared with the LIF fit)",
+    "(bridge.mapping.targets, shared with the LIF fit)",
     "rates": "exact spike counts of the MTC in the HH step window (piecewise constant in the "
     "parameters)",
     "latency": "threshold crossing interpolated linearly inside its Euler step (continuous)",

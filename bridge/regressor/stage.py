@@ -76,10 +76,13 @@ METRICS_NAME = "metrics.json"
 PREDICTIONS_NAME = "predictions.npz"
 #: Condition label of the runs that use no mapping (the AdLIF reference).
 REFERENCE_LABEL = "reference"
+# Written into every metrics.json. It names the metrics module by its pre-issue-11 path
+# (now bridge.regressor.metrics) so that the refactor left every output byte-identical; the
+# text is rewritten with the event-based S_comm/S_comp definitions (issue 14).
 SPARSITY_NOTE = (
     "S_comm: fraction of hidden neuron-steps with non-zero output; S_comp: fraction whose "
     "update could be skipped (event-driven view: input current exactly 0, no state variable "
-    "moved by more than s_comp_atol, output 0), see bridge.regressor.metrics; frac_* give "
+    "moved by more than s_comp_atol, output 0), see bridge.regression_metrics; frac_* give "
     "the fraction meeting each condition alone; computed per regressor step (an MTC step's "
     "output is the mean of its Euler substeps, non-zero if any substep's is)"
 )
