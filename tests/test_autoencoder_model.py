@@ -129,8 +129,12 @@ def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
     # Synaptic, alpha = beta = 0.5, static input 0.75 given once:
     # syn = 0.75, 1.125, 1.3125, 1.40625; U = 0.75, 1.5 (spike), 1.0625 (spike), 0.9375.
     assert train(0.75, 1, beta=0.5, alpha=0.5, bias=0.0) == [0.0, 1.0, 1.0, 0.0]
-    # The bias is an input current: 0.25 + 0.5 bias reproduces the 0.75 input.
-    assert train(0.25, 1, beta=0.5, alpha=0.5, bias=0.5) == [0.0, 1.0, 1.0, 0.0]
+    # The bias enters the membrane, not the synaptic current: input 0.25, bias 0.5:
+    # syn = 0.25, 0.375, 0.4375, 0.46875; U = 0.75, 1.25 (spike), 0.5625, 1.25 (spike).
+    # (Into the current it would give syn = 0.75, 1.125, ... and spikes [0, 1, 1, 0].)
+    assert train(0.25, 1, beta=0.5, alpha=0.5, bias=0.5) == [0.0, 1.0, 0.0, 1.0]
+    # Leaky: the bias is an input current (0.25 + 0.25 reproduces the 0.5 input above).
+    assert train(0.25, 1, beta=1.0, alpha=None, bias=0.25) == [0.0, 0.0, 1.0, 0.0]
 
 
 def test_readout_never_spikes_and_is_last_membrane() -> None:
@@ -172,13 +176,18 @@ def test_spike_train_equals_snntorch_module(synaptic: bool, static: bool, bias: 
         neuron = snn.Leaky(beta=beta, threshold=1.0, spike_grad=spike_grad)
     state = None
     reference = []
+    leaky = snn.Leaky(beta=beta, threshold=1.0, spike_grad=spike_grad)
     for t in range(5):
-        cur = ref_in[0 if static else t] + bias
+        cur = ref_in[0 if static else t]
         if synaptic:
+            # The bias enters the membrane: snntorch's synaptic current of the input alone
+            # (Synaptic does not reset it), then a Leaky membrane driven by it plus the bias.
             syn, mem = state if state else (torch.zeros_like(cur), torch.zeros_like(cur))
-            spk, syn, mem = neuron(cur, syn, mem)
+            _, syn, _ = neuron(cur, syn, torch.zeros_like(cur))
+            spk, mem = leaky(syn + bias, mem)
             state = (syn, mem)
         else:
+            cur = cur + bias
             mem = state[0] if state else torch.zeros_like(cur)
             spk, mem = neuron(cur, mem)
             state = (mem,)

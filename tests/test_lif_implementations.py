@@ -44,13 +44,16 @@ def leaky_reference(
     beta: torch.Tensor,
     *,
     alpha: torch.Tensor | None = None,
+    bias: float = 0.0,
     reset_mechanism: str = "subtract",
     reset_delay: bool = True,
     surrogate_alpha: float = LIF_SURROGATE_ALPHA,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """snntorch ``Leaky`` (or ``Synaptic`` with ``alpha``), stepped over ``currents [T, ...]``
-    from zero state: ``(spikes [T, ...], membranes [T, ...])``. The keyword arguments other than
-    ``alpha`` make the wrong neurons the checks must reject."""
+    from zero state: ``(spikes [T, ...], membranes [T, ...])``. ``bias`` drives the membrane
+    (Synaptic: snntorch's synaptic current of ``currents``, then a ``Leaky`` membrane driven
+    by it plus the bias: the bridge's membrane entry, bridge.neurons.fused). The keyword
+    arguments other than ``alpha`` and ``bias`` make the wrong neurons the checks must reject."""
     common = {
         "beta": beta,
         "threshold": LIF_THRESHOLD,
@@ -59,12 +62,17 @@ def leaky_reference(
         "reset_delay": reset_delay,
     }
     neuron = snn.Leaky(**common) if alpha is None else snn.Synaptic(alpha=alpha, **common)
+    membrane = snn.Leaky(**common)
     mem = torch.zeros_like(currents[0])
     syn = torch.zeros_like(currents[0])
     spikes, mems = [], []
     for current in currents:
         if alpha is None:
-            spk, mem = neuron(current, mem)
+            spk, mem = neuron(current + bias, mem)
+        elif bias:
+            # Synaptic does not reset its current: it does not depend on the membrane.
+            _, syn, _ = neuron(current, syn, torch.zeros_like(current))
+            spk, mem = membrane(syn + bias, mem)
         else:
             spk, syn, mem = neuron(current, syn, mem)
         spikes.append(spk)
@@ -237,9 +245,10 @@ def test_autoencoder_fused_kernel_equals_snntorch(synaptic: bool, static: bool) 
     ref_in = drive.clone().requires_grad_(True)
     ref_drive = ref_in.expand(N_STEPS, -1, -1) if static else ref_in
     ref_spikes, ref_mems = leaky_reference(
-        ref_drive + bias,
+        ref_drive,
         torch.tensor(beta, dtype=torch.float64),
         alpha=None if alpha is None else torch.tensor(alpha, dtype=torch.float64),
+        bias=bias,
     )
     assert_same_neuron(torch.stack(spikes), torch.stack(mems), ref_spikes, ref_mems)
     weights = loss_weights(6, (N_STEPS, BATCH, N_NEURONS))
@@ -271,9 +280,10 @@ def test_autoencoder_snntorch_engine_equals_snntorch(synaptic: bool) -> None:
     ref_in = drive.clone().requires_grad_(True)
     # The engine's decays are float32 buffers (the autoencoder's dtype): the same values here.
     ref_spikes, ref_mems = leaky_reference(
-        ref_in + bias,
+        ref_in,
         neuron.beta.clone(),
         alpha=neuron.alpha.clone() if synaptic else None,
+        bias=bias,
     )
     assert_same_neuron(torch.stack(spikes), torch.stack(mems), ref_spikes, ref_mems)
     weights = loss_weights(8, drive.shape)

@@ -35,6 +35,21 @@ by all steps (the tutorial) or one per step. ``readout_init`` picks PyTorch's de
 initialisation of the readout (the tutorial) or zeros (the untrained network outputs a blank
 image).
 
+Mapped bias. A condition's ``bias`` (the mapping's ``bias_fit``) is a constant drive of every
+spiking neuron's membrane: a Leaky layer adds it to its input current, a Synaptic layer to its
+membrane beside the synaptic current, not into the current, which ``alpha`` would integrate to
+``bias / (1 - alpha)`` (:mod:`bridge.neurons.fused` says why the membrane and not the current
+scaled by ``1 - alpha``). So at zero input every layer does what the mapped LIF does: silent
+when its resting drive ``bias / (1 - beta)`` is below threshold, the LIF's spikes otherwise.
+
+Offsets. ``offsets="trained"`` keeps the tutorial's trainable biases of the convolutions and
+linears and BatchNorm's trainable shift (the paper's scenarios: Table 2 comparability). Any of
+them can learn ``-bias`` and cancel the mapped drive, so ``offsets="frozen"`` fixes them at 0,
+not trainable (:meth:`SpikingAutoencoder.offset_parameters` lists them); the readout's bias
+stays trainable (it adds to the non-spiking output, no spiking layer's input). BatchNorm's
+scale stays trainable and can still shrink the input relative to the bias:
+:func:`effective_bias` reports the ratio.
+
 Two engines compute the same network from the same parameters and neuron modules:
 
 * ``"snntorch"`` steps snntorch's ``Leaky``/``Synaptic`` modules one time step at a time, the
@@ -77,7 +92,8 @@ class NeuronParams:
 
     ``beta`` is every Leaky layer's membrane decay (readout included), ``alpha`` and
     ``beta_syn`` every Synaptic layer's current and membrane decay, ``bias`` a constant
-    current (threshold units) added to the input of every spiking neuron at every step
+    drive (threshold units per step) of every spiking neuron's membrane at every step: the
+    input current of a Leaky layer, the membrane (not the synaptic current) of a Synaptic one
     (the mapping stage's ``bias_fit``; 0 in the paper's scenarios).
     """
 
@@ -106,6 +122,7 @@ class ModelConfig:
     engine: str = "fused"
     norm_stats: str = "shared"
     readout_init: str = "default"
+    offsets: str = "trained"
 
     def __post_init__(self) -> None:
         if self.num_steps < 1:
@@ -122,6 +139,8 @@ class ModelConfig:
                 f"ModelConfig.readout_init must be one of {READOUT_INITS}, "
                 f"got {self.readout_init!r}"
             )
+        if self.offsets not in OFFSETS:
+            raise ValueError(f"ModelConfig.offsets must be one of {OFFSETS}, got {self.offsets!r}")
         if self.norm_stats not in NORM_STATS:
             raise ValueError(
                 f"ModelConfig.norm_stats must be one of {NORM_STATS}, got {self.norm_stats!r}"
@@ -134,6 +153,8 @@ NORM_STATS = ("shared", "per_step")
 #: transposed convolution starts at zero, so the untrained network outputs a blank image
 #: instead of a random one (whose MSE is often 10-20x the blank image's).
 READOUT_INITS = ("default", "zero")
+#: "trained": the tutorial's trainable layer biases and BatchNorm shifts; "frozen": fixed at 0.
+OFFSETS = ("trained", "frozen")
 
 
 @dataclass
@@ -254,8 +275,29 @@ class SpikingAutoencoder(nn.Module):
             with torch.no_grad():
                 self.synapse[READOUT_LAYER].weight.zero_()
                 self.synapse[READOUT_LAYER].bias.zero_()
+        if self.config.offsets == "frozen":
+            for offset in self.offset_parameters().values():
+                with torch.no_grad():
+                    offset.zero_()
+                offset.requires_grad_(False)
         self.params = NeuronParams()
         self.set_neuron_params(params or NeuronParams())
+
+    def offset_parameters(self) -> dict[str, nn.Parameter]:
+        """Every parameter that adds a constant to a spiking layer's input, by its name in
+        ``named_parameters``: the convolutions' and linears' biases (not the readout's) and
+        BatchNorm's shift. Frozen at 0 when ``config.offsets`` is "frozen"."""
+        found = {
+            f"synapse.{name}.bias": module.bias
+            for name, module in self.synapse.items()
+            if name != READOUT_LAYER and module.bias is not None
+        }
+        found.update({f"norm.{name}.bias": module.bias for name, module in self.norm.items()})
+        return found
+
+    def trainable_parameters(self) -> list[nn.Parameter]:
+        """The parameters an optimizer updates (frozen offsets excluded)."""
+        return [p for p in self.parameters() if p.requires_grad]
 
     def set_neuron_params(self, params: NeuronParams) -> None:
         """Set every neuron's decay constants (buffers: frozen, never trained) and the bias."""
@@ -343,7 +385,11 @@ class SpikingAutoencoder(nn.Module):
 
     # -- engines ------------------------------------------------------------------------------
 
-    def _forward_fused(self, images: torch.Tensor) -> AutoencoderOutput:
+    def _forward_fused(
+        self, images: torch.Tensor, record: dict[str, list[torch.Tensor]] | None = None
+    ) -> AutoencoderOutput:
+        """The fused engine; ``record``, when given, receives each spiking layer's per-step
+        input currents (bias excluded; one tensor for EC_Lk1's static input)."""
         cfg, bias = self.config, self.params.bias
         spikes: dict[str, tuple[torch.Tensor, ...]] = {}
         layer_in: tuple[torch.Tensor, ...] | None = None
@@ -352,6 +398,8 @@ class SpikingAutoencoder(nn.Module):
                 currents = [self._input_current(images)]
             else:
                 currents = self._currents(name, layer_in)
+            if record is not None:
+                record[name] = list(currents)
             neuron = self.neuron[name]
             layer_in = spike_train(
                 currents,
@@ -397,3 +445,35 @@ class SpikingAutoencoder(nn.Module):
         if engine == "fused":
             return self._forward_fused(images)
         return self._forward_snntorch(images)
+
+
+@torch.no_grad()
+def effective_bias(model: SpikingAutoencoder, images: torch.Tensor) -> dict[str, dict[str, float]]:
+    """Per spiking layer: the mapped bias against that layer's input current on ``images``.
+
+    The network runs as it is (call ``model.eval()`` first for evaluation statistics). Values,
+    threshold units per step: ``bias``; ``input_mean`` and ``input_sd`` of the input current
+    (bias excluded) over images, neurons and steps; ``bias_over_input_sd`` (None when the
+    current does not vary), how large the mapped drive is next to the input it competes with
+    (BatchNorm's trainable scale can shrink the input or blow it up); ``resting_drive``, the
+    membrane's fixed point at zero input ``bias / (1 - beta)`` over the threshold (None for
+    beta 1), above 1 a layer that fires without input.
+    """
+    record: dict[str, list[torch.Tensor]] = {}
+    model._forward_fused(images, record)
+    bias = float(model.params.bias)
+    out = {}
+    for name in SPIKING_LAYERS:
+        current = torch.stack(record[name]).double()
+        sd = float(current.std(unbiased=False))
+        neuron = model.neuron[name]
+        beta = min(max(float(neuron.beta), 0.0), 1.0)
+        threshold = float(neuron.threshold)
+        out[name] = {
+            "bias": bias,
+            "input_mean": float(current.mean()),
+            "input_sd": sd,
+            "bias_over_input_sd": bias / sd if sd > 0 else None,
+            "resting_drive": bias / (1.0 - beta) / threshold if beta < 1.0 else None,
+        }
+    return out

@@ -7,13 +7,26 @@ stacking or slicing copies.
 
 Leaky: the update equations, spike rule and arctan surrogate of :mod:`bridge.neurons.lif` with
 ``I_t = x_t + bias``. Synaptic (snntorch ``Synaptic``) puts a decaying synaptic current between
-the input and the same membrane::
+the input and the same membrane; the bias enters the membrane, beside the synaptic current::
 
-    syn_t = alpha * syn_{t-1} + x_t + bias
-    U_t   = beta * U_{t-1} + syn_t - threshold * S_{t-1}
+    syn_t = alpha * syn_{t-1} + x_t
+    U_t   = beta * U_{t-1} + syn_t + bias - threshold * S_{t-1}
 
-Both start from zero state. The backward pass is hand-written: the surrogate dS/dU at every step
-and the exact recurrences dL/dU_t = dL/dS_t * dS/dU_t + beta * dL/dU_{t+1} and
+Both start from zero state. Why the membrane: ``bias`` is the mapping stage's ``bias_fit``, the
+constant drive of a LIF fitted with no synaptic filter (the HH cell's resting drive, not a
+synaptic input). Entering the membrane, it gives a Synaptic neuron at zero input exactly the
+mapped LIF's membrane (``beta_syn`` is the mapping's ``beta_fit``): silent when the LIF's
+resting drive ``bias / (1 - beta)`` is below threshold, the LIF's spikes when above. Fed into
+the synaptic current instead, ``alpha`` would integrate it to ``bias / (1 - alpha)`` (with the
+control's mapping and alpha 0.9 a silent LIF becomes a neuron firing from step 3). Scaling it by
+``1 - alpha`` would match that steady state but not the transient from rest (the current would
+ramp up over ~1/(1 - alpha) steps, delaying the first spike), and the transient is the
+autoencoder's regime (5 steps from rest); the scaled form is the same as the membrane form only
+when the synaptic current starts at its steady state (the identity :mod:`bridge.neurons.stepped`
+uses to run it on snntorch's module).
+
+The backward pass is hand-written (the bias is a constant: it adds no term): the surrogate
+dS/dU at every step and the exact recurrences dL/dU_t = dL/dS_t * dS/dU_t + beta * dL/dU_{t+1} and
 dL/dsyn_t = dL/dU_t + alpha * dL/dsyn_{t+1} (the reset is detached, as in snntorch).
 Compared with stepping the modules, the forward pass needs about 3 memory passes per step instead
 of about 10, and there is no autograd graph inside a layer. It is a separate implementation
@@ -48,16 +61,17 @@ def spike_train_forward(
     for t in range(num_steps):
         drive = currents[0 if static else t]
         if alpha is not None:
-            syn = drive + bias if syn is None else torch.add(drive, syn, alpha=alpha)
-            if bias and t > 0:
-                syn.add_(bias)
+            # The bias goes to the membrane (module docstring), not into the synaptic current.
+            syn = drive if syn is None else torch.add(drive, syn, alpha=alpha)
             drive = syn
         elif bias:
             drive = drive + bias
         if mem is None:
-            mem = drive
+            mem = drive + bias if alpha is not None and bias else drive
         else:
             mem = torch.add(drive, mem, alpha=beta)
+            if alpha is not None and bias:
+                mem.add_(bias)
             mem.sub_(spikes[-1], alpha=threshold)
         spike = torch.empty_like(mem)
         torch.gt(mem, threshold, out=spike)

@@ -5,6 +5,14 @@ surrogate are those of :mod:`bridge.neurons.lif` (Leaky) and :mod:`bridge.neuron
 (Synaptic), computed by snntorch itself. :func:`snntorch_neuron` builds a neuron with the
 bridge's settings (reset by subtraction, applied one step late; arctan surrogate) and
 :func:`snntorch_step` advances it by one step from a state tuple (``None``: zero state).
+
+The constant ``bias`` enters the membrane of both neurons (why: :mod:`bridge.neurons.fused`).
+snntorch's ``Synaptic`` has no membrane input of its own, so its state carries the bias inside
+the synaptic current: with ``syn`` started at ``bias`` (its steady state) and the input
+``x_t + (1 - alpha) * bias``, snntorch's ``syn_t = alpha * syn_{t-1} + input`` equals
+``syn'_t + bias`` at every step, where ``syn'_t`` is the bias-free current; its membrane update
+``U_t = beta * U_{t-1} + syn_t`` is then exactly the membrane form. The state's ``syn`` entry is
+that shifted current.
 """
 
 from __future__ import annotations
@@ -43,14 +51,21 @@ def snntorch_step(
 ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     """One step: ``(spikes, new state)`` from the input ``current`` plus a constant ``bias``.
 
-    The state's last entry is always the membrane potential.
+    The state's last entry is always the membrane potential; a Synaptic state's ``syn`` holds
+    the synaptic current plus ``bias`` (module docstring).
     """
-    if bias:
-        current = current + bias
     if isinstance(neuron, snn.Synaptic):
-        syn, mem = state if state is not None else (torch.zeros_like(current),) * 2
+        if state is None:
+            syn, mem = torch.full_like(current, bias), torch.zeros_like(current)
+        else:
+            syn, mem = state
+        if bias:
+            alpha = float(neuron.alpha.clamp(0, 1))
+            current = current + (1.0 - alpha) * bias
         spikes, syn, mem = neuron(current, syn, mem)
         return spikes, (syn, mem)
+    if bias:
+        current = current + bias
     mem = state[0] if state is not None else torch.zeros_like(current)
     spikes, mem = neuron(current, mem)
     return spikes, (mem,)
