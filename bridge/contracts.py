@@ -150,6 +150,26 @@ FI_COLUMNS = (
 )
 
 
+#: HH-level excitability statuses (``bridge.hh.features.EXCITABILITY_RULES`` defines them).
+EXCITABILITY_STATUSES = (
+    "never_fires",
+    "block_at_rest",
+    "spontaneous",
+    "onset_only",
+    "silent_at_rest",
+)
+
+
+def _excitability(data: Mapping[str, Any], source: str) -> str | None:
+    value = data.get("excitability")
+    if value is not None and value not in EXCITABILITY_STATUSES:
+        raise StageFileError.at(
+            source,
+            f"field 'excitability' must be one of {list(EXCITABILITY_STATUSES)}; got {value!r}",
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class HHSummary:
     """``hh/{condition}/summary.json``: one condition's excitability (amplitudes in uA/cm2).
@@ -169,6 +189,8 @@ class HHSummary:
     n_block_sweeps: int
     v_rest_mV: float | None
     tau_m_ms: float | None
+    #: one of EXCITABILITY_STATUSES; None in a summary written before the field existed
+    excitability: str | None
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
@@ -195,6 +217,7 @@ class HHSummary:
             gl=finite_field(params, "gl", where),
             spontaneous=_bool_field(data, "spontaneous", source),
             n_block_sweeps=_int_field(data, "n_block_sweeps", source),
+            excitability=_excitability(data, source),
             data=copy.deepcopy(dict(data)),
             **optional,
         )

@@ -100,6 +100,11 @@ class HHConfig(Section):
     spike_threshold_mV: Float = field(
         "spike detection threshold shared by NEURON (NetCon), Brian2 and eFEL, mV"
     )
+    spike_min_ionic_dvdt_mV_ms: Float = field(
+        "a trace's threshold crossings count as spikes from its first one whose upstroke is "
+        "regenerative: dV/dt - I_inj/C_m (the membrane's own rate, -I_ionic/C_m) exceeds "
+        "this within 0.5 ms after the crossing, mV/ms (hh_models.spikes)"
+    )
     steps: StepsConfig
     spontaneous: SpontaneousConfig
     noise: NoiseConfig

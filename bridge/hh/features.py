@@ -23,6 +23,11 @@ sweeps, the whole run for the spontaneous and noise runs). Feature columns (unit
 Undefined values are None (empty in CSV), never NaN and never a made-up 0; ``n_spikes``
 and ``spike_count`` stand beside them.
 
+Spikes are the crossings ``hh_models.spikes`` accepts (a regenerative upstroke, not a
+passive crossing). eFEL finds its peaks from the threshold alone, so in a window holding a
+rejected crossing its feature columns are null and ``spike_count`` is the accepted NetCon
+count (a gnabar-0 cell's passive crossing is no spike, and has no AP amplitude).
+
 Depolarisation block (issue 2): no spike in the last ``block.window_ms`` of the step after
 at least ``block.min_spikes`` spikes earlier in the step, with the mean V over that last
 window above ``block.v_mean_above_mV``. A single-spike sweep is therefore never block.
@@ -32,6 +37,7 @@ definition is computed here from the NetCon spikes and the trace.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import warnings
@@ -43,6 +49,7 @@ from typing import Any
 import efel
 import numpy as np
 
+from bridge.contracts import EXCITABILITY_STATUSES
 from hh_models.protocols import SingleRun, StepRun, spike_counts_in_window
 
 log = logging.getLogger(__name__)
@@ -364,8 +371,25 @@ def membrane_time_constant(run: StepRun, rest: RestState) -> TimeConstant:
     return TimeConstant(tau, amp)
 
 
-def step_feature_rows(run: StepRun, criterion: BlockCriterion) -> list[dict[str, Any]]:
-    """features.csv rows of the step sweeps."""
+def _without_passive_crossings(
+    features: dict[str, Any], rejected_ms: np.ndarray | None, window: tuple[float, float], n: int
+) -> dict[str, Any]:
+    """eFEL's columns, or nulls with the accepted count ``n`` when the window holds a
+    rejected (passive) crossing that eFEL would count as a spike (module doc)."""
+    if rejected_ms is None:
+        return features
+    inside = np.count_nonzero((rejected_ms >= window[0]) & (rejected_ms < window[1]))
+    if inside == 0:
+        return features
+    return {column: (n if column == "spike_count" else None) for column in FEATURE_COLUMNS}
+
+
+def step_feature_rows(
+    run: StepRun,
+    criterion: BlockCriterion,
+    rejected_ms: Sequence[np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
+    """features.csv rows of the step sweeps (``rejected_ms``: passive crossings per sweep)."""
     windows = [(run.step_start_ms, run.step_end_ms)] * len(run.amps_uA_cm2)
     feats = efel_features(run.t_full_ms, list(run.v_full_mV), windows, run.threshold_mV, run.dt_ms)
     w = last_window(run, criterion)
@@ -373,6 +397,9 @@ def step_feature_rows(run: StepRun, criterion: BlockCriterion) -> list[dict[str,
     in_step = spike_counts_in_window(run.spike_times_ms, run.step_start_ms, run.step_end_ms)
     rows = []
     for i, f in enumerate(feats):
+        f = _without_passive_crossings(
+            f, None if rejected_ms is None else rejected_ms[i], windows[i], int(in_step[i])
+        )
         if f["spike_count"] != in_step[i]:
             log.debug(
                 "sweep %g uA/cm2: eFEL counts %s peaks, NetCon %d crossings in the step",
@@ -399,12 +426,17 @@ def step_feature_rows(run: StepRun, criterion: BlockCriterion) -> list[dict[str,
     return rows
 
 
-def single_run_row(run: SingleRun, protocol: str, start_ms: float = 0.0) -> dict[str, Any]:
-    """features.csv row of a spontaneous or noise run (window = whole run after start)."""
+def single_run_row(
+    run: SingleRun, protocol: str, start_ms: float = 0.0, rejected_ms: np.ndarray | None = None
+) -> dict[str, Any]:
+    """features.csv row of a spontaneous or noise run (window = whole run after start;
+    ``rejected_ms``: its passive crossings)."""
     end = run.duration_ms
     f = efel_features(
         run.t_full_ms, [run.v_full_mV], [(start_ms, end)], run.threshold_mV, run.dt_ms
     )
+    n_window = int(np.count_nonzero(run.spike_times_ms >= start_ms))
+    f[0] = _without_passive_crossings(f[0], rejected_ms, (start_ms, end + run.dt_ms), n_window)
     return {
         "protocol": protocol,
         "sweep": 0,
@@ -413,9 +445,87 @@ def single_run_row(run: SingleRun, protocol: str, start_ms: float = 0.0) -> dict
         "window_start_ms": start_ms,
         "window_end_ms": end,
         "n_spikes": int(run.spike_times_ms.size),
-        "n_spikes_window": int(np.count_nonzero(run.spike_times_ms >= start_ms)),
+        "n_spikes_window": n_window,
         **f[0],
         "block": None,
         "v_mean_last_window_mV": None,
         "v_ptp_last_window_mV": None,
     }
+
+
+#: The rule of each HH-level status (``bridge.contracts.EXCITABILITY_STATUSES``), in order
+#: of precedence: a cell gets the first that applies (``excitability``).
+EXCITABILITY_RULES = {
+    "never_fires": "no spike in any step window and none in the no-input run",
+    "block_at_rest": (
+        "the no-input run fires, then its last block.window_ms holds no spike with mean V "
+        "above block.v_mean_above_mV (depolarised and silent at rest)"
+    ),
+    "spontaneous": (
+        "fires repetitively without input: >= 2 spikes in the no-input run and >= 1 in its "
+        "last block.window_ms"
+    ),
+    "onset_only": (
+        "silent at rest and fires in some step, but no step sweep fires repetitively "
+        "(>= 2 spikes with >= 1 in the last block.window_ms of the step): onset spikes only"
+    ),
+    "silent_at_rest": "silent at rest (or back at a hyperpolarised rest) and fires repetitively "
+    "in some step",
+}
+
+
+if tuple(EXCITABILITY_RULES) != EXCITABILITY_STATUSES:
+    raise RuntimeError("EXCITABILITY_RULES must define every contract status, in order")
+
+
+@dataclass(frozen=True)
+class Excitability:
+    """HH-level excitability of one cell (``EXCITABILITY_RULES``); V in mV."""
+
+    status: str
+    n_firing_sweeps: int  #: step sweeps with >= 1 spike in the step window
+    n_sustained_sweeps: int  #: step sweeps that fire repetitively (``sustained_flags``)
+    rest_n_spikes: int  #: spikes of the whole no-input run
+    rest_last_window_n_spikes: int
+    rest_last_window_v_mean_mV: float
+    rest_last_window_start_ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "rule": EXCITABILITY_RULES[self.status]}
+
+
+def excitability(steps: StepRun, rest: SingleRun, criterion: BlockCriterion) -> Excitability:
+    """Classify the cell from its step sweeps and its no-input run (first rule that applies).
+
+    The no-input run's last window is the block window (``criterion.window_ms``, at most the
+    whole run): a cell that fired and sits there depolarised and silent is in block at rest
+    (e.g. gnabar 5 or gkbar 0.001), not spontaneous.
+    """
+    in_step = spike_counts_in_window(steps.spike_times_ms, steps.step_start_ms, steps.step_end_ms)
+    n_firing = int(np.count_nonzero(in_step > 0))
+    n_sustained = int(np.count_nonzero(sustained_flags(steps, criterion)))
+    start = max(0.0, rest.duration_ms - criterion.window_ms)
+    t = rest.t_full_ms
+    v_last = rest.v_full_mV[_window_slice(t, start, rest.duration_ms + rest.dt_ms)]
+    n_rest = int(rest.spike_times_ms.size)
+    n_last = int(np.count_nonzero(rest.spike_times_ms >= start))
+    v_mean_last = float(v_last.mean())
+    if n_firing == 0 and n_rest == 0:
+        status = "never_fires"
+    elif n_rest > 0 and n_last == 0 and v_mean_last > criterion.v_mean_above_mV:
+        status = "block_at_rest"
+    elif n_rest >= MIN_SPIKES_FOR_FREQUENCY and n_last > 0:
+        status = "spontaneous"
+    elif n_sustained == 0:
+        status = "onset_only"
+    else:
+        status = "silent_at_rest"
+    return Excitability(
+        status=status,
+        n_firing_sweeps=n_firing,
+        n_sustained_sweeps=n_sustained,
+        rest_n_spikes=n_rest,
+        rest_last_window_n_spikes=n_last,
+        rest_last_window_v_mean_mV=v_mean_last,
+        rest_last_window_start_ms=start,
+    )

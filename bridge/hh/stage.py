@@ -22,10 +22,12 @@ import pandas as pd
 from bridge.config import Condition, ConfigError
 from bridge.contracts import FI_COLUMNS, write_fi_curve, write_hh_summary
 from bridge.hh.features import (
+    EXCITABILITY_RULES,
     FEATURE_COLUMNS,
     BlockCriterion,
     Threshold,
     block_onset,
+    excitability,
     fi_table,
     membrane_time_constant,
     rest_state,
@@ -46,6 +48,7 @@ from hh_models.protocols import (
     run_spontaneous,
     run_steps,
 )
+from hh_models.spikes import Detection, detect_single, detect_steps
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +69,13 @@ FEATURES_COLUMNS = (
 OUTPUT_FILES = ("fi_curve.csv", "features.csv", "summary.json", "traces.npz")
 
 DEFINITIONS = {
-    "spike": "upward crossing of spike_threshold_mV (NetCon threshold; eFEL Threshold)",
+    "spike": (
+        "upward crossing of spike_threshold_mV (NetCon threshold, its interpolated time; eFEL "
+        "Threshold), counted from the trace's first crossing with a regenerative upstroke: "
+        "dV/dt - I_inj/C_m above spike_min_ionic_dvdt_mV_ms within 0.5 ms (hh_models.spikes; "
+        "earlier crossings are passive and rejected)"
+    ),
+    "excitability": "first of " + "; ".join(f"{k}: {v}" for k, v in EXCITABILITY_RULES.items()),
     "spike_count": "spikes with delay_ms <= t < delay_ms + duration_ms",
     "rheobase_single": "lowest step amplitude with >= 1 spike in the step window",
     "rheobase_repetitive": (
@@ -143,6 +152,14 @@ def _noise_summary(run: SingleRun, row: Mapping[str, Any], noise_cfg: Mapping[st
     }
 
 
+def _spike_detection(min_upstroke: float, found: Mapping[str, Detection]) -> dict[str, Any]:
+    """How many threshold crossings each protocol rejected as passive (hh_models.spikes)."""
+    return {
+        "min_ionic_dvdt_mV_ms": min_upstroke,
+        "n_rejected_crossings": {name: d.total_rejected for name, d in found.items()},
+    }
+
+
 def _bool_text(values: Any) -> list[str]:
     """CSV booleans as true/false; None (not applicable) stays empty."""
     return ["" if v is None else ("true" if bool(v) else "false") for v in values]
@@ -189,20 +206,26 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
 
     t0 = time.perf_counter()
     steps = run_steps(params, protocol, threshold, store_dt)
+    min_upstroke = float(hh_cfg["spike_min_ionic_dvdt_mV_ms"])
+    steps, steps_found = detect_steps(steps, min_upstroke)
     log.info(
         "steps: %d sweeps in one simulation, %.2f s", steps.v_mV.shape[0], time.perf_counter() - t0
     )
     t0 = time.perf_counter()
     spont = run_spontaneous(params, float(hh_cfg["spontaneous"]["duration_ms"]), dt, threshold)
     noise = run_noise(params, hh_cfg["noise"], dt, threshold)
+    spont, spont_found = detect_single(spont, min_upstroke)
+    noise, noise_found = detect_single(noise, min_upstroke)
     log.info("spontaneous + noise runs: %.2f s", time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     fi = pd.DataFrame(fi_table(steps, criterion), columns=list(FI_COLUMNS))
     fi["block"] = _bool_text(fi["block"])
-    step_rows = step_feature_rows(steps, criterion)
-    spont_row = single_run_row(spont, "spontaneous", start_ms=settle)
-    noise_row = single_run_row(noise, "noise")
+    step_rows = step_feature_rows(steps, criterion, steps_found.rejected_times_ms)
+    spont_row = single_run_row(
+        spont, "spontaneous", start_ms=settle, rejected_ms=spont_found.rejected_times_ms[0]
+    )
+    noise_row = single_run_row(noise, "noise", rejected_ms=noise_found.rejected_times_ms[0])
     features = pd.DataFrame([*step_rows, spont_row, noise_row], columns=list(FEATURES_COLUMNS))
     features["block"] = _bool_text(features["block"])
     rest = rest_state(spont, settle)
@@ -210,6 +233,7 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
     r_single = rheobase_single(steps)
     r_rep = rheobase_repetitive(steps, criterion)
     onset = block_onset(steps, criterion)
+    excitable = excitability(steps, spont, criterion)
     log.info("features: %.2f s", time.perf_counter() - t0)
 
     summary: dict[str, Any] = {
@@ -233,6 +257,11 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
         **_threshold_fields("rheobase_repetitive", r_rep),
         **_threshold_fields("block_onset", onset),
         "n_block_sweeps": int((fi["block"] == "true").sum()),
+        "excitability": excitable.status,
+        "excitability_detail": excitable.to_dict(),
+        "spike_detection": _spike_detection(
+            min_upstroke, {"steps": steps_found, "spontaneous": spont_found, "noise": noise_found}
+        ),
         "spontaneous": rest.spontaneous,
         "spontaneous_rate_hz": rest.rate_hz,
         "spontaneous_n_spikes": rest.n_spikes,
