@@ -16,6 +16,7 @@ from bridge.autoencoder.model import NeuronParams
 from bridge.autoencoder.scenarios import (
     RunKey,
     ScenarioError,
+    benchmark_of,
     load_condition_scenario,
     null_pairs,
     paper_scenario_names,
@@ -164,17 +165,25 @@ def test_sigma_labels_round_trip() -> None:
 def test_run_grid_and_null_pairs() -> None:
     quick = section("config/quick.yaml")
     runs = planned_runs(quick, ["control", "hyper"])
-    # 4 scenarios x 2 sigmas x 1 seed, plus the noiseless null-seed benchmark run
-    assert len(runs) == 9
+    # 2 paper scenarios + the frozen-offset benchmark + 2 conditions x 2 offset arms, each
+    # x 2 sigmas x 1 seed, plus the noiseless null-seed benchmark run
+    assert len(runs) == 7 * 2 + 1
     assert runs[-1] == RunKey("s1_benchmark", 0.0, 999)
     assert null_pairs(quick) == [(0.0, 123, 999)]
     compared = scenario_comparisons(quick, ["control", "hyper"])
-    assert {r.scenario for r in compared} == {"s3_syn_beta", "cond_control", "cond_hyper"}
-    assert all(r.seed == 123 for r in compared) and len(compared) == 6
+    arms = {"cond_control", "cond_hyper", "cond_control.frozen", "cond_hyper.frozen"}
+    assert {r.scenario for r in compared} == {"s3_syn_beta"} | arms
+    assert all(r.seed == 123 for r in compared) and len(compared) == 10
+    # frozen arms against the frozen benchmark, trained ones (and the paper's) against s1
+    assert benchmark_of(quick, "cond_hyper.frozen") == "s1_benchmark.frozen"
+    assert benchmark_of(quick, "cond_hyper") == benchmark_of(quick, "s3_syn_beta") == "s1_benchmark"
+    trained_only = {**quick, "condition_offsets": ["trained"]}
+    assert len(planned_runs(trained_only, ["control", "hyper"])) == 9
+    assert "s1_benchmark.frozen" not in {r.scenario for r in planned_runs(quick, [])}
     full = section()
     # three seeds: every pair at every sigma, no extra runs
     assert len(null_pairs(full)) == 3 * 4
-    assert len(planned_runs(full, ["control"])) == 6 * 4 * 3
+    assert len(planned_runs(full, ["control"])) == (5 + 1 + 2) * 4 * 3
 
 
 def test_training_section_leaves_out_what_does_not_change_a_run() -> None:
@@ -189,3 +198,53 @@ def test_training_section_leaves_out_what_does_not_change_a_run() -> None:
     more["seeds"].append(5)
     assert training_section(more, "s3_syn_beta") == reduced
     assert training_section(quick, "cond_control")["paper_scenarios"] == {}
+    # the frozen benchmark reads the benchmark's constants; condition arms the exclusion key
+    frozen = training_section(quick, "s1_benchmark.frozen")
+    assert frozen["paper_scenarios"] == {"s1_benchmark": quick["paper_scenarios"]["s1_benchmark"]}
+    assert "exclude_beta_unidentified" not in frozen
+    assert training_section(quick, "cond_control.frozen")["exclude_beta_unidentified"] is False
+
+
+def test_frozen_arms_resolve_to_their_base_with_frozen_offsets(tmp_path: Path) -> None:
+    quick = section("config/quick.yaml")
+    paths = write_mappings(tmp_path, [mapping("control", beta_fit=0.7, bias_fit=0.29)])
+    frozen = resolve_scenario(quick, "cond_control.frozen", paths["control"])
+    trained = resolve_scenario(quick, "cond_control", paths["control"])
+    assert (frozen.name, frozen.offsets, trained.offsets) == (
+        "cond_control.frozen",
+        "frozen",
+        "trained",
+    )
+    assert frozen.params == trained.params and frozen.params.bias == 0.29
+    assert frozen.describe()["base_scenario"] == "cond_control"
+    bench = resolve_scenario(quick, "s1_benchmark.frozen")
+    assert bench.kind == "paper" and bench.offsets == "frozen"
+    assert bench.params == resolve_scenario(quick, "s1_benchmark").params
+
+
+def test_beta_unidentified_mapping_is_marked_or_excluded(tmp_path: Path) -> None:
+    records = [
+        mapping("flat", status="beta_unidentified"),
+        # another status may win, the flag still says beta is not identified
+        mapping(
+            "blocked",
+            status="depolarisation_block",
+            status_flags=["beta_unidentified", "depolarisation_block"],
+        ),  # fmt: skip
+        mapping("fine", status_flags=[]),
+    ]
+    paths = write_mappings(tmp_path, records)
+    quick = section("config/quick.yaml")
+    marked = {c: resolve_scenario(quick, f"cond_{c}.frozen", p) for c, p in paths.items()}
+    assert {c: s.beta_unidentified for c, s in marked.items()} == {
+        "flat": True,
+        "blocked": True,
+        "fine": False,
+    }
+    assert not any(s.skipped for s in marked.values())
+    assert marked["flat"].describe()["beta_unidentified"] is True
+    excluding = {**quick, "exclude_beta_unidentified": True}
+    skipped = {c: resolve_scenario(excluding, f"cond_{c}", p) for c, p in paths.items()}
+    assert skipped["flat"].skipped and skipped["blocked"].skipped
+    assert "autoencoder.exclude_beta_unidentified" in skipped["flat"].skip_reason
+    assert not skipped["fine"].skipped and skipped["fine"].params is not None

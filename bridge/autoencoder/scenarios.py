@@ -16,8 +16,20 @@ the condition; its ``status`` and ``downstream_rule`` say why) gives a scenario 
 ``skip_reason`` and no parameters. Its runs write a metrics file with status ``skipped`` and
 the reason, so nothing is ever trained on missing values and the gap shows in the tables.
 
-Runs: every scenario at every noise level and seed of the config; the benchmark also at the
-noiseless level for each of ``autoencoder.null_seeds`` (extra seeds that exist only for the
+Offset arms (``autoencoder.condition_offsets``): a condition trains as ``cond_<condition>``
+with the tutorial's trainable layer biases and BatchNorm shifts (``trained``, as the paper's
+scenarios, which always keep them) and/or as ``cond_<condition>.frozen`` with those offsets
+fixed at 0 (``frozen``), so training cannot cancel the mapped bias. Frozen arms are compared
+with the benchmark trained the same way, ``<benchmark>.frozen`` (the benchmark's constants,
+offsets frozen), trained arms with the benchmark (:func:`benchmark_of`).
+
+beta_unidentified: a condition whose mapping has LIF status (or status flag)
+``beta_unidentified`` manipulates a beta the mapping could not pin down; its runs say
+``beta_unidentified: true`` in their metrics, or are skipped when
+``autoencoder.exclude_beta_unidentified`` is true.
+
+Runs: every scenario (arm) at every noise level and seed of the config; the benchmark also at
+the noiseless level for each of ``autoencoder.null_seeds`` (extra seeds that exist only for the
 MSEl null comparison: one more benchmark run each).
 """
 
@@ -26,18 +38,21 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bridge.autoencoder.model import NeuronParams
 from bridge.config.autoencoder import (
+    BETA_UNIDENTIFIED,
     CONDITION_PREFIX,
     NULL_SIGMA,
     TRAINING_KEYS,
     AutoencoderConfig,
+    arm_name,
+    split_arm,
 )
-from bridge.contracts import MappingRecord, StageFileError, read_mapping_record
+from bridge.contracts import MappingPart, MappingRecord, StageFileError, read_mapping_record
 
 #: Mapping fields a usable condition scenario reads, and the NeuronParams field each sets.
 MAPPING_FIELDS = {
@@ -66,6 +81,8 @@ class Scenario:
     condition: str | None = None
     skip_reason: str | None = None
     mapping_status: str | None = None
+    offsets: str = "trained"
+    beta_unidentified: bool = False
 
     @property
     def skipped(self) -> bool:
@@ -80,6 +97,9 @@ class Scenario:
             "scenario_source": self.source,
             "mapping_status": self.mapping_status,
             "skip_reason": self.skip_reason,
+            "offsets": self.offsets,
+            "base_scenario": split_arm(self.name)[0],
+            "beta_unidentified": self.beta_unidentified,
         }
 
 
@@ -134,13 +154,28 @@ def paper_scenario(section: Mapping[str, Any], name: str) -> Scenario:
     return Scenario(name=name, kind="paper", params=params, source=f"config: {where}")
 
 
+def is_beta_unidentified(part: MappingPart) -> bool:
+    """Whether a LIF mapping says beta alone is not identified (its status or a flag)."""
+    flags = part.fields.get("status_flags") or ()
+    return part.status == BETA_UNIDENTIFIED or (
+        isinstance(flags, (list, tuple)) and BETA_UNIDENTIFIED in flags
+    )
+
+
 def condition_scenario(
-    mapping: Mapping[str, Any] | MappingRecord, source: str, condition: str | None = None
+    mapping: Mapping[str, Any] | MappingRecord,
+    source: str,
+    condition: str | None = None,
+    *,
+    offsets: str = "trained",
+    exclude_beta_unidentified: bool = False,
 ) -> Scenario:
     """The scenario of one condition's mapping record (``source`` names it in messages).
 
     ``condition``, when given, must equal the record's ``condition`` field. The record's LIF
-    part (:class:`bridge.contracts.MappingPart`) gives the flags and the parameters.
+    part (:class:`bridge.contracts.MappingPart`) gives the flags and the parameters. ``offsets``
+    names the arm (module docstring); ``exclude_beta_unidentified`` skips a mapping whose beta
+    is not identified instead of marking it.
     """
     try:
         record = MappingRecord.of(mapping, source)
@@ -156,17 +191,26 @@ def condition_scenario(
     except StageFileError as err:
         raise ScenarioError(str(err)) from err
     status = lif.status
+    unidentified = is_beta_unidentified(lif)
     common = dict(
-        name=condition_scenario_name(name),
+        name=arm_name(condition_scenario_name(name), offsets),
         kind="condition",
         source=str(source),
         condition=name,
         mapping_status=None if status is None else str(status),
+        offsets=offsets,
+        beta_unidentified=unidentified,
     )
     if values is None:
         reason = f"mapping use_downstream is false (status {status!r})"
         if lif.downstream_rule:
             reason += f"; mapping rule: {lif.downstream_rule}"
+        return Scenario(params=None, skip_reason=reason, **common)
+    if unidentified and exclude_beta_unidentified:
+        reason = (
+            f"mapping beta is unidentified (LIF status {status!r}); excluded by "
+            "autoencoder.exclude_beta_unidentified"
+        )
         return Scenario(params=None, skip_reason=reason, **common)
     try:
         params = NeuronParams(**values)
@@ -175,13 +219,25 @@ def condition_scenario(
     return Scenario(params=params, **common)
 
 
-def load_condition_scenario(path: str | Path, condition: str | None = None) -> Scenario:
+def load_condition_scenario(
+    path: str | Path,
+    condition: str | None = None,
+    *,
+    offsets: str = "trained",
+    exclude_beta_unidentified: bool = False,
+) -> Scenario:
     """:func:`condition_scenario` of a mapping JSON file."""
     try:
         record = read_mapping_record(path)
     except StageFileError as err:
         raise ScenarioError(f"cannot read the mapping: {err}") from err
-    return condition_scenario(record, str(path), condition)
+    return condition_scenario(
+        record,
+        str(path),
+        condition,
+        offsets=offsets,
+        exclude_beta_unidentified=exclude_beta_unidentified,
+    )
 
 
 def scenario_table(
@@ -196,14 +252,24 @@ def scenario_table(
 def resolve_scenario(
     section: Mapping[str, Any], name: str, mapping_path: str | Path | None = None
 ) -> Scenario:
-    """The scenario behind a run's name: a paper scenario, or ``cond_<c>`` from its mapping."""
-    if name.startswith(CONDITION_PREFIX):
+    """The scenario behind a run's name: a paper scenario, or ``cond_<c>`` from its mapping;
+    either with the suffix of the frozen-offset arm (``.frozen``)."""
+    base, offsets = split_arm(name)
+    if base.startswith(CONDITION_PREFIX):
         if mapping_path is None:
             raise ScenarioError(f"scenario {name!r} needs its condition's mapping file")
-        return load_condition_scenario(mapping_path, name.removeprefix(CONDITION_PREFIX))
+        return load_condition_scenario(
+            mapping_path,
+            base.removeprefix(CONDITION_PREFIX),
+            offsets=offsets,
+            exclude_beta_unidentified=bool(section.get("exclude_beta_unidentified", False)),
+        )
     if mapping_path is not None:
         raise ScenarioError(f"paper scenario {name!r} takes no mapping file (got {mapping_path})")
-    return paper_scenario(section, name)
+    scenario = paper_scenario(section, base)
+    if offsets == "trained":
+        return scenario
+    return replace(scenario, name=name, offsets=offsets)
 
 
 def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any]:
@@ -211,16 +277,15 @@ def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any
 
     The workflow passes this, not the whole section, as a training rule's parameters, so that
     adding a noise level, seed, scenario or condition (or changing a figure setting) reruns
-    no existing run.
+    no existing run. A condition arm also depends on ``exclude_beta_unidentified``.
     """
     reduced = {key: section[key] for key in TRAINING_KEYS if key in section}
     reduced["noise"] = {"clamp": section["noise"]["clamp"]}
-    own = (
-        {scenario: section["paper_scenarios"][scenario]}
-        if scenario in section["paper_scenarios"]
-        else {}
-    )
+    base = split_arm(scenario)[0]
+    own = {base: section["paper_scenarios"][base]} if base in section["paper_scenarios"] else {}
     reduced["paper_scenarios"] = own
+    if base.startswith(CONDITION_PREFIX):
+        reduced["exclude_beta_unidentified"] = section["exclude_beta_unidentified"]
     return reduced
 
 
@@ -237,9 +302,37 @@ def null_seeds(section: Mapping[str, Any]) -> list[int]:
     return list(checked_section(section).null_seeds)
 
 
+def condition_offsets(section: Mapping[str, Any]) -> list[str]:
+    """Offset modes of the condition arms (``autoencoder.condition_offsets``), checked."""
+    return list(checked_section(section).condition_offsets)
+
+
+def condition_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
+    """Condition scenarios, per offset mode (in configured order) then condition."""
+    return [
+        arm_name(condition_scenario_name(c), mode)
+        for mode in condition_offsets(section)
+        for c in conditions
+    ]
+
+
+def paper_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
+    """Paper scenarios that train, plus the frozen-offset benchmark when a frozen condition
+    arm needs it as its reference."""
+    names = paper_scenario_names(section)
+    if conditions and "frozen" in condition_offsets(section):
+        names.append(arm_name(section["benchmark_scenario"], "frozen"))
+    return names
+
+
+def benchmark_of(section: Mapping[str, Any], scenario: str) -> str:
+    """The benchmark arm ``scenario`` is compared with: trained with the same offsets."""
+    return arm_name(section["benchmark_scenario"], split_arm(scenario)[1])
+
+
 def planned_runs(section: Mapping[str, Any], conditions: Sequence[str]) -> list[RunKey]:
     """Every training run: scenario x sigma x seed, then the benchmark's null-seed runs."""
-    names = paper_scenario_names(section) + [condition_scenario_name(c) for c in conditions]
+    names = paper_arms(section, conditions) + condition_arms(section, conditions)
     runs = [
         RunKey(name, sigma, seed)
         for name, sigma, seed in itertools.product(names, sigmas(section), seeds(section))
@@ -268,15 +361,22 @@ def null_pairs(section: Mapping[str, Any]) -> list[tuple[float, int, int]]:
 
 
 def scenario_comparisons(section: Mapping[str, Any], conditions: Sequence[str]) -> list[RunKey]:
-    """MSEl comparisons against the benchmark: every other scenario's run at a config seed."""
-    benchmark = section["benchmark_scenario"]
+    """MSEl comparisons against the benchmark: every other scenario's run at a config seed
+    (its reference: :func:`benchmark_of`, the benchmark trained with the same offsets)."""
     return [
         run
         for run in planned_runs(section, conditions)
-        if run.scenario != benchmark and run.seed in seeds(section)
+        if run.scenario != benchmark_of(section, run.scenario) and run.seed in seeds(section)
     ]
 
 
+def compared_scenarios(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
+    """Scenarios with an MSEl file (every scenario but the benchmark arms), in run order."""
+    return list(dict.fromkeys(r.scenario for r in scenario_comparisons(section, conditions)))
+
+
 def scenario_order(section: Mapping[str, Any], conditions: Iterable[str]) -> list[str]:
-    """Display order: paper scenarios as run, then conditions as in the conditions table."""
-    return paper_scenario_names(section) + [condition_scenario_name(c) for c in conditions]
+    """Display order: paper scenarios as run (the frozen-offset benchmark after them), then
+    the condition arms, per offset mode, as in the conditions table."""
+    conditions = list(conditions)
+    return paper_arms(section, conditions) + condition_arms(section, conditions)

@@ -43,9 +43,10 @@ from bridge.autoencoder.model import (
     ModelConfig,
     NeuronParams,
     SpikingAutoencoder,
+    effective_bias,
 )
 from bridge.autoencoder.scenarios import training_section
-from bridge.config.autoencoder import AutoencoderRunConfig
+from bridge.config.autoencoder import AutoencoderRunConfig, split_arm
 from bridge.contracts import AutoencoderMetrics, write_run_metrics
 from bridge.io import atomic_path, write_npz
 from bridge.provenance import config_hash, provenance
@@ -119,7 +120,8 @@ class RunConfig:
             sigma=float(sigma),
             seed=int(seed),
             training=TrainConfig(**run.training.model_dump()),
-            model=ModelConfig(**run.model.model_dump()),
+            # The offset mode is the arm's (its name's suffix), not a config key.
+            model=ModelConfig(**run.model.model_dump(), offsets=split_arm(scenario)[1]),
             data=DataConfig(**run.data.model_dump()),
             noise_clamp=run.noise.clamp,
             feature_batch_size=run.feature_batch_size,
@@ -339,7 +341,7 @@ def train_run(
     torch.manual_seed(derived_seed(cfg.seed, STREAM_INIT))
     model = SpikingAutoencoder(cfg.model, neuron_params).to(device)
     optimizer = torch.optim.AdamW(
-        model.parameters(), lr=tcfg.lr, betas=tcfg.betas, weight_decay=tcfg.weight_decay
+        model.trainable_parameters(), lr=tcfg.lr, betas=tcfg.betas, weight_decay=tcfg.weight_decay
     )
     ckpt_path = out_dir / CHECKPOINT_FILE
     state = _load_checkpoint(ckpt_path, run_key)
@@ -419,6 +421,11 @@ def train_run(
     features = _feature_record(model, test_clean[:n_features], test_noisy[:n_features], device)
     write_npz(features_path, **features)
     metrics = _metrics(cfg, neuron_params, images, baselines, history, iterations_per_epoch)
+    model.eval()
+    metrics["effective_bias"] = effective_bias(model, test_noisy[:n_features].to(device))
+    metrics["effective_bias_images"] = n_features
+    metrics["offsets"] = cfg.model.offsets
+    metrics["offset_parameters"] = _offset_record(model)
     metrics["device"] = str(device)
     metrics.update(extra or {})
     metrics["provenance"] = provenance(identity)
@@ -432,6 +439,14 @@ def train_run(
         baselines["mean_image"],
     )
     return metrics
+
+
+def _offset_record(model: SpikingAutoencoder) -> dict[str, dict[str, Any]]:
+    """Per offset parameter: trainable or not, and its largest magnitude after training."""
+    return {
+        name: {"trainable": p.requires_grad, "max_abs": float(p.detach().abs().max())}
+        for name, p in model.offset_parameters().items()
+    }
 
 
 def _metrics(

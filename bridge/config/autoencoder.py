@@ -28,6 +28,15 @@ from bridge.config.base import (
 
 #: Prefix of the scenario every condition adds (cond_<condition>).
 CONDITION_PREFIX = "cond_"
+#: Offset modes of a run: "trained" keeps the tutorial's trainable layer biases and BatchNorm
+#: shifts; "frozen" fixes them at 0 (they could learn to cancel a condition's mapped bias).
+OffsetMode = Literal["trained", "frozen"]
+OFFSET_MODES: tuple[str, ...] = ("trained", "frozen")
+#: Suffix of a frozen-offset arm's scenario name (cond_<condition>.frozen and
+#: <benchmark>.frozen). A name never holds a dot, so no scenario or condition can clash.
+FROZEN_SUFFIX = ".frozen"
+#: The mapping's LIF status (or status flag) that says beta alone is not identified.
+BETA_UNIDENTIFIED = "beta_unidentified"
 #: Name of the MSEl null comparison's file; no scenario may take it.
 NULL_COMPARISON = "null"
 #: Names the stage's own folders and files use under results/autoencoder/.
@@ -156,6 +165,25 @@ class AutoencoderRunConfig(AutoencoderRunFields):
 
     noise: RunNoiseConfig
     paper_scenarios: dict[Name, PaperScenario] = field("the run's own paper scenario, if any")
+    exclude_beta_unidentified: Bool = Field(
+        default=False,
+        description="a condition run's copy of autoencoder.exclude_beta_unidentified (paper "
+        "runs do not read it)",
+    )
+
+
+def arm_name(base: str, offsets: str) -> str:
+    """The scenario name of ``base`` run with ``offsets`` (a trained arm keeps the name)."""
+    if offsets not in OFFSET_MODES:
+        raise ValueError(f"offsets must be one of {OFFSET_MODES}, got {offsets!r}")
+    return base + FROZEN_SUFFIX if offsets == "frozen" else base
+
+
+def split_arm(scenario: str) -> tuple[str, str]:
+    """``(base scenario, offset mode)`` of a scenario name: inverse of :func:`arm_name`."""
+    if scenario.endswith(FROZEN_SUFFIX):
+        return scenario.removesuffix(FROZEN_SUFFIX), "frozen"
+    return scenario, "trained"
 
 
 class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
@@ -170,6 +198,20 @@ class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
         field("paper scenarios that train; every condition adds cond_<condition> from its mapping")
     )
     benchmark_scenario: Str = field("the MSEl reference scenario (one of run_paper_scenarios)")
+    condition_offsets: Annotated[
+        tuple[OffsetMode, ...], Field(min_length=1), AfterValidator(unique)
+    ] = field(
+        "offset modes of the condition arms: trained (scenario cond_<condition>, the "
+        "tutorial's trainable layer biases and BatchNorm shifts, as the paper scenarios) and/or "
+        "frozen (cond_<condition>.frozen: those offsets fixed at 0 so training cannot cancel "
+        "the mapped bias; the readout's bias stays trainable), compared with the benchmark "
+        "trained the same way (<benchmark_scenario>.frozen, one more run per sigma x seed)"
+    )
+    exclude_beta_unidentified: Bool = field(
+        "skip (do not train) condition arms whose mapping has LIF status or flag "
+        "beta_unidentified; false: they train and are marked beta_unidentified in the metrics "
+        "and the compare tables, kept apart from identified conditions in the claims"
+    )
     null_seeds: Annotated[tuple[NonNegativeInt, ...], AfterValidator(unique)] = field(
         "extra benchmark seeds trained only at sigma 0 for the MSEl null comparison"
     )

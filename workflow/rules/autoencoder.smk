@@ -8,10 +8,21 @@
 # A killed run resumes from checkpoint.pt beside its metrics (only the latest is kept). A run's
 # parameters are only the config keys that change its numbers (training_section), so adding a
 # noise level, seed or condition reruns nothing that exists.
+# Offset arms (autoencoder.condition_offsets): cond_<condition> keeps the tutorial's trainable
+# layer biases and BatchNorm shifts, cond_<condition>.frozen fixes them at 0; a frozen arm's
+# MSEl reference is <benchmark>.frozen (the benchmark trained the same way), a paper rule run.
+
+import re
+
+from bridge.config.autoencoder import FROZEN_SUFFIX
+
+# The arm suffix of a condition run's folder: none (offsets trained) or ".frozen".
+AE_ARM_PATTERN = "|" + re.escape(FROZEN_SUFFIX)
 
 
 rule autoencoder_paper_run:
-    """Train one run of a paper scenario (its frozen decay constants from config)."""
+    """Train one run of a paper scenario (its frozen decay constants from config), or of the
+    frozen-offset benchmark (<benchmark>.frozen)."""
     output:
         metrics=f"{AE_RUN_DIR}/metrics.json",
         features=f"{AE_RUN_DIR}/features.npz",
@@ -20,7 +31,7 @@ rule autoencoder_paper_run:
     benchmark:
         "results/benchmarks/autoencoder/{scenario}/sigma{sigma}/seed{seed}.tsv"
     wildcard_constraints:
-        scenario="|".join(AE_PAPER_SCENARIOS),
+        scenario="|".join(re.escape(name) for name in AE_PAPER_SCENARIOS),
         sigma=r"[0-9][0-9.e+-]*",
         seed=r"\d+",
     conda:
@@ -39,19 +50,23 @@ rule autoencoder_paper_run:
 
 
 rule autoencoder_condition_run:
-    """Train one run of a condition scenario: its mapping's beta_fit, alpha_syn, beta_syn and
-    bias_fit frozen (or write a skipped run when the mapping's use_downstream is false).
+    """Train one run of a condition arm: its mapping's beta_fit, alpha_syn, beta_syn and
+    bias_fit frozen, offsets trained (cond_<condition>) or frozen (cond_<condition>.frozen);
+    or write a skipped run (mapping use_downstream false, or beta_unidentified excluded).
     """
     input:
         mapping="results/mapping/{condition}.json",
     output:
-        metrics="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/metrics.json",
-        features="results/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}/features.npz",
+        metrics="results/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}/metrics.json",
+        features="results/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}/features.npz",
     log:
-        "results/logs/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.log",
+        "results/logs/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/autoencoder/cond_{condition}/sigma{sigma}/seed{seed}.tsv"
+        "results/benchmarks/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}.tsv"
     wildcard_constraints:
+        # A condition name never holds a dot, so the frozen arm's suffix cannot be one.
+        condition=r"[A-Za-z][A-Za-z0-9_-]*",
+        arm=AE_ARM_PATTERN,
         sigma=r"[0-9][0-9.e+-]*",
         seed=r"\d+",
     conda:
@@ -60,11 +75,11 @@ rule autoencoder_condition_run:
     resources:
         **AE_TRAIN_RESOURCES,
     params:
-        scenario=lambda wc: condition_scenario_name(wc.condition),
+        scenario=lambda wc: f"cond_{wc.condition}{wc.arm}",
         sigma=lambda wc: float(wc.sigma),
         seed=lambda wc: int(wc.seed),
         autoencoder=lambda wc: training_section(
-            AUTOENCODER, condition_scenario_name(wc.condition)
+            AUTOENCODER, f"cond_{wc.condition}{wc.arm}"
         ),
         out_dir=lambda wc, output: str(Path(output.metrics).parent),
     script:
@@ -89,7 +104,7 @@ rule autoencoder_msel:
     benchmark:
         "results/benchmarks/autoencoder/msel/{scenario}.tsv"
     wildcard_constraints:
-        scenario="|".join(AE_COMPARED),
+        scenario="|".join(re.escape(name) for name in AE_COMPARED),
     conda:
         "../../envs/training.yaml"
     threads: 1
@@ -101,7 +116,7 @@ rule autoencoder_msel:
         identities=lambda wc: [
             dict(
                 scenario=r.scenario,
-                reference=AE_BENCHMARK,
+                reference=_ae_benchmark_run(r).scenario,
                 sigma=r.sigma,
                 seed=r.seed,
                 reference_seed=r.seed,

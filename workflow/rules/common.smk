@@ -103,20 +103,21 @@ PAPER_VALUES = {
 # --- autoencoder stage (rules in autoencoder.smk) ---------------------------------------------
 from bridge.autoencoder.scenarios import (
     RunKey,
-    condition_scenario_name,
+    benchmark_of,
+    compared_scenarios,
     null_pairs,
-    paper_scenario_names,
+    paper_arms,
     planned_runs,
     scenario_comparisons,
     training_section,
 )
 
 AUTOENCODER = config["autoencoder"]
-AE_PAPER_SCENARIOS = paper_scenario_names(AUTOENCODER)
+# Paper scenarios that train, plus the frozen-offset benchmark (<benchmark>.frozen) when a
+# frozen condition arm (cond_<condition>.frozen) needs it.
+AE_PAPER_SCENARIOS = paper_arms(AUTOENCODER, CONDITION_NAMES)
 AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
-AE_COMPARED = [s for s in AE_PAPER_SCENARIOS if s != AE_BENCHMARK] + [
-    condition_scenario_name(c) for c in CONDITION_NAMES
-]
+AE_COMPARED = compared_scenarios(AUTOENCODER, CONDITION_NAMES)
 AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
 AE_TRAIN_RESOURCES = dict(
     mem_mb=AUTOENCODER["mem_mb"],
@@ -179,7 +180,9 @@ def _ae_comparisons(scenario):
 
 
 def _ae_benchmark_run(run, seed=None):
-    return RunKey(AE_BENCHMARK, run.sigma, run.seed if seed is None else seed)
+    """The benchmark run ``run`` is compared with (trained with the same offsets)."""
+    reference = benchmark_of(AUTOENCODER, run.scenario)
+    return RunKey(reference, run.sigma, run.seed if seed is None else seed)
 
 
 # --- compare stage (rules in compare.smk) -----------------------------------------------------
