@@ -13,12 +13,13 @@ import yaml
 
 from bridge.compare.paths import (
     autoencoder_metrics_path,
-    condition_scenario,
+    autoencoder_scenarios,
     hh_fi_curve_path,
     hh_summary_path,
     mapping_path,
     regressor_metrics_path,
 )
+from bridge.config.compare import compare_settings
 from bridge.io import write_csv, write_json
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
@@ -39,6 +40,8 @@ def small_config() -> dict[str, Any]:
     config["autoencoder"]["noise"]["sigmas"] = list(SIGMAS)
     config["autoencoder"]["seeds"] = list(AE_SEEDS)
     config["regressor"]["seeds"] = list(REG_SEEDS)
+    # The trained-offset arm only; tests/test_compare_offset_arms.py adds the frozen one.
+    config["autoencoder"]["condition_offsets"] = ["trained"]
     return config
 
 
@@ -116,7 +119,12 @@ def mapping_json(condition: str) -> dict[str, Any]:
 
 
 def ae_metrics(
-    scenario: str, sigma: float, seed: int, mse: float, rates: Mapping[str, float]
+    scenario: str,
+    sigma: float,
+    seed: int,
+    mse: float,
+    rates: Mapping[str, float],
+    beta_unidentified: bool = False,
 ) -> dict[str, Any]:
     return {
         "scenario": scenario,
@@ -124,6 +132,7 @@ def ae_metrics(
         "seed": seed,
         "status": "ok",
         "reason": None,
+        "beta_unidentified": beta_unidentified,
         "test_mse_final": mse,
         "test_mse_per_epoch": [0.1, mse],
         "baseline_mse": {"blank": 0.1, "mean_image": MEAN_IMAGE_MSE},
@@ -230,9 +239,7 @@ def write_stage_outputs(
         write_json(hh_summary_path(results, condition), hh_summary(condition, rate_at_10))
         write_csv(hh_fi_curve_path(results, condition), fi_curve(rate_at_10[condition]))
         write_json(mapping_path(results, condition), mapping_json(condition))
-    ae_section = config["autoencoder"]
-    paper = ae_section.get("run_paper_scenarios", list(ae_section["paper_scenarios"]))
-    scenarios = list(paper) + [condition_scenario(c) for c in CONDITIONS]
+    scenarios = autoencoder_scenarios(compare_settings(config, CONDITIONS))
     for scenario in scenarios:
         for sigma in config["autoencoder"]["noise"]["sigmas"]:
             for seed in config["autoencoder"]["seeds"]:

@@ -82,13 +82,15 @@ def test_new_row_schedules_only_its_own_jobs(repo_root: Path, full_run: Path) ->
         [repo_root / "config" / "config.yaml", repo_root / "tests" / "configs" / "tiny.yaml"]
     )
     ae, reg = config["autoencoder"], config["regressor"]
-    n_ae_runs = len(ae["noise"]["sigmas"]) * len(ae["seeds"])
+    # One autoencoder arm per offset mode (cond_extra, cond_extra.frozen), each with its MSEl.
+    n_arms = len(ae["condition_offsets"])
+    n_ae_runs = len(ae["noise"]["sigmas"]) * len(ae["seeds"]) * n_arms
     expected = {
         "hh_simulate": 1,
         "hh_crosscheck": 1,
         "mapping_condition": 1,
         "autoencoder_condition_run": n_ae_runs,
-        "autoencoder_msel": 1,
+        "autoencoder_msel": n_arms,
         "regressor_condition": 2 * len(reg["seeds"]),  # MTC and LIF
         **{rule: 1 for rule in ACROSS_CONDITIONS},
     }

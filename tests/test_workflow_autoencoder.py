@@ -4,6 +4,7 @@ that a new condition schedules only its own runs."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -77,35 +78,54 @@ def test_dag_trains_each_condition_from_its_own_mapping(repo_root: Path, tmp_pat
     result = snakemake(repo_root, workdir, "--dry-run")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     jobs = scheduled_jobs(result.stdout + result.stderr)
-    # paper: (benchmark + scenario 3) x 2 sigmas + the null-seed benchmark; conditions: 3 x 2;
-    # MSEl: scenario 3 and the three conditions against the benchmark, plus the null pair
-    assert jobs == {"autoencoder_paper_run": 5, "autoencoder_condition_run": 6,
-                    "autoencoder_msel": 4, "autoencoder_msel_null": 1,
+    # paper: (benchmark + scenario 3 + the frozen-offset benchmark) x 2 sigmas + the null-seed
+    # benchmark; conditions: 3 x 2 offset arms x 2 sigmas; MSEl: scenario 3 and the three
+    # conditions' two arms against their benchmark, plus the null pair
+    assert jobs == {"autoencoder_paper_run": 7, "autoencoder_condition_run": 12,
+                    "autoencoder_msel": 7, "autoencoder_msel_null": 1,
                     "autoencoder_summary": 1, "autoencoder_figures": 1,
                     "autoencoder_all": 1}, jobs  # fmt: skip
     blocks = [b for b in JOB_BLOCK.findall(result.stdout + result.stderr)
               if b[0] == "autoencoder_condition_run"]  # fmt: skip
-    assert len(blocks) == 6
+    assert len(blocks) == 12
+    arms = []
     for _, inputs, outputs in blocks:
         condition = re.search(r"results/mapping/(\w+)\.json", inputs).group(1)
         assert inputs.strip() == f"results/mapping/{condition}.json"
-        assert outputs.startswith(f"results/autoencoder/cond_{condition}/sigma")
+        arm = re.match(rf"results/autoencoder/cond_{condition}(\.frozen)?/sigma", outputs)
+        assert arm is not None, outputs
+        arms.append(arm.group(1) or "")
+    assert arms.count(".frozen") == arms.count("") == 6
 
 
 def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_path: Path) -> None:
-    # Nine script jobs (each mostly Python and torch start-up): the benchmark at both sigmas
-    # and at the null seed, one condition at both sigmas, its MSEl, the null MSEl, tables,
-    # figures. Two sigmas: the compare stage's noisy level must be one of them.
+    # Fifteen script jobs (each mostly Python and torch start-up): the benchmark at both sigmas
+    # and at the null seed, the frozen-offset benchmark and one condition's two offset arms at
+    # both sigmas, the arms' MSEl, the null MSEl, tables, figures. Two sigmas: the compare
+    # stage's noisy level must be one of them.
     workdir = setup_workdir(tmp_path, {"control": True}, [0.0, 0.2], ["s1_benchmark"])
     result = snakemake(repo_root, workdir)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     out = workdir / "results" / "autoencoder"
     runs = pd.read_csv(out / "summary" / "runs.csv")
-    assert sorted(runs["scenario"]) == ["cond_control"] * 2 + ["s1_benchmark"] * 3
+    assert sorted(runs["scenario"]) == (
+        ["cond_control"] * 2 + ["cond_control.frozen"] * 2 + ["s1_benchmark"] * 3
+        + ["s1_benchmark.frozen"] * 2
+    )  # fmt: skip
     assert (runs["status"] == "ok").all() and runs["test_mse_final"].notna().all()
-    assert (runs.loc[runs["scenario"] == "cond_control", "bias"] == 0.05).all()
+    assert (runs.loc[runs["scenario"].str.startswith("cond_control"), "bias"] == 0.05).all()
+    frozen = runs["scenario"].str.endswith(".frozen")
+    assert (runs.loc[frozen, "offsets"] == "frozen").all()
+    assert (runs.loc[~frozen, "offsets"] == "trained").all()
+    assert not runs["beta_unidentified"].any()
+    # the mapped bias against each layer's input spread (positive where the bias is)
+    assert (runs.loc[runs["bias"] > 0, "bias_over_input_sd_EC_Lk1"] > 0).all()
     table = pd.read_csv(out / "summary" / "table2.csv")
-    assert list(table["scenario"]) == ["s1_benchmark", "cond_control"]
+    assert list(table["scenario"]) == [
+        "s1_benchmark", "s1_benchmark.frozen", "cond_control", "cond_control.frozen"
+    ]  # fmt: skip
+    msel_files = json.loads((out / "msel" / "cond_control.frozen.json").read_text())
+    assert {c["reference"] for c in msel_files["comparisons"]} == {"s1_benchmark.frozen"}
     msel = pd.read_csv(out / "summary" / "msel.csv")
     assert set(msel["kind"]) == {"seed_pair", "scenario"}
     # the null seed runs at sigma 0 only: the scenario rows there have one null pair
@@ -124,7 +144,7 @@ def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_
     result = snakemake(repo_root, workdir, "--dry-run")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     jobs = scheduled_jobs(result.stdout + result.stderr)
-    assert jobs == {"autoencoder_condition_run": 2, "autoencoder_msel": 1,
+    assert jobs == {"autoencoder_condition_run": 4, "autoencoder_msel": 2,
                     "autoencoder_summary": 1, "autoencoder_figures": 1,
                     "autoencoder_all": 1}, jobs  # fmt: skip
 

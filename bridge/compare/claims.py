@@ -26,6 +26,13 @@ Gates: claims 1-3 are not evaluable when the benchmark autoencoder (and, for a c
 pair, the control's) did not beat the mean-image baseline without noise; claim 4 is not
 evaluable when a model of ``gate_models`` did not beat repeat-last-value's R2 at every
 horizon of ``gate_horizons``.
+
+Offset arms (``autoencoder.condition_offsets``): condition pairs are judged per arm, frozen
+with frozen (``cond_<c>.frozen`` minus ``cond_<control>.frozen``, gated on the frozen-offset
+benchmark) and trained with trained; each row says its ``offsets`` and the tally counts each
+arm on its own. A pair in which a condition's mapping has beta unidentified is judged and
+marked (``beta_unidentified``) but left out of the tally (:func:`claim_tally`), so it is
+never pooled with identified conditions.
 """
 
 from __future__ import annotations
@@ -39,8 +46,13 @@ import numpy as np
 import pandas as pd
 
 from bridge.compare import markdown as md
-from bridge.compare.comparisons import condition_value, layer_rate_metrics, seed_values
-from bridge.compare.paths import condition_scenario
+from bridge.compare.comparisons import (
+    beta_unidentified,
+    condition_value,
+    layer_rate_metrics,
+    seed_values,
+)
+from bridge.compare.paths import FROZEN, TRAINED, benchmark_arm, condition_scenario
 from bridge.compare.stats import PairedStats, paired_stats
 from bridge.config.compare import ClaimRules, CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
@@ -64,6 +76,8 @@ CLAIMS = {
 CLAIM_COLUMNS = (
     "claim",
     "comparison",
+    "offsets",
+    "beta_unidentified",
     "verdict",
     "reason",
     "metric",
@@ -228,38 +242,45 @@ class AutoencoderPair:
     gates: tuple[Gate, ...]
     applicable: bool | None
     applicability: str
+    offsets: str = TRAINED
+    unidentified: bool | None = None
 
 
 def autoencoder_pairs(runs: pd.DataFrame, settings: CompareSettings) -> list[AutoencoderPair]:
-    """The paper's overfiring-like vs benchmark pair, then every condition vs control."""
+    """The paper's overfiring-like vs benchmark pair, then every condition vs control, per
+    offset arm (frozen pairs gated on the frozen-offset benchmark)."""
     rules = settings.claims
-    bench_gate = autoencoder_gate(runs, rules.benchmark_scenario)
     pairs = [
         AutoencoderPair(
             f"{rules.overfiring_scenario} − {rules.benchmark_scenario}",
             rules.overfiring_scenario,
             rules.benchmark_scenario,
-            (bench_gate,),
+            (autoencoder_gate(runs, rules.benchmark_scenario),),
             True,
             "the paper's overfiring-like scenario",
         )
     ]
     ref = settings.reference_condition
-    ref_gate = autoencoder_gate(runs, condition_scenario(ref))
-    for condition in settings.conditions:
-        if condition == ref:
-            continue
-        applicable, text = overfiring(runs, condition, ref)
-        pairs.append(
-            AutoencoderPair(
-                f"{condition} − {ref}",
-                condition_scenario(condition),
-                condition_scenario(ref),
-                (bench_gate, ref_gate),
-                applicable,
-                text,
+    for mode in settings.ae_condition_offsets:
+        bench_gate = autoencoder_gate(runs, benchmark_arm(settings, mode))
+        ref_gate = autoencoder_gate(runs, condition_scenario(ref, mode))
+        suffix = " (frozen offsets)" if mode == FROZEN else ""
+        for condition in settings.conditions:
+            if condition == ref:
+                continue
+            applicable, text = overfiring(runs, condition, ref)
+            pairs.append(
+                AutoencoderPair(
+                    f"{condition} − {ref}{suffix}",
+                    condition_scenario(condition, mode),
+                    condition_scenario(ref, mode),
+                    (bench_gate, ref_gate),
+                    applicable,
+                    text,
+                    mode,
+                    beta_unidentified(runs, condition, ref),
+                )
             )
-        )
     return pairs
 
 
@@ -284,6 +305,8 @@ def _row(
     row: dict[str, Any] = {
         "claim": claim,
         "comparison": comparison,
+        "offsets": "",
+        "beta_unidentified": None,
         "verdict": verdict,
         "reason": reason,
         "metric": metric,
@@ -477,16 +500,15 @@ def evaluate_claims(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFra
     degrade_rows, redistribute_rows, compensate_rows = [], [], []
     for pair in autoencoder_pairs(runs, settings):
         row, degraded = _claim_degrades(runs, settings, pair)
-        degrade_rows.append(row)
-        redistribute_rows.append(_claim_redistributed(runs, settings, pair))
-        compensate_rows.append(_claim_compensates(runs, settings, pair, degraded))
+        marks = {"offsets": pair.offsets, "beta_unidentified": pair.unidentified}
+        degrade_rows.append({**row, **marks})
+        redistribute_rows.append({**_claim_redistributed(runs, settings, pair), **marks})
+        compensate_rows.append({**_claim_compensates(runs, settings, pair, degraded), **marks})
     rows = degrade_rows + redistribute_rows + compensate_rows + _mtc_rows(runs, settings)
     return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
 
 
-def claim_tally(claims: pd.DataFrame, claim: str) -> str:
-    """'supported in k of m evaluable comparisons (j not evaluable)'."""
-    rows = claims[claims["claim"] == claim]
+def _tally(rows: pd.DataFrame) -> str:
     counts = {v: int((rows["verdict"] == v).sum()) for v in VERDICTS}
     evaluable = counts[SUPPORTED] + counts[NOT_SUPPORTED]
     if evaluable == 0:
@@ -495,3 +517,37 @@ def claim_tally(claims: pd.DataFrame, claim: str) -> str:
         f"supported in {counts[SUPPORTED]} of {evaluable} evaluable comparison(s)"
         f" ({counts[NOT_EVALUABLE]} not evaluable)"
     )
+
+
+def _is_true(value: Any) -> bool:
+    """A ``beta_unidentified`` cell: True, or 'true' when read back from CSV."""
+    return value is True or str(value).strip().lower() in ("true", "1", "1.0")
+
+
+def claim_tally(claims: pd.DataFrame, claim: str) -> str:
+    """'supported in k of m evaluable comparisons (j not evaluable)', per offset arm when the
+    claim has rows of both; comparisons with beta unidentified are counted apart, never
+    pooled with the identified ones."""
+    rows = claims[claims["claim"] == claim]
+    offsets = rows["offsets"] if "offsets" in rows else pd.Series("", index=rows.index)
+    apart = (
+        rows["beta_unidentified"].map(_is_true)
+        if "beta_unidentified" in rows
+        else pd.Series(False, index=rows.index)
+    )
+    identified = rows[~apart]
+    arms = list(dict.fromkeys(offsets[~apart].fillna("")))
+    if len(arms) <= 1:
+        text = _tally(identified)
+    else:
+        # The paper's pair is trained; each arm is tallied on its own.
+        text = "; ".join(
+            f"{arm or 'other'} offsets: {_tally(identified[offsets[~apart].fillna('') == arm])}"
+            for arm in arms
+        )
+    if apart.any():
+        text += (
+            f"; kept apart (beta unidentified in the mapping): {int(apart.sum())} "
+            f"comparison(s), {_tally(rows[apart])}"
+        )
+    return text

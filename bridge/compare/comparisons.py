@@ -2,10 +2,17 @@
 
 Rows (all paired by seed, see :mod:`bridge.compare.stats`):
 
-* ``condition - control``: each condition's autoencoder scenario (per noise level) and its
-  MTC / LIF regressors minus the control condition's (``mapping.reference_condition``);
-* ``scenario - benchmark``: each of the paper's autoencoder scenarios minus the benchmark
-  (``autoencoder.benchmark_scenario``), per noise level;
+* ``condition - control``: each condition's autoencoder scenario (per noise level and offset
+  arm: ``cond_<c>.frozen`` minus ``cond_<control>.frozen``, ``cond_<c>`` minus
+  ``cond_<control>``) and its MTC / LIF regressors minus the control condition's
+  (``mapping.reference_condition``);
+* ``scenario - benchmark``: each of the paper's autoencoder scenarios, and each condition arm,
+  minus the benchmark trained with the same offsets (``autoencoder.benchmark_scenario``; a
+  frozen arm's is ``<benchmark>.frozen``), per noise level;
+
+Autoencoder rows say their ``offsets`` (trained or frozen: never pooled) and whether a
+condition in them has a mapping whose beta is unidentified (``beta_unidentified``; the claims
+keep those comparisons apart from identified ones).
 * ``model - model``: per condition, the MTC regressor minus the LIF regressor of the same
   condition and minus the AdLIF reference.
 """
@@ -18,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridge.compare.paths import condition_scenario
+from bridge.compare.paths import TRAINED, benchmark_arm, condition_scenario
 from bridge.compare.stats import PairedStats, paired_stats
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
@@ -45,6 +52,8 @@ STATS_COLUMNS = (
     "reference",
     "model",
     "reference_model",
+    "offsets",
+    "beta_unidentified",
     "sigma",
     "metric",
     "n",
@@ -104,6 +113,19 @@ def condition_text(runs: pd.DataFrame, stage: str, condition: str, metric: str) 
     return str(values.iloc[0]) if len(values) else ""
 
 
+def beta_unidentified(runs: pd.DataFrame, *conditions: str) -> bool | None:
+    """Whether an autoencoder run of any of ``conditions`` says its mapping's beta is
+    unidentified; None when no run says either way (paper scenarios: no condition)."""
+    mask = (
+        (runs["stage"] == "autoencoder")
+        & runs["condition"].isin([c for c in conditions if c])
+        & (runs["metric"] == "beta_unidentified")
+        & runs["value"].notna()
+    )
+    values = runs.loc[mask, "value"]
+    return bool((values > 0).any()) if len(values) else None
+
+
 def layer_rate_metrics(runs: pd.DataFrame) -> list[str]:
     """``rate_<layer>`` metrics present, in the order first seen (the network's layer order)."""
     metrics = runs.loc[runs["stage"] == "autoencoder", "metric"]
@@ -121,6 +143,8 @@ def _row(
     model: str = "",
     reference_model: str = "",
     sigma: float | None = None,
+    offsets: str = "",
+    unidentified: bool | None = None,
 ) -> dict[str, Any]:
     d = result.to_dict()
     return {
@@ -130,6 +154,8 @@ def _row(
         "reference": reference,
         "model": model,
         "reference_model": reference_model,
+        "offsets": offsets,
+        "beta_unidentified": unidentified,
         "sigma": sigma,
         "metric": metric,
         "n": d["n"],
@@ -154,19 +180,33 @@ def _autoencoder_rows(
     runs: pd.DataFrame,
     settings: CompareSettings,
     kind: str,
-    pairs: Sequence[tuple[str, str, str, str]],
+    pairs: Sequence[tuple[str, str, str, str, str]],
     metrics: Sequence[str],
 ) -> list[dict[str, Any]]:
-    """pairs: (group label, group scenario, reference label, reference scenario)."""
+    """pairs: (group label, group scenario, reference label, reference scenario, offsets)."""
     rows = []
-    for group, scenario, reference, ref_scenario in pairs:
+    for group, scenario, reference, ref_scenario, offsets in pairs:
+        unidentified = beta_unidentified(
+            runs,
+            *runs.loc[runs["scenario"].isin([scenario, ref_scenario]), "condition"].unique(),
+        )
         for sigma in settings.ae_sigmas:
             for metric in metrics:
                 a = seed_values(runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
                 b = seed_values(runs, "autoencoder", metric, scenario=ref_scenario, sigma=sigma)
                 result = _stats(settings, a, b)
                 rows.append(
-                    _row(kind, "autoencoder", group, reference, metric, result, sigma=float(sigma))
+                    _row(
+                        kind,
+                        "autoencoder",
+                        group,
+                        reference,
+                        metric,
+                        result,
+                        sigma=float(sigma),
+                        offsets=offsets,
+                        unidentified=unidentified,
+                    )
                 )
     return rows
 
@@ -176,11 +216,16 @@ def stats_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
     ref = settings.reference_condition
     others = [c for c in settings.conditions if c != ref]
     ae_metrics = [*AUTOENCODER_METRICS, *layer_rate_metrics(runs)]
+    modes = settings.ae_condition_offsets
     rows = _autoencoder_rows(
         runs,
         settings,
         KIND_CONDITION,
-        [(c, condition_scenario(c), ref, condition_scenario(ref)) for c in others],
+        [
+            (c, condition_scenario(c, mode), ref, condition_scenario(ref, mode), mode)
+            for mode in modes
+            for c in others
+        ],
         ae_metrics,
     )
     for condition in others:
@@ -202,13 +247,14 @@ def stats_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
                     )
                 )
     bench = settings.claims.benchmark_scenario
-    rows += _autoencoder_rows(
-        runs,
-        settings,
-        KIND_SCENARIO,
-        [(s, s, bench, bench) for s in settings.paper_scenarios if s != bench],
-        ae_metrics,
-    )
+    pairs = [(s, s, bench, bench, TRAINED) for s in settings.paper_scenarios if s != bench]
+    for mode in modes:
+        reference = benchmark_arm(settings, mode)
+        pairs += [
+            (condition_scenario(c, mode), condition_scenario(c, mode), reference, reference, mode)
+            for c in settings.conditions
+        ]
+    rows += _autoencoder_rows(runs, settings, KIND_SCENARIO, pairs, ae_metrics)
     for condition in settings.conditions:
         for other, other_condition in (("lif", condition), (REFERENCE_MODEL, None)):
             label = condition if other_condition else REGRESSOR_REFERENCE_LABEL

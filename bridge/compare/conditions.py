@@ -3,7 +3,9 @@
 Network metrics are mean, SD (ddof 1; empty for one seed) and n over the seeds whose runs
 hold the value; n = 0 with empty cells is a gap (``gaps.csv`` says which file and why;
 ``n_gaps`` counts them per condition). Autoencoder columns are the condition's scenario
-(``cond_<condition>``) without input noise and at ``compare.noisy_sigma``; regressor
+(``cond_<condition>``) without input noise and at ``compare.noisy_sigma``; the same columns
+prefixed ``ae_frozen_`` are its frozen-offset arm (``cond_<condition>.frozen``), kept apart;
+``ae_beta_unidentified`` says whether its runs mark the mapping's beta unidentified; regressor
 columns are per neuron model (MTC, LIF) with R2 and sMAPE in closed loop and one step
 ahead and S_comm / S_comp of the one-step run.
 """
@@ -17,8 +19,13 @@ import numpy as np
 import pandas as pd
 
 from bridge.compare import markdown as md
-from bridge.compare.comparisons import condition_text, condition_value, seed_values
-from bridge.compare.paths import condition_scenario
+from bridge.compare.comparisons import (
+    beta_unidentified,
+    condition_text,
+    condition_value,
+    seed_values,
+)
+from bridge.compare.paths import FROZEN, TRAINED, condition_scenario
 from bridge.config.compare import CompareSettings
 from bridge.neurons.registry import CONDITION_MODELS
 
@@ -103,16 +110,24 @@ def conditions_table(
             row[column] = condition_text(runs, "mapping", condition, metric)
         for column, metric in MAPPING_COLUMNS:
             row[column] = condition_value(runs, "mapping", condition, metric)
-        scenario = condition_scenario(condition)
-        for stem, metric, noisy in AUTOENCODER_COLUMNS:
-            sigma = settings.noisy_sigma if noisy else settings.noiseless_sigma
-            values = seed_values(runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
-            _put(row, stem, list(values.values()))
-        not_learned = seed_values(
-            runs, "autoencoder", "not_learned", scenario=scenario, sigma=settings.noiseless_sigma
-        )
+        row["ae_beta_unidentified"] = beta_unidentified(runs, condition)
+        # The trained arm's columns always exist (other tables read them), empty if not run.
+        for mode in dict.fromkeys((TRAINED, *settings.ae_condition_offsets)):
+            scenario = condition_scenario(condition, mode)
+            prefix = "ae_frozen_" if mode == FROZEN else "ae_"
+            for stem, metric, noisy in AUTOENCODER_COLUMNS:
+                sigma = settings.noisy_sigma if noisy else settings.noiseless_sigma
+                values = seed_values(runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
+                _put(row, prefix + stem.removeprefix("ae_"), list(values.values()))
+            not_learned = seed_values(
+                runs,
+                "autoencoder",
+                "not_learned",
+                scenario=scenario,
+                sigma=settings.noiseless_sigma,
+            )
+            row[f"{prefix}n_not_learned_noiseless"] = int(sum(v > 0 for v in not_learned.values()))
         row["ae_noisy_sigma"] = settings.noisy_sigma
-        row["ae_n_not_learned_noiseless"] = int(sum(v > 0 for v in not_learned.values()))
         for model in CONDITION_MODELS:
             for metric in REGRESSOR_COLUMNS:
                 values = seed_values(runs, "regressor", metric, condition=condition, model=model)
@@ -177,17 +192,27 @@ def conditions_markdown(table: pd.DataFrame, settings: CompareSettings, prov_lin
             ("MTC status", "map_mtc_status"),
         ],
     )
-    ae = _mean_sd_frame(
-        table,
-        [
-            ("test MSE σ=0", "ae_test_mse_noiseless"),
-            (f"test MSE σ={noisy}", "ae_test_mse_noisy"),
-            ("MSEd (train) σ=0", "ae_msed_train_noiseless"),
-            ("mean layer rate σ=0", "ae_mean_layer_rate_noiseless"),
-            ("mean-image MSE", "ae_mean_image_mse"),
-        ],
-    )
-    ae["not learned (σ=0 runs)"] = table["ae_n_not_learned_noiseless"]
+    blocks = []
+    for mode in settings.ae_condition_offsets:
+        prefix = "ae_frozen_" if mode == FROZEN else "ae_"
+        ae = _mean_sd_frame(
+            table,
+            [
+                ("test MSE σ=0", f"{prefix}test_mse_noiseless"),
+                (f"test MSE σ={noisy}", f"{prefix}test_mse_noisy"),
+                ("MSEd (train) σ=0", f"{prefix}msed_train_noiseless"),
+                ("mean layer rate σ=0", f"{prefix}mean_layer_rate_noiseless"),
+                ("mean-image MSE", f"{prefix}mean_image_mse"),
+            ],
+        )
+        ae["not learned (σ=0 runs)"] = table[f"{prefix}n_not_learned_noiseless"]
+        ae["β unidentified"] = table["ae_beta_unidentified"]
+        title = (
+            "scenario `cond_<condition>`, offsets trained"
+            if mode == TRAINED
+            else "scenario `cond_<condition>.frozen`, layer biases and BatchNorm shifts frozen at 0"
+        )
+        blocks += ["", f"## Autoencoder ({title}; final epoch, test set)", "", md.table(ae)]
     parts = [
         "# Conditions across the pipeline",
         "",
@@ -202,10 +227,7 @@ def conditions_markdown(table: pd.DataFrame, settings: CompareSettings, prov_lin
         "## Mapped parameters",
         "",
         md.table(mapping),
-        "",
-        "## Autoencoder (scenario `cond_<condition>`, final epoch, test set)",
-        "",
-        md.table(ae),
+        *blocks,
     ]
     for model in CONDITION_MODELS:
         reg = _mean_sd_frame(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bridge.config.autoencoder import arm_name, split_arm
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
@@ -17,11 +18,28 @@ from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 #: Autoencoder scenario name of a condition (the autoencoder stage's naming contract).
 CONDITION_SCENARIO_PREFIX = "cond_"
 METRICS_FILE = "metrics.json"
+#: Offset arms of the autoencoder (bridge.config.autoencoder.OFFSET_MODES): "trained" keeps the
+#: tutorial's trainable layer biases and BatchNorm shifts, "frozen" fixes them at 0.
+TRAINED, FROZEN = "trained", "frozen"
 
 
-def condition_scenario(condition: str) -> str:
-    """The autoencoder scenario that carries ``condition``'s mapped parameters."""
-    return f"{CONDITION_SCENARIO_PREFIX}{condition}"
+def condition_scenario(condition: str, offsets: str = TRAINED) -> str:
+    """The autoencoder scenario that carries ``condition``'s mapped parameters, trained with
+    ``offsets`` (``cond_<condition>`` or ``cond_<condition>.frozen``)."""
+    return arm_name(f"{CONDITION_SCENARIO_PREFIX}{condition}", offsets)
+
+
+def benchmark_arm(settings: CompareSettings, offsets: str = TRAINED) -> str:
+    """The benchmark trained with ``offsets``: the reference of that arm's comparisons."""
+    return arm_name(settings.claims.benchmark_scenario, offsets)
+
+
+def scenario_condition(scenario: str) -> str:
+    """The condition of a condition arm; '' for a paper scenario (either offset mode)."""
+    base = split_arm(scenario)[0]
+    if base.startswith(CONDITION_SCENARIO_PREFIX):
+        return base.removeprefix(CONDITION_SCENARIO_PREFIX)
+    return ""
 
 
 @dataclass(frozen=True)
@@ -81,19 +99,24 @@ def regressor_metrics_path(results_dir: str | Path, condition: str, model: str, 
 
 
 def autoencoder_scenarios(settings: CompareSettings) -> tuple[str, ...]:
-    """The paper's scenarios that run, then one per condition."""
-    return settings.paper_scenarios + tuple(condition_scenario(c) for c in settings.conditions)
+    """The paper's scenarios that run (and the frozen-offset benchmark when a frozen condition
+    arm runs), then the condition arms per offset mode (the autoencoder stage's order)."""
+    paper = settings.paper_scenarios
+    if settings.conditions and FROZEN in settings.ae_condition_offsets:
+        paper += (benchmark_arm(settings, FROZEN),)
+    arms = tuple(
+        condition_scenario(c, mode)
+        for mode in settings.ae_condition_offsets
+        for c in settings.conditions
+    )
+    return paper + arms
 
 
 def expected_runs(settings: CompareSettings, results_dir: str | Path) -> list[tuple[RunKey, Path]]:
     """Every per-run network file the config implies, with its key (autoencoder first)."""
     runs: list[tuple[RunKey, Path]] = []
     for scenario in autoencoder_scenarios(settings):
-        condition = (
-            scenario.removeprefix(CONDITION_SCENARIO_PREFIX)
-            if scenario.startswith(CONDITION_SCENARIO_PREFIX)
-            else ""
-        )
+        condition = scenario_condition(scenario)
         for sigma in settings.ae_sigmas:
             for seed in settings.ae_seeds:
                 key = RunKey("autoencoder", condition, scenario, "", float(sigma), seed)

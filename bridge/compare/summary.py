@@ -23,7 +23,7 @@ from bridge.compare.claims import (
 from bridge.compare.collect import GAP_COLUMNS
 from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
-from bridge.compare.paths import condition_scenario
+from bridge.compare.paths import FROZEN, benchmark_arm, condition_scenario
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
@@ -57,6 +57,11 @@ def _rules_text(settings: CompareSettings) -> list[str]:
         f"one-step run; it is not evaluable unless {', '.join(r.gate_models) or 'no model'} "
         f"beat(s) repeat-last-value's R² at: {', '.join(r.gate_horizons)}.",
         f"- p-values only from {settings.min_n_p_value} paired seeds on (see `compare/stats.csv`).",
+        "- Condition pairs are judged per offset arm: `cond_<c>` (trainable layer biases and "
+        "BatchNorm shifts, as the paper) against the trained benchmark, `cond_<c>.frozen` "
+        "(those offsets fixed at 0, so training cannot cancel the mapped bias) against "
+        f"`{r.benchmark_scenario}.frozen`; arms are tallied apart. Pairs with a condition whose "
+        "mapping left β unidentified are judged but tallied apart, never pooled.",
     ]
 
 
@@ -96,7 +101,10 @@ def _horizons_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFra
 
 def _gates_text(runs: pd.DataFrame, settings: CompareSettings) -> list[str]:
     gates = [autoencoder_gate(runs, settings.claims.benchmark_scenario)]
-    gates += [autoencoder_gate(runs, condition_scenario(c)) for c in settings.conditions]
+    for mode in settings.ae_condition_offsets:
+        if mode == FROZEN:
+            gates.append(autoencoder_gate(runs, benchmark_arm(settings, FROZEN)))
+        gates += [autoencoder_gate(runs, condition_scenario(c, mode)) for c in settings.conditions]
     gates += [
         regressor_gate(runs, condition, model, h)
         for condition, model in _regressor_runs(settings)
@@ -124,13 +132,17 @@ def _glance(
             "hh_rate_at_reference_hz"
         ],
         "β fit": conditions["beta_fit"],
+        "β unidentified": conditions["ae_beta_unidentified"],
         "MTC a_fast": conditions["mtc_a_fast"],
     }
-    for title, stem in (
+    stems = [
         ("AE test MSE σ=0", "ae_test_mse_noiseless"),
         (f"AE test MSE σ={noisy}", "ae_test_mse_noisy"),
         ("AE mean layer rate", "ae_mean_layer_rate_noiseless"),
-    ):
+    ]
+    if FROZEN in settings.ae_condition_offsets:
+        stems.insert(1, ("AE test MSE σ=0, offsets frozen", "ae_frozen_test_mse_noiseless"))
+    for title, stem in stems:
         out[title] = [
             md.mean_sd(m, s, n)
             for m, s, n in zip(

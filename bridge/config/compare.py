@@ -122,6 +122,8 @@ class CompareSettings:
     ae_seeds: tuple[int, ...]
     regressor_seeds: tuple[int, ...]
     paper_values: Mapping[str, str]
+    #: ``autoencoder.condition_offsets``: the condition arms' offset modes (trained, frozen).
+    ae_condition_offsets: tuple[str, ...] = ("trained",)
 
     @property
     def noiseless_sigma(self) -> float:
@@ -144,6 +146,7 @@ def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
             ),
             "benchmark_scenario": ae.get("benchmark_scenario"),
             "paper_values": ae.get("paper_values"),
+            "condition_offsets": list(ae.get("condition_offsets", ["trained"])),
         },
         "regressor": {
             "seeds": reg.get("seeds", []),
@@ -244,6 +247,7 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
         ae_sigmas=tuple(float(s) for s in sigmas),
         ae_seeds=tuple(int(s) for s in view["autoencoder"]["seeds"]),
         regressor_seeds=tuple(int(s) for s in view["regressor"]["seeds"]),
+        ae_condition_offsets=tuple(str(m) for m in view["autoencoder"]["condition_offsets"]),
         paper_values={
             stage: str(_require(view[stage], "paper_values", stage)) for stage in PAPER_STAGES
         },
