@@ -9,6 +9,7 @@ from pydantic import AfterValidator
 
 from bridge.config.base import (
     BelowMinusOneBounds,
+    Bool,
     Float,
     Int,
     Name,
@@ -196,6 +197,18 @@ class MtcFitConfig(Section):
     profile: MtcProfileConfig
 
 
+class GoodnessOfFitConfig(Section):
+    """When a fit is too poor to use (status poor_fit, bridge.mapping.search)."""
+
+    max_objective_per_point: PositiveFloat = field(
+        "poor_fit when the objective divided by the number of fitted points (the mean squared "
+        "residual in scale units, dimensionless) exceeds this"
+    )
+    use_poor_fits: Bool = field(
+        "whether poor_fit mappings are still used downstream (use_downstream true)"
+    )
+
+
 class MappingConfig(Section):
     """The ``mapping:`` section: LIF and MTC fits to each condition's HH f-I curve."""
 
@@ -211,3 +224,4 @@ class MappingConfig(Section):
     objective: ObjectiveConfig
     lif: LifFitConfig
     mtc: MtcFitConfig
+    goodness_of_fit: GoodnessOfFitConfig

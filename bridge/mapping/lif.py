@@ -147,10 +147,12 @@ STATUS_ORDER = search.status_order("beta_unidentified")
 USABLE_STATUSES = search.usable_statuses("beta_unidentified")
 DOWNSTREAM_RULE = (
     "use beta_fit, bias_fit (with w_per_nA), beta_syn and alpha_syn when use_downstream is "
-    "true, i.e. status in {ok, depolarisation_block, beta_unidentified}; with "
-    "beta_unidentified the (beta, bias) pair reproduces the f-I curve but beta alone is not "
-    "comparable across conditions; with never_fires or spontaneous_only skip the condition's "
-    "LIF mapping (the data do not constrain the input response)"
+    "true, i.e. status in {ok, depolarisation_block, beta_unidentified, param_at_bound} (and "
+    "poor_fit when goodness_of_fit.use_poor_fits); with beta_unidentified the (beta, bias) "
+    "pair reproduces the f-I curve but beta alone is not comparable across conditions; with "
+    "param_at_bound see at_bound; with never_fires, block_at_rest, onset_only (a LIF cannot "
+    "fire once and stop) or spontaneous_only skip the condition's LIF mapping (the data do "
+    "not describe a LIF's input response), with poor_fit by default too (status_rules)"
 )
 METHOD = {
     "objective": "sum of weight * (residual / scale)^2 over rates, latencies, spontaneous rate",
@@ -451,7 +453,11 @@ def fit_lif_condition(
     flags = list(interval.flags)
     if intervals["tau_ratio"] > lif.profile.max_tau_ratio:
         flags.append("beta_unidentified")
+    names = ["ln_tau_ms", *(["ln_w_per_nA"] if w_fixed is None else []), problem.coordinate_name]
+    judgement = search.judge(targets, best.objective, best.z, problem, names, cfg.goodness_of_fit)
+    flags.extend(judgement.flags)
     status, flags = search.fit_status(targets, flags, best.converged, STATUS_ORDER)
+    usable = search.usable_statuses("beta_unidentified", cfg.goodness_of_fit.use_poor_fits)
     beta_b, w_b, bias_b = (float(v[0]) for v in problem.params(best.z[None, :]))
     source = "fitted on this condition" if w_fixed is None else w_source or "fixed (given)"
     return LifFitResult(
@@ -459,7 +465,7 @@ def fit_lif_condition(
         dt_ms=cfg.dt_ms,
         status=status,
         status_flags=flags,
-        use_downstream=status in USABLE_STATUSES,
+        use_downstream=status in usable,
         beta_analytic=analytic,
         beta_membrane=membrane,
         beta_fit=beta_b,
@@ -477,6 +483,7 @@ def fit_lif_condition(
         residuals=problem.residuals(best.z),
         fit_data=_fit_data(problem),
         settings=settings_record(cfg, "lif"),
+        judgement=judgement,
     )
 
 

@@ -226,10 +226,12 @@ MTC_STATUS_ORDER = search.status_order("a_fast_unidentified")
 MTC_USABLE_STATUSES = search.usable_statuses("a_fast_unidentified")
 MTC_DOWNSTREAM_RULE = (
     "use the mtc parameters (frozen) when mtc.use_downstream is true, i.e. mtc.status in "
-    "{ok, depolarisation_block, a_fast_unidentified}; with a_fast_unidentified the (a_fast, "
+    "{ok, depolarisation_block, a_fast_unidentified, param_at_bound, onset_only_reproduced} "
+    "(and poor_fit when goodness_of_fit.use_poor_fits); with a_fast_unidentified the (a_fast, "
     "i_bias) pair reproduces the f-I curve but a_fast alone is not comparable across "
-    "conditions; with never_fires or spontaneous_only skip the condition's MTC mapping (the "
-    "data do not constrain the input response)"
+    "conditions; with param_at_bound see at_bound; with never_fires, block_at_rest, "
+    "spontaneous_only, onset_only (the fitted MTC does not fire onset spikes only) or poor_fit "
+    "skip the condition's MTC mapping (status_rules)"
 )
 # Written into every mapping JSON. "bridge.mapping.targets" is bridge.mapping.objective's
 # pre-issue-11 name, kept so that the refactor left every output byte-identical; the text is
@@ -297,11 +299,8 @@ class MtcFitResult(search.FitReport):
     onset_nA: float
     free: tuple[str, ...]
     fixed_source: str
+    use_downstream: bool
     rest_state_alternative: dict[str, Any] | None = None
-
-    @property
-    def use_downstream(self) -> bool:
-        return self.status in MTC_USABLE_STATUSES
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: every MTCParams field, then the fit's report (floats finite or None)."""
@@ -735,26 +734,43 @@ def _problem(
 
 
 def _status(
-    problem: MtcProblem, flags: list[str], converged: bool, residuals: Mapping[str, Any]
-) -> tuple[str, tuple[str, ...]]:
-    if (residuals["spontaneous_rate_mtc_hz"] > 0) != (problem.targets.spontaneous_rate_hz > 0):
+    problem: MtcProblem,
+    cfg: MappingConfig,
+    flags: list[str],
+    best: search.Optimum,
+    residuals: Mapping[str, Any],
+) -> tuple[tuple[str, tuple[str, ...]], search.Judgement]:
+    """(status, flags) and the goodness-of-fit judgement of the fit at ``best``."""
+    spont = residuals["spontaneous_rate_mtc_hz"]
+    if (spont > 0) != (problem.targets.spontaneous_rate_hz > 0):
         # a flag, not a status (the vocabulary is the LIF's): the fit's compromise leaves
         # the MTC silent at rest where the HH cell fires, or the reverse
         flags = [*flags, "rest_state_mismatch"]
-    return search.fit_status(problem.targets, flags, converged, MTC_STATUS_ORDER)
+    if problem.targets.excitability == "onset_only" and objective.onset_only_reproduced(
+        problem.targets, np.asarray(residuals["rate_mtc_hz"]), spont
+    ):
+        flags = [*flags, "onset_only_reproduced"]
+    judgement = search.judge(
+        problem.targets, best.objective, best.z, problem, problem.names, cfg.goodness_of_fit
+    )
+    flags = [*flags, *judgement.flags]
+    status = search.fit_status(problem.targets, flags, best.converged, MTC_STATUS_ORDER)
+    return status, judgement
 
 
 def _result(
     problem: MtcProblem,
     cfg: MappingConfig,
     best: search.Optimum,
-    status: tuple[str, tuple[str, ...]],
+    judged: tuple[tuple[str, tuple[str, ...]], search.Judgement],
     t0: float,
     **report: Any,
 ) -> MtcFitResult:
     """The fit's result (``report``: free, fixed_source, intervals, tradeoff, residuals and
     rest_state_alternative), logged with its cost."""
     kind = "reference" if problem.reference else "condition"
+    status, judgement = judged
+    usable = search.usable_statuses("a_fast_unidentified", cfg.goodness_of_fit.use_poor_fits)
     log.info(
         "MTC %s fit of %s: objective %.4g, status %s; %d parameter sets in %d simulation calls, "
         "%.1f s",
@@ -779,6 +795,8 @@ def _result(
         onset_nA=float(best.z[-1]),
         fit_data=_fit_data(problem),
         settings=objective.settings_record(cfg, "mtc"),
+        judgement=judgement,
+        use_downstream=status[0] in usable,
         **report,
     )
 
@@ -828,7 +846,8 @@ def fit_mtc_condition(
     flags = list(interval.flags)
     if intervals["a_fast_ratio"] > m.profile.max_gain_ratio:
         flags.append("a_fast_unidentified")
-    status = _status(problem, flags, best.converged, residuals)
+    judged = _status(problem, cfg, flags, best, residuals)
+    status = judged[0]
     alternative = (
         _rest_state_alternative(problem, rest_alt, best.objective)
         if rest_alt is not None and "rest_state_mismatch" in status[1]
@@ -840,7 +859,7 @@ def fit_mtc_condition(
         problem,
         cfg,
         best,
-        status,
+        judged,
         t0,
         free=(*m.condition_gains, "i_bias"),
         fixed_source=f"{held} from {fixed.source}; fitted here: {fitted}, i_bias; other "
@@ -877,7 +896,7 @@ def fit_mtc_reference(
         problem,
         cfg,
         best,
-        _status(problem, [], best.converged, residuals),
+        _status(problem, cfg, [], best, residuals),
         t0,
         free=REFERENCE_FREE,
         fixed_source=f"a_fast, i_bias and the other fields from the {cfg.mtc.preset!r} preset",

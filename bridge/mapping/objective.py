@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.config.mapping import MappingConfig, ObjectiveConfig
+from bridge.contracts import EXCITABILITY_STATUSES
 
 FI_COLUMNS = (
     "amp_uA_cm2",
@@ -96,6 +97,8 @@ class FitTargets:
     spontaneous_rate_hz: float
     window: StepWindow
     objective: ObjectiveConfig
+    #: the HH stage's excitability status (None in a summary that predates it)
+    excitability: str | None = None
 
     @property
     def n_points(self) -> int:
@@ -120,6 +123,10 @@ class FitTargets:
     def fires_with_positive_input(self) -> bool:
         """Any fitted sweep with positive current and a spike in the window."""
         return bool(((self.spike_count > 0) & self.in_fit & (self.amp_nA > 0)).any())
+
+    def objective_per_point(self, objective_value: float) -> float:
+        """Objective divided by the number of fitted points (mean squared scaled residual)."""
+        return float(objective_value) / max(1, self.n_points)
 
     def rate_hz_from_counts(self, counts: np.ndarray) -> np.ndarray:
         return np.asarray(counts, dtype=float) * MS_PER_S / self.window.duration_ms
@@ -250,6 +257,12 @@ def fit_targets(
         if spontaneous:
             raise TargetError("summary.json: 'spontaneous' is true but 'spontaneous_rate_hz' null")
         spont_rate = 0.0
+    excitability = summary.get("excitability")
+    if excitability is not None and excitability not in EXCITABILITY_STATUSES:
+        raise TargetError(
+            f"summary.json: key 'excitability': {excitability!r} is not one of "
+            f"{list(EXCITABILITY_STATUSES)}"
+        )
     onset = _optional_number(summary, "block_onset_uA_cm2")
     first_block = amp_ua[block].min() if block.any() else math.inf
     onset_ua = min(first_block, onset if onset is not None else math.inf)
@@ -271,6 +284,7 @@ def fit_targets(
         spontaneous_rate_hz=spont_rate,
         window=window,
         objective=objective,
+        excitability=excitability,
     )
 
 
@@ -295,14 +309,23 @@ def reference_name(summary: Mapping[str, Any], reference_condition: str) -> str:
     return name
 
 
+#: HH excitability statuses that are also mapping statuses: the f-I data of such a cell do
+#: not describe a neuron that fires repetitively from a resting state.
+HH_STATUS_FLAGS = ("never_fires", "block_at_rest", "onset_only")
+
+
 def data_status_flags(targets: FitTargets) -> set[str]:
     """Status flags that follow from the HH data alone (shared by the LIF and MTC fits).
 
     ``spontaneous`` (fires at rest), ``never_fires`` (silent at rest and no spike in any
-    fitted sweep), ``spontaneous_only`` (fires at rest, no fitted sweep with positive current
-    fires), ``depolarisation_block`` (block sweeps left out of the fit).
+    fitted sweep, or the HH stage's excitability says so), ``spontaneous_only`` (fires at
+    rest, no fitted sweep with positive current fires), ``depolarisation_block`` (block
+    sweeps left out of the fit), and the HH stage's ``block_at_rest`` and ``onset_only``
+    (``HH_STATUS_FLAGS``).
     """
     found: set[str] = set()
+    if targets.excitability in HH_STATUS_FLAGS:
+        found.add(str(targets.excitability))
     if targets.spontaneous:
         found.add("spontaneous")
     if not targets.fires_in_fitted_steps and not targets.spontaneous:
@@ -312,6 +335,27 @@ def data_status_flags(targets: FitTargets) -> set[str]:
     if targets.n_excluded_block > 0:
         found.add("depolarisation_block")
     return found
+
+
+#: An onset-only model must also fire in at least this fraction of the fitted sweeps in
+#: which the HH cell fires (its rheobase may differ by an amplitude step or two).
+ONSET_MATCH_FRACTION = 0.9
+
+
+def onset_only_reproduced(
+    targets: FitTargets, rate_model_hz: np.ndarray, spontaneous_model_hz: float
+) -> bool:
+    """Does a model's response (rates over every fi row) fire only onset spikes, as an
+    onset-only HH cell does? Silent at rest, no fitted sweep with more spikes than the HH
+    cell's most, and firing in ``ONSET_MATCH_FRACTION`` of the HH cell's firing sweeps."""
+    fit = targets.in_fit
+    rates = np.asarray(rate_model_hz, dtype=float)[fit]
+    counts = np.rint(rates * targets.window.duration_ms / MS_PER_S)
+    hh = targets.spike_count[fit]
+    hh_fires = hh > 0
+    if spontaneous_model_hz > 0 or not hh_fires.any() or counts.max() > hh.max():
+        return False
+    return float(np.mean(counts[hh_fires] > 0)) >= ONSET_MATCH_FRACTION
 
 
 def _optional_list(values: np.ndarray) -> list[float | None]:
@@ -396,4 +440,5 @@ def settings_record(cfg: MappingConfig, model: str) -> dict[str, Any]:
         "reference_condition": cfg.reference_condition,
         "objective": _flat(cfg.objective.model_dump()),
         model: _flat(getattr(cfg, model).model_dump()),
+        "goodness_of_fit": cfg.goodness_of_fit.model_dump(),
     }

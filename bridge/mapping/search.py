@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from bridge.config.mapping import GoodnessOfFitConfig
 from bridge.mapping.objective import FitTargets, data_status_flags, residual_table
 
 #: Fewer accepted profile points than this give no trade-off correlation.
@@ -27,6 +28,11 @@ BOUND_TOL = 1e-12
 FULL_STENCIL_MAX_DIM = 3
 #: Relative slack when a pattern-search step is compared with its resolution (float noise).
 STEP_RTOL = 1e-9
+#: A fitted coordinate within this fraction of its search range from a bound lies on it (the
+#: searches clip to the bounds, so a coordinate stopped by one sits exactly there).
+AT_BOUND_RTOL = 1e-6
+#: Prefix of a coordinate searched on a log scale: it is reported as exp(value), unprefixed.
+LOG_PREFIX = "ln_"
 
 #: New profile points from the edge pairs: (pairs, sorted x, sorted z) -> (objectives, z rows).
 NewPoints = Callable[
@@ -480,15 +486,95 @@ def profile_correlation(x: np.ndarray, y: np.ndarray) -> float | None:
 # --- statuses and results ---------------------------------------------------------------
 
 
+#: What each status beyond ``ok`` means (both fits; docs/mapping.md).
+STATUS_RULES = {
+    "never_fires": "the HH cell fires at no step amplitude and not at rest",
+    "block_at_rest": "the HH cell fires at rest, then sits depolarised and silent (block)",
+    "onset_only": "the HH cell fires only onset spikes at every amplitude; the model does not "
+    "reproduce that (a LIF never can: under constant drive it fires periodically or not at all)",
+    "spontaneous_only": "the HH cell fires at rest and at no positive step amplitude",
+    "poor_fit": "objective per fitted point above goodness_of_fit.max_objective_per_point",
+    "onset_only_reproduced": "an onset-only HH cell whose MTC fit also fires only onset spikes "
+    "(at most the HH cell's most spikes per fitted sweep, some sweep firing, silent at rest)",
+    "param_at_bound": "a fitted parameter lies on its search bound (listed in at_bound): the "
+    "optimum may lie beyond it",
+    "depolarisation_block": "block sweeps left out of the fit (a LIF or MTC cannot block)",
+}
+
+
 def status_order(unidentified: str) -> tuple[str, ...]:
     """Statuses in order of precedence (the first that applies is the fit's status);
     ``unidentified`` names the fit's flag for a profiled parameter the data leave loose."""
-    return ("never_fires", "spontaneous_only", unidentified, "depolarisation_block", "ok")
+    return (
+        "never_fires",
+        "block_at_rest",
+        "onset_only",
+        "spontaneous_only",
+        "poor_fit",
+        "onset_only_reproduced",
+        "param_at_bound",
+        unidentified,
+        "depolarisation_block",
+        "ok",
+    )
 
 
-def usable_statuses(unidentified: str) -> tuple[str, ...]:
-    """Statuses whose fitted parameters downstream stages use."""
-    return ("ok", "depolarisation_block", unidentified)
+def usable_statuses(unidentified: str, use_poor_fits: bool = False) -> tuple[str, ...]:
+    """Statuses whose fitted parameters downstream stages use (``poor_fit`` only when
+    ``goodness_of_fit.use_poor_fits``)."""
+    usable = ("ok", "depolarisation_block", unidentified, "param_at_bound", "onset_only_reproduced")
+    return (*usable, "poor_fit") if use_poor_fits else usable
+
+
+def at_bound(
+    z: np.ndarray, lower: np.ndarray, upper: np.ndarray, names: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The fitted coordinates lying on a search bound: parameter, side (low | high), value.
+
+    A coordinate named ``ln_x`` is reported as ``x`` = exp(value) (its bound likewise).
+    """
+    found = []
+    for name, value, lo, hi in zip(names, z, lower, upper, strict=True):
+        tol = AT_BOUND_RTOL * float(hi - lo)
+        side = "low" if value <= lo + tol else "high" if value >= hi - tol else None
+        if side is None:
+            continue
+        bound = float(lo if side == "low" else hi)
+        if name.startswith(LOG_PREFIX):
+            name, bound = name[len(LOG_PREFIX) :], float(np.exp(bound))
+        found.append({"parameter": name, "side": side, "bound": bound})
+    return found
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Goodness of fit and bounds of one fit: its extra status flags and record fields."""
+
+    objective_per_point: float
+    poor: bool
+    at_bound: list[dict[str, Any]]
+
+    @property
+    def flags(self) -> list[str]:
+        return (["poor_fit"] if self.poor else []) + (["param_at_bound"] if self.at_bound else [])
+
+
+def judge(
+    targets: FitTargets,
+    objective: float,
+    z: np.ndarray,
+    problem: FitProblem,
+    names: Iterable[str],
+    cfg: GoodnessOfFitConfig,
+) -> Judgement:
+    """Objective per fitted point against ``cfg.max_objective_per_point``; coordinates on a
+    bound of ``problem``."""
+    per_point = targets.objective_per_point(objective)
+    return Judgement(
+        objective_per_point=per_point,
+        poor=per_point > cfg.max_objective_per_point,
+        at_bound=at_bound(z, problem.lower, problem.upper, names),
+    )
 
 
 def fit_status(
@@ -498,6 +584,8 @@ def fit_status(
     (``data_status_flags``) and ``not_converged``; the status is the first of ``order``
     among them."""
     found = set(flags) | data_status_flags(targets)
+    if "onset_only_reproduced" in found:
+        found.discard("onset_only")
     if not converged:
         found.add("not_converged")
     status = next((s for s in order if s in found), "ok")
@@ -519,6 +607,7 @@ class FitReport:
     residuals: dict[str, Any]
     fit_data: dict[str, Any]
     settings: dict[str, Any]
+    judgement: Judgement
 
     def report_dict(self, method: Mapping[str, str]) -> dict[str, Any]:
         """The shared part of the fit's JSON (``method`` describes how it was fitted)."""
@@ -527,6 +616,9 @@ class FitReport:
             "status": self.status,
             "status_flags": list(self.status_flags),
             "objective": self.objective,
+            "objective_per_point": self.judgement.objective_per_point,
+            "at_bound": self.judgement.at_bound,
+            "status_rules": {f: STATUS_RULES[f] for f in self.status_flags if f in STATUS_RULES},
             "converged": self.converged,
             "n_evaluations": self.n_evaluations,
             "method": dict(method),
