@@ -52,6 +52,23 @@ class StageFileError(ValueError):
 #: The mapping stage's and the regressor's name for a bad mapping input: the same type.
 MappingInputError = StageFileError
 
+#: ``validation.headline`` of a mapping record: held-out coincidence factor at the hit
+#: window, hit fraction and count ratio (means over levels), and the transient's spike-count
+#: error in the shortest window, per model (null: not evaluable, see ``headline_reason``).
+VALIDATION_HEADLINE_KEYS = (
+    "lif_gamma",
+    "lif_fine_gamma",
+    "mtc_gamma",
+    "lif_timing_fit_gamma",
+    "lif_hit_fraction",
+    "lif_fine_hit_fraction",
+    "mtc_hit_fraction",
+    "lif_count_ratio",
+    "mtc_count_ratio",
+    "lif_transient_count_mae",
+    "mtc_transient_count_mae",
+)
+
 #: Statuses of a network run (autoencoder or regressor ``metrics.json``).
 RUN_STATUSES = ("ok", "skipped", "diverged")
 
@@ -340,6 +357,18 @@ class MappingRecord:
         if model not in ("lif", "mtc"):
             raise ValueError(f"mapping record: no part for model {model!r} (lif, mtc)")
         return self.lif if model == "lif" else self.mtc
+
+    def gate_flags(self, arm: str) -> list[str]:
+        """Validation flags gating a downstream arm (``autoencoder``, ``regressor_lif``,
+        ``regressor_mtc``): ``validation.gates[arm]``; empty for a record without one."""
+        validation = self.data.get("validation")
+        if validation is None:
+            return []
+        gates = validation.get("gates") if isinstance(validation, Mapping) else None
+        found = gates.get(arm) if isinstance(gates, Mapping) else None
+        if not isinstance(found, list) or not all(isinstance(f, str) for f in found):
+            raise StageFileError.at(self.source, f"field 'validation.gates.{arm}' is not a list")
+        return list(found)
 
     @property
     def mtc_time_unit_ms(self) -> float:

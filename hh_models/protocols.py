@@ -297,6 +297,46 @@ def run_noise(
     )
 
 
+@dataclass
+class PlayedRun:
+    """Cells of one condition, each driven by its own played current (one NEURON run)."""
+
+    dt_ms: float
+    v_full_mV: np.ndarray  #: [n_cells, n_full] at dt_ms
+    spike_times_ms: list[np.ndarray]  #: per cell
+    #: injected current density (uA/cm2); sample k is applied during [k dt, (k+1) dt)
+    i_uA_cm2: np.ndarray  #: [n_cells, n_full]
+
+
+def run_played_currents(
+    params: HHParams, currents_uA_cm2: np.ndarray, dt_ms: float, threshold_mV: float
+) -> PlayedRun:
+    """Play ``currents_uA_cm2 [n_cells, n_samples]`` into one IClamp per cell, from rest.
+
+    Sample k is the amplitude during the step starting at t = k * dt; the run lasts
+    (n_samples - 1) * dt ms. All cells share one ``finitialize``/``psolve``.
+    """
+    currents = np.atleast_2d(np.asarray(currents_uA_cm2, dtype=float))
+    n_cells, n_samples = currents.shape
+    if n_samples < 2:
+        raise ValueError("run_played_currents: need at least 2 samples per cell")
+    sim = CellBatch(params, n_cells, threshold_mV)
+    h = sim.h
+    played = []
+    for i in range(n_cells):
+        stim = sim.iclamp(i, 0.0, ALWAYS_ON_MS, 0.0)
+        vec = h.Vector(np.asarray(params.density_to_nA(currents[i]), dtype=float))
+        vec.play(stim._ref_amp, dt_ms)
+        played.append(vec)
+    sim.run((n_samples - 1) * dt_ms, dt_ms, params.v_init_mV)
+    return PlayedRun(
+        dt_ms=dt_ms,
+        v_full_mV=sim.voltages(),
+        spike_times_ms=sim.spikes(),
+        i_uA_cm2=currents,
+    )
+
+
 @dataclass(frozen=True)
 class RestCheck:
     """Outcome of the perturbation test of a resting potential (mV)."""

@@ -20,6 +20,7 @@ from bridge.compare.paths import (
     regressor_metrics_path,
 )
 from bridge.config.compare import compare_settings
+from bridge.contracts import VALIDATION_HEADLINE_KEYS
 from bridge.io import write_csv, write_json
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
@@ -114,6 +115,15 @@ def mapping_json(condition: str) -> dict[str, Any]:
             "input_scale": 14.7,
             "input_offset": -1.5,
         },
+        "validation": {
+            "headline": {key: 0.05 * (i + 1) for i, key in enumerate(VALIDATION_HEADLINE_KEYS)},
+            "flags": {"lif": ["timing_below_floor"], "lif_fine": [], "mtc": []},
+            "gates": {
+                "autoencoder": [],
+                "regressor_lif": ["timing_below_floor"],
+                "regressor_mtc": [],
+            },
+        },
         "provenance": {"git_commit": "test"},
     }
 
@@ -133,6 +143,7 @@ def ae_metrics(
         "status": "ok",
         "reason": None,
         "beta_unidentified": beta_unidentified,
+        "validation_flags": [],
         "test_mse_final": mse,
         "test_mse_per_epoch": [0.1, mse],
         "baseline_mse": {"blank": 0.1, "mean_image": MEAN_IMAGE_MSE},
@@ -197,6 +208,7 @@ def reg_metrics(
             },
             "ridge_ar": {"one_step": acc(0.99, 1.0), "closed_loop": acc(0.05, 30.0)},
         },
+        "neuron": {"validation_flags": ["timing_below_floor"] if model == "lif" else []},
         "provenance": {"git_commit": "test"},
     }
 

@@ -18,6 +18,7 @@ TINY_REGRESSOR_CFG: dict[str, Any] = {
     "gpus": 0,
     "runtime_min": 10,
     "mem_mb": 1000,
+    "exclude_flagged": False,
     "mackey_glass": {
         "train_lyapunov_times": 2.0,
         "test_lyapunov_times": 1.0,

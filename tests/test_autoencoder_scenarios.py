@@ -248,3 +248,25 @@ def test_beta_unidentified_mapping_is_marked_or_excluded(tmp_path: Path) -> None
     assert skipped["flat"].skipped and skipped["blocked"].skipped
     assert "autoencoder.exclude_beta_unidentified" in skipped["flat"].skip_reason
     assert not skipped["fine"].skipped and skipped["fine"].params is not None
+
+
+def test_transient_gate_flags_are_carried_and_exclusion_is_opt_in(tmp_path: Path) -> None:
+    """The mapping's autoencoder gate (validation.gates.autoencoder) travels into the run's
+    record; only autoencoder.exclude_flagged skips the arm."""
+    gates = {"autoencoder": ["transient_mismatch"], "regressor_lif": [], "regressor_mtc": []}
+    records = [
+        mapping("late", validation={"gates": gates}),
+        mapping("fine", validation={"gates": {**gates, "autoencoder": []}}),
+    ]
+    paths = write_mappings(tmp_path, records)
+    quick = section("config/quick.yaml")
+    carried = {c: resolve_scenario(quick, f"cond_{c}", p) for c, p in paths.items()}
+    assert carried["late"].describe()["validation_flags"] == ["transient_mismatch"]
+    assert carried["fine"].describe()["validation_flags"] == []
+    assert not any(s.skipped for s in carried.values())
+    excluding = {**quick, "exclude_flagged": True}
+    late = resolve_scenario(excluding, "cond_late.frozen", paths["late"])
+    assert late.skipped and "autoencoder.exclude_flagged" in late.skip_reason
+    assert not resolve_scenario(excluding, "cond_fine", paths["fine"]).skipped
+    assert training_section(excluding, "cond_late")["exclude_flagged"] is True
+    assert "exclude_flagged" not in training_section(excluding, "s1_benchmark")

@@ -27,6 +27,13 @@ def tiny_hh(repo_root: Path) -> dict:
     )
     hh["spontaneous"]["duration_ms"] = 200.0
     hh["noise"]["duration_ms"] = 300.0
+    hh["validation"].update(
+        levels_uA_cm2=[[5.0, 3.0], [15.0, 5.0]],
+        segment_ms=200.0,
+        warmup_ms=20.0,
+        fit_segments=1,
+        heldout_segments=1,
+    )
     hh["block"]["window_ms"] = 100.0
     hh["rebalance"]["settle_ms"] = 100.0
     return hh

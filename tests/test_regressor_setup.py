@@ -122,3 +122,28 @@ def test_unusable_mapping_is_skipped_and_adlif_takes_none() -> None:
         neuron_setup("adlif", mapping_json(), settings)
     reference = neuron_setup("mtc", None, settings)
     assert reference.spec.mtc_params == MTC_PRESETS["tonic"]
+
+
+def test_validation_flags_travel_and_exclusion_is_opt_in() -> None:
+    """A mapping's regressor gate flags reach the run's record; only exclude_flagged drops it."""
+    record = mapping_json()
+    record["validation"] = {
+        "gates": {
+            "autoencoder": [],
+            "regressor_lif": ["timing_below_floor"],
+            "regressor_mtc": [],
+        }
+    }
+    settings = regressor_settings(tiny_cfg())
+    lif = neuron_setup("lif", record, settings)
+    assert lif.spec is not None and lif.used["validation_flags"] == ["timing_below_floor"]
+    mtc = neuron_setup("mtc", record, settings)
+    assert mtc.spec is not None and mtc.used["validation_flags"] == []
+    strict = regressor_settings(tiny_cfg(exclude_flagged=True))
+    dropped = neuron_setup("lif", record, strict)
+    assert dropped.spec is None and "timing_below_floor" in dropped.skip_reason
+    assert neuron_setup("mtc", record, strict).spec is not None
+    assert neuron_setup("adlif", None, strict).used["validation_flags"] == []
+    record["validation"]["gates"]["regressor_lif"] = "timing_below_floor"
+    with pytest.raises(MappingInputError, match="validation.gates.regressor_lif"):
+        neuron_setup("lif", record, settings)

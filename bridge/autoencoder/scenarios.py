@@ -83,6 +83,8 @@ class Scenario:
     mapping_status: str | None = None
     offsets: str = "trained"
     beta_unidentified: bool = False
+    #: the mapping's autoencoder gate flags (bridge.mapping.validation: transient_mismatch)
+    validation_flags: tuple[str, ...] = ()
 
     @property
     def skipped(self) -> bool:
@@ -100,6 +102,7 @@ class Scenario:
             "offsets": self.offsets,
             "base_scenario": split_arm(self.name)[0],
             "beta_unidentified": self.beta_unidentified,
+            "validation_flags": list(self.validation_flags),
         }
 
 
@@ -169,13 +172,15 @@ def condition_scenario(
     *,
     offsets: str = "trained",
     exclude_beta_unidentified: bool = False,
+    exclude_flagged: bool = False,
 ) -> Scenario:
     """The scenario of one condition's mapping record (``source`` names it in messages).
 
     ``condition``, when given, must equal the record's ``condition`` field. The record's LIF
     part (:class:`bridge.contracts.MappingPart`) gives the flags and the parameters. ``offsets``
     names the arm (module docstring); ``exclude_beta_unidentified`` skips a mapping whose beta
-    is not identified instead of marking it.
+    is not identified instead of marking it; ``exclude_flagged`` one whose autoencoder gate
+    (the transient from rest, ``validation.gates.autoencoder``) carries a flag.
     """
     try:
         record = MappingRecord.of(mapping, source)
@@ -183,6 +188,7 @@ def condition_scenario(
         if condition is not None and name != condition:
             raise StageFileError(f"{source}: field 'condition' is {name!r}, expected {condition!r}")
         lif = record.lif
+        flags = tuple(record.gate_flags("autoencoder"))
         values = (
             {param: lif.number(key) for key, param in MAPPING_FIELDS.items()}
             if lif.use_downstream
@@ -200,6 +206,7 @@ def condition_scenario(
         mapping_status=None if status is None else str(status),
         offsets=offsets,
         beta_unidentified=unidentified,
+        validation_flags=flags,
     )
     if values is None:
         reason = f"mapping use_downstream is false (status {status!r})"
@@ -211,6 +218,9 @@ def condition_scenario(
             f"mapping beta is unidentified (LIF status {status!r}); excluded by "
             "autoencoder.exclude_beta_unidentified"
         )
+        return Scenario(params=None, skip_reason=reason, **common)
+    if flags and exclude_flagged:
+        reason = f"mapping validation flags {list(flags)}; excluded by autoencoder.exclude_flagged"
         return Scenario(params=None, skip_reason=reason, **common)
     try:
         params = NeuronParams(**values)
@@ -225,6 +235,7 @@ def load_condition_scenario(
     *,
     offsets: str = "trained",
     exclude_beta_unidentified: bool = False,
+    exclude_flagged: bool = False,
 ) -> Scenario:
     """:func:`condition_scenario` of a mapping JSON file."""
     try:
@@ -237,6 +248,7 @@ def load_condition_scenario(
         condition,
         offsets=offsets,
         exclude_beta_unidentified=exclude_beta_unidentified,
+        exclude_flagged=exclude_flagged,
     )
 
 
@@ -263,6 +275,7 @@ def resolve_scenario(
             base.removeprefix(CONDITION_PREFIX),
             offsets=offsets,
             exclude_beta_unidentified=bool(section.get("exclude_beta_unidentified", False)),
+            exclude_flagged=bool(section.get("exclude_flagged", False)),
         )
     if mapping_path is not None:
         raise ScenarioError(f"paper scenario {name!r} takes no mapping file (got {mapping_path})")
@@ -277,7 +290,8 @@ def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any
 
     The workflow passes this, not the whole section, as a training rule's parameters, so that
     adding a noise level, seed, scenario or condition (or changing a figure setting) reruns
-    no existing run. A condition arm also depends on ``exclude_beta_unidentified``.
+    no existing run. A condition arm also depends on ``exclude_beta_unidentified`` and
+    ``exclude_flagged``.
     """
     reduced = {key: section[key] for key in TRAINING_KEYS if key in section}
     reduced["noise"] = {"clamp": section["noise"]["clamp"]}
@@ -286,6 +300,7 @@ def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any
     reduced["paper_scenarios"] = own
     if base.startswith(CONDITION_PREFIX):
         reduced["exclude_beta_unidentified"] = section["exclude_beta_unidentified"]
+        reduced["exclude_flagged"] = section["exclude_flagged"]
     return reduced
 
 

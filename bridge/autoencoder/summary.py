@@ -55,8 +55,9 @@ log = logging.getLogger(__name__)
 LEARNED, NOT_LEARNED = "learned", "not_learned"
 SCENARIO_KIND, NULL_KIND = KINDS
 RUN_COLUMNS = [
-    "scenario", "kind", "condition", "offsets", "beta_unidentified", "sigma", "seed",
-    "null_only", "status", "reason", "mapping_status", "beta", "alpha", "beta_syn", "bias",
+    "scenario", "kind", "condition", "offsets", "beta_unidentified", "validation_flags",
+    "sigma", "seed", "null_only", "status", "reason", "mapping_status", "beta", "alpha",
+    "beta_syn", "bias",
     "data_source", "n_train", "n_test",
     "epochs", "iterations_per_epoch", "device", "test_mse_final", "blank_mse", "mean_image_mse",
     "test_mse_over_mean_image", "test_mse_over_blank", "label", "msed_train",
@@ -92,6 +93,7 @@ def _run_row(record: AutoencoderMetrics, config_seeds: Sequence[int]) -> dict[st
         "seed": record.seed,
         "offsets": run.get("offsets", "trained"),
         "beta_unidentified": bool(run.get("beta_unidentified", False)),
+        "validation_flags": ";".join(run.get("validation_flags") or []),
         "null_only": record.seed not in config_seeds,
         "status": record.status,
         "reason": record.reason,

@@ -50,6 +50,7 @@ from bridge.compare.paths import (
 )
 from bridge.config.compare import CompareSettings
 from bridge.contracts import (
+    VALIDATION_HEADLINE_KEYS,
     AutoencoderMetrics,
     RegressorMetrics,
     RunMetrics,
@@ -100,6 +101,9 @@ def _f(metric: str, *paths: PathSpec, kind: str = "number", reason: PathSpec | N
     return Field(metric, paths or ((metric,),), kind, reason)
 
 
+#: Held-out validation scores of the mapping record (``validation.headline``).
+VALIDATION_HEADLINE = VALIDATION_HEADLINE_KEYS
+
 HH_FIELDS = (
     _f("gnabar", ("params", "gnabar")),
     _f("gkbar", ("params", "gkbar")),
@@ -132,6 +136,12 @@ MAPPING_FIELDS = (
     _f("mtc_i_bias", ("mtc", "i_bias")),
     _f("mtc_input_scale", ("mtc", "input_scale")),
     _f("mtc_input_offset", ("mtc", "input_offset")),
+    *(
+        _f(name, ("validation", "headline", name), reason=("validation", "headline_reason"))
+        for name in VALIDATION_HEADLINE
+    ),
+    _f("lif_validation_flags", ("validation", "flags", "lif"), kind="text"),
+    _f("mtc_validation_flags", ("validation", "flags", "mtc"), kind="text"),
 )
 AUTOENCODER_FIELDS = (
     _f("test_mse_final"),
@@ -141,6 +151,10 @@ AUTOENCODER_FIELDS = (
     _f("msed_test"),
     _f("not_learned", kind="bool"),
     _f("network_rate", ("network_firing_rate_test_per_epoch", -1)),
+    # The mapping could not identify beta: kept apart from identified conditions in claims.
+    _f("beta_unidentified", kind="bool"),
+    # The mapping's autoencoder gate (transient from rest): carried, excluded only on request.
+    _f("validation_flags", kind="text"),
 )
 #: Final-epoch firing rate per layer on the test set (the paper's Eq. 11), one metric each.
 AUTOENCODER_LAYER_RATES = ("firing_rate_final_epoch_test",)
@@ -173,6 +187,7 @@ REGRESSOR_FIELDS = (
         ("baselines", "repeat_last_value", FIRST_LYAPUNOV, "smape"),
     ),
     _f("beats_repeat_last_value", ("headline", "beats_repeat_last_value"), kind="bool"),
+    _f("validation_flags", ("neuron", "validation_flags"), kind="text"),
 )
 #: Identity fields a per-run metrics.json states about itself, checked against its path.
 IDENTITY_KEYS = {
@@ -277,7 +292,8 @@ def _extract(doc: Mapping[str, Any], key: RunKey, fld: Field, path: Path, out: _
             out.gap(key, fld.metric, path, "null", "null in the file")
         return
     if fld.kind == "text":
-        out.add(key, fld.metric, path, None, str(value))
+        text = ";".join(map(str, value)) if isinstance(value, list) else str(value)
+        out.add(key, fld.metric, path, None, text)
     elif fld.kind == "bool":
         if not isinstance(value, bool):
             out.gap(key, fld.metric, path, "not_a_number", f"expected true/false, got {value!r}")

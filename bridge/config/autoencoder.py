@@ -170,6 +170,11 @@ class AutoencoderRunConfig(AutoencoderRunFields):
         description="a condition run's copy of autoencoder.exclude_beta_unidentified (paper "
         "runs do not read it)",
     )
+    exclude_flagged: Bool = Field(
+        default=False,
+        description="a condition run's copy of autoencoder.exclude_flagged (paper runs do not "
+        "read it)",
+    )
 
 
 def arm_name(base: str, offsets: str) -> str:
@@ -211,6 +216,11 @@ class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
         "skip (do not train) condition arms whose mapping has LIF status or flag "
         "beta_unidentified; false: they train and are marked beta_unidentified in the metrics "
         "and the compare tables, kept apart from identified conditions in the claims"
+    )
+    exclude_flagged: Bool = field(
+        "skip condition arms whose mapping's autoencoder gate carries a validation flag "
+        "(transient_mismatch: the mapped LIF's spikes in the first ms after a step from rest "
+        "differ from the HH cell's); false: train them and carry the flag into the tables"
     )
     null_seeds: Annotated[tuple[NonNegativeInt, ...], AfterValidator(unique)] = field(
         "extra benchmark seeds trained only at sigma 0 for the MSEl null comparison"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from annotated_types import Gt, Le
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bridge.config.base import (
     Float,
@@ -52,6 +52,44 @@ class NoiseConfig(Section):
     sigma_uA_cm2: NonNegativeFloat = field("standard deviation of the current, uA/cm2")
     tau_ms: PositiveFloat = field("correlation time of the current, ms")
     seed: NonNegativeInt = field("random seed of the noise")
+
+
+#: One noise level of the validation runs: [mean, standard deviation] in uA/cm2.
+NoiseLevel = tuple[Float, NonNegativeFloat]
+
+
+class ValidationConfig(Section):
+    """Noisy-current segments on which the mapped models' spike timing is judged.
+
+    Every level runs ``fit_segments`` segments drawn from ``fit_seed`` and
+    ``heldout_segments`` from ``heldout_seed``; a segment's current depends only on its own
+    seed, level and index, so a new held-out seed leaves the fit segments bit-identical.
+    """
+
+    levels_uA_cm2: Annotated[tuple[NoiseLevel, ...], Field(min_length=1)] = field(
+        "OU current levels [mean, standard deviation], uA/cm2, spanning silent to repetitive firing"
+    )
+    tau_ms: PositiveFloat = field("correlation time of the OU current, ms")
+    segment_ms: PositiveFloat = field("length of one segment, ms (each starts at rest)")
+    warmup_ms: NonNegativeFloat = field(
+        "start of every segment left out of the scores (both models leave their rest), ms"
+    )
+    fit_segments: NonNegativeInt = field("segments per level a fit may use (count)")
+    heldout_segments: PositiveInt = field("segments per level only the judgement sees (count)")
+    fit_seed: NonNegativeInt = field("random seed of the fit segments")
+    heldout_seed: NonNegativeInt = field("random seed of the held-out segments (differs)")
+    transient_windows_ms: Annotated[tuple[PositiveFloat, ...], Field(min_length=1)] = field(
+        "windows after a step from rest in which spikes are counted, ms (the autoencoder "
+        "runs 5 steps of 1 ms)"
+    )
+
+    @model_validator(mode="after")
+    def _seeds_differ(self) -> Self:
+        if self.fit_seed == self.heldout_seed:
+            raise ValueError("fit_seed and heldout_seed must differ (held-out data stay unseen)")
+        if self.warmup_ms >= self.segment_ms:
+            raise ValueError("warmup_ms must be shorter than segment_ms")
+        return self
 
 
 class BlockConfig(Section):
@@ -108,6 +146,7 @@ class HHConfig(Section):
     steps: StepsConfig
     spontaneous: SpontaneousConfig
     noise: NoiseConfig
+    validation: ValidationConfig
     block: BlockConfig
     rebalance: RebalanceConfig
     brian2: Brian2Config

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from annotated_types import Ge, Gt
-from pydantic import AfterValidator
+from annotated_types import Ge, Gt, Lt
+from pydantic import AfterValidator, Field
 
 from bridge.config.base import (
     BelowMinusOneBounds,
@@ -197,6 +197,57 @@ class MtcFitConfig(Section):
     profile: MtcProfileConfig
 
 
+class TimingFitConfig(Section):
+    """Grid of the timing-optimised LIF: the best the model class does on the fit segments.
+
+    Log-spaced tau and w, linear resting drive b / (1 - beta) (threshold units).
+    """
+
+    tau_bounds_ms: PositiveBounds = field("membrane time constant range, ms")
+    tau_points: Annotated[Int, Ge(2)] = field("grid points of tau (count)")
+    w_bounds_per_nA: PositiveBounds = field("input gain range, threshold units per nA per step")
+    w_points: Annotated[Int, Ge(2)] = field("grid points of w (count)")
+    drive_bounds: tuple[NonNegativeFloat, PositiveFloat] = field(
+        "resting drive b / (1 - beta) range, threshold units (1: at threshold)"
+    )
+    drive_points: Annotated[Int, Ge(2)] = field("grid points of the resting drive (count)")
+
+
+class ValidationScoreConfig(Section):
+    """How the mapped models are judged on the HH stage's held-out segments and transient.
+
+    Coincidence factor (Kistler et al. 1997; Jolivet et al. 2008), no intrinsic-reliability
+    normalisation (the HH cell is deterministic): bridge.mapping.validation.
+    """
+
+    windows_ms: Annotated[tuple[PositiveFloat, ...], Field(min_length=1)] = field(
+        "coincidence windows +-Delta of the coincidence factor, ms"
+    )
+    hit_window_ms: PositiveFloat = field(
+        "an HH spike is hit when a model spike lies within +- this; also the window of the "
+        "timing floor and of the mean timing offset, ms"
+    )
+    max_chance_coincidence: Annotated[Float, Gt(0), Lt(1)] = field(
+        "the coincidence factor is not evaluable where 2 * model rate * Delta (the chance "
+        "coincidence fraction) exceeds this (dimensionless)"
+    )
+    gamma_floor: Float = field(
+        "timing_below_floor when the held-out coincidence factor at hit_window_ms, averaged "
+        "over evaluable levels, is below this (dimensionless)"
+    )
+    transient_max_count_mae: NonNegativeFloat = field(
+        "transient_mismatch when the mean absolute spike-count error over step amplitudes "
+        "in the shortest transient window exceeds this (spikes)"
+    )
+    fine_dt_ms: PositiveFloat = field(
+        "second LIF time step reported beside mapping.dt_ms (discretisation vs model class), ms"
+    )
+    model_settle_ms: NonNegativeFloat = field(
+        "time the mapped models run at zero input before a segment or step, ms (their rest)"
+    )
+    timing_fit: TimingFitConfig
+
+
 class GoodnessOfFitConfig(Section):
     """When a fit is too poor to use (status poor_fit, bridge.mapping.search)."""
 
@@ -225,3 +276,4 @@ class MappingConfig(Section):
     lif: LifFitConfig
     mtc: MtcFitConfig
     goodness_of_fit: GoodnessOfFitConfig
+    validation: ValidationScoreConfig

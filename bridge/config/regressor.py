@@ -112,6 +112,10 @@ class RegressorRunConfig(TrainingJobs):
         "per-neuron bias in the input projection (false: the mapped parameters set the "
         "operating point)"
     )
+    exclude_flagged: Bool = field(
+        "skip condition arms whose mapping carries a regressor validation flag (e.g. "
+        "timing_below_floor); false: train them and carry the flag into the tables"
+    )
     dtype: Dtype = field("torch dtype of the networks")
     device: Device = field("torch device; auto: CUDA when available, else CPU")
     # Keeps the regressor's own lower bound (the autoencoder's jobs accept any positive MB).

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.config import Condition, ConfigError
+from bridge.config.hh import ValidationConfig
 from bridge.contracts import FI_COLUMNS, write_fi_curve, write_hh_summary
 from bridge.hh.features import (
     EXCITABILITY_RULES,
@@ -36,6 +37,7 @@ from bridge.hh.features import (
     single_run_row,
     step_feature_rows,
 )
+from bridge.hh.validation import run_validation
 from bridge.io import write_csv, write_npz
 from bridge.provenance import provenance
 from hh_models.params import HHParams, params_from_condition, step_protocol_from_config
@@ -66,7 +68,13 @@ FEATURES_COLUMNS = (
     "v_mean_last_window_mV",
     "v_ptp_last_window_mV",
 )
-OUTPUT_FILES = ("fi_curve.csv", "features.csv", "summary.json", "traces.npz")
+OUTPUT_FILES = (
+    "fi_curve.csv",
+    "features.csv",
+    "summary.json",
+    "traces.npz",
+    "validation.npz",
+)
 
 DEFINITIONS = {
     "spike": (
@@ -107,6 +115,7 @@ def _check_config(params: HHParams, hh_cfg: Mapping[str, Any]) -> None:
         "hh.steps.after_ms": steps["after_ms"],
         "hh.spontaneous.duration_ms": hh_cfg["spontaneous"]["duration_ms"],
         "hh.noise.duration_ms": hh_cfg["noise"]["duration_ms"],
+        "hh.validation.segment_ms": hh_cfg["validation"]["segment_ms"],
         "hh.rebalance.settle_ms": hh_cfg["rebalance"]["settle_ms"],
     }
     for key, value in durations.items():
@@ -217,6 +226,19 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
     spont, spont_found = detect_single(spont, min_upstroke)
     noise, noise_found = detect_single(noise, min_upstroke)
     log.info("spontaneous + noise runs: %.2f s", time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    validation = run_validation(
+        params,
+        ValidationConfig.from_config(hh_cfg["validation"], "hh.validation"),
+        steps,
+        dt,
+        store_dt,
+        threshold,
+        min_upstroke,
+        outdir / "validation.npz",
+        prov,
+    )
+    log.info("validation segments: %.2f s", time.perf_counter() - t0)
 
     t0 = time.perf_counter()
     fi = pd.DataFrame(fi_table(steps, criterion), columns=list(FI_COLUMNS))
@@ -275,6 +297,7 @@ def run_condition(condition: Condition, hh_cfg: Mapping[str, Any], outdir: Path)
         "tau_m_reason": tau.reason,
         "rest_check": None if rest_check is None else asdict(rest_check),
         "noise": _noise_summary(noise, noise_row, hh_cfg["noise"]),
+        "validation": validation,
         "definitions": DEFINITIONS,
         "provenance": prov,
     }

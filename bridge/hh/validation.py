@@ -19,6 +19,7 @@ held-out seed changes the held-out currents only.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ from bridge.config.hh import ValidationConfig
 from bridge.io import write_npz
 from hh_models.params import HHParams
 from hh_models.protocols import StepRun, decimation_factor, ou_current, run_played_currents
+from hh_models.spikes import detect
 
 #: ``segment_set`` codes.
 FIT_SET = 0
@@ -100,12 +102,26 @@ def run_validation(
     dt_ms: float,
     store_dt_ms: float,
     threshold_mV: float,
+    min_ionic_dvdt_mV_ms: float,
     out_npz: Path,
     provenance: dict[str, Any],
 ) -> dict[str, Any]:
-    """Simulate every segment in NEURON, write ``out_npz``; return a summary per level/set."""
+    """Simulate every segment in NEURON, write ``out_npz``; return a summary per level/set.
+
+    Spikes need the regenerative upstroke of :func:`hh_models.spikes.detect`, as in every
+    other HH protocol; ``steps`` must already be filtered the same way.
+    """
     segments = validation_segments(cfg, dt_ms)
     run = run_played_currents(params, segments.current_uA_cm2, dt_ms, threshold_mV)
+    found = detect(
+        run.spike_times_ms,
+        run.v_full_mV,
+        run.i_uA_cm2,
+        dt_ms,
+        params.cm_uF_cm2,
+        min_ionic_dvdt_mV_ms,
+    )
+    run = dataclasses.replace(run, spike_times_ms=found.spike_times_ms)
     k = decimation_factor(dt_ms, store_dt_ms)
     counts, latency = transient_from_rest(steps, cfg.transient_windows_ms)
     spike_segment = np.concatenate(
@@ -152,4 +168,5 @@ def run_validation(
                 }
             )
     summary["rates"] = rates
+    summary["rejected_crossings"] = int(sum(t.size for t in found.rejected_times_ms))
     return summary

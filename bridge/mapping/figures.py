@@ -22,6 +22,8 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 
 from bridge.figure_style import condition_colours, plt, save_figure
+from bridge.mapping.lif import THRESHOLD as LIF_THRESHOLD
+from bridge.neurons.mtc import MTC_SPIKE_THRESHOLD_V
 
 FI_PANEL_WIDTH_IN = 4.2
 FI_PANEL_HEIGHT_IN = 3.0
@@ -318,4 +320,87 @@ def plot_mapping_curves(records: Sequence[Mapping[str, Any]], *paths: str | Path
     )
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
     fig.tight_layout(rect=(0, 0.025, 1, 0.985))
+    save_figure(fig, *paths)
+
+
+#: Voltage panel of the validation figure: this many ms of the segment after its warm-up.
+VALIDATION_TRACE_MS = 400.0
+VALIDATION_MODELS = (
+    ("hh", "HH (NEURON)"),
+    ("lif", "LIF"),
+    ("lif_fine", "LIF fine dt"),
+    ("mtc", "MTC"),
+)
+
+
+def plot_validation(
+    condition: str,
+    data: Any,
+    runs: Mapping[str, Any],
+    results: Mapping[str, Any],
+    *paths: str | Path,
+) -> None:
+    """Rasters of HH, LIF and MTC on the first held-out segment of every level, and the
+    voltages of one level (the one whose HH rate is closest to the median).
+
+    ``data`` is a :class:`bridge.mapping.validation.ValidationData`, ``runs`` the model runs
+    of :func:`bridge.mapping.validation.validate_condition` (held-out segments in order),
+    ``results`` its scores (Gamma at the hit window in the labels).
+    """
+    heldout = np.flatnonzero(data.segment_set == 1)
+    levels = [int(x) for x in np.unique(data.segment_level)]
+    first = {lv: int(np.flatnonzero(data.segment_level[heldout] == lv)[0]) for lv in levels}
+    rates = [np.asarray(data.spikes_ms[heldout[first[lv]]]).size for lv in levels]
+    shown = levels[int(np.argsort(rates)[len(rates) // 2])]
+    fig, axes = plt.subplots(
+        4, 1, figsize=(9.0, 9.0), sharex=False, gridspec_kw={"height_ratios": [1, 1, 1, 2]}
+    )
+    t0, t1 = data.warmup_ms, data.warmup_ms + VALIDATION_TRACE_MS
+    i = first[shown]
+    t_hh = np.arange(data.v_mV.shape[1]) * data.store_dt_ms
+    axes[0].plot(t_hh, data.v_mV[heldout[i]], color="k", lw=0.7)
+    axes[0].set_ylabel("HH V (mV)")
+    # Dotted: the spike threshold (LIF: 1; MTC: the upward crossing counted as a spike).
+    threshold = {"lif": LIF_THRESHOLD, "mtc": MTC_SPIKE_THRESHOLD_V}
+    for ax, model, label in ((axes[1], "lif", "LIF U"), (axes[2], "mtc", "MTC V")):
+        run = runs.get(model)
+        if run is None or run.trace is None:
+            ax.text(0.5, 0.5, f"{model}: not evaluable", transform=ax.transAxes, ha="center")
+        else:
+            t = np.arange(run.trace.shape[1]) * run.step_ms
+            ax.plot(t, run.trace[i], color="C0" if model == "lif" else "C2", lw=0.7)
+            ax.axhline(threshold[model], color="0.5", lw=0.6, ls=":")
+        ax.set_ylabel(label)
+    mean, sigma = data.levels_uA_cm2[shown]
+    axes[0].set_title(
+        f"{condition}: held-out segment, level {shown} (mean {mean:g}, SD {sigma:g} uA/cm2)"
+    )
+    for ax in axes[:3]:
+        ax.set_xlim(t0, t1)
+    ax = axes[3]
+    row = 0
+    ticks, labels = [], []
+    for lv in levels:
+        seg = first[lv]
+        for model, name in VALIDATION_MODELS:
+            if model == "hh":
+                spikes = np.asarray(data.spikes_ms[heldout[seg]])
+            elif model in runs:
+                spikes = np.asarray(runs[model].spikes_ms[seg])
+            else:
+                spikes = np.array([])
+            ax.vlines(spikes, row - 0.4, row + 0.4, color="k" if model == "hh" else "C0", lw=0.6)
+            gamma = ""
+            if model != "hh" and model in results and results[model].get("levels"):
+                key = f"{results['hit_window_ms']:g}"
+                value = results[model]["levels"][levels.index(lv)]["gamma"][key]
+                gamma = "" if value is None else f" G={value:.2f}"
+            ticks.append(row)
+            labels.append(f"L{lv} {name}{gamma}")
+            row -= 1
+        row -= 0.5
+    ax.set_yticks(ticks, labels, fontsize=6)
+    ax.set_xlim(0, data.segment_ms)
+    ax.set_xlabel("time in segment (ms)")
+    ax.axvline(data.warmup_ms, color="0.6", lw=0.5, ls="--")
     save_figure(fig, *paths)

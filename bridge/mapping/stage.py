@@ -20,6 +20,7 @@ import pandas as pd
 
 from bridge.config import Condition, MappingConfig
 from bridge.contracts import (
+    VALIDATION_HEADLINE_KEYS,
     MappingInputError,
     read_fi_curve,
     read_hh_summary,
@@ -27,18 +28,37 @@ from bridge.contracts import (
     write_mapping_record,
 )
 from bridge.io import read_json, write_csv, write_json
-from bridge.mapping.figures import plot_mapping_curves, plot_mapping_fi
+from bridge.mapping.figures import plot_mapping_curves, plot_mapping_fi, plot_validation
 from bridge.mapping.lif import fit_lif_condition, fit_reference
 from bridge.mapping.mtc import MtcInputMap, fit_mtc_condition, fit_mtc_reference
 from bridge.mapping.objective import step_window_from_config
 from bridge.mapping.summary import beta_trend_agreement, mapping_table
+from bridge.mapping.timing_fit import timing_optimised_lif
+from bridge.mapping.validation import (
+    DEFINITIONS,
+    ValidationData,
+    read_validation,
+    validate_condition,
+)
+from bridge.mapping.validation import (
+    MODELS as VALIDATION_MODELS,
+)
+from bridge.mapping.validation import flags as validation_flags
 from bridge.provenance import config_hash, provenance
 
 log = logging.getLogger(__name__)
 
 HH_FILES = ("fi_curve.csv", "summary.json")
+VALIDATION_FILE = "validation.npz"
+GATE_RULE = (
+    "flags travel into every downstream run and the compare tables; a run is dropped only "
+    "where its stage's exclude_flagged is true (default false: dropping would remove the "
+    "hyperexcitable cells under study). The autoencoder arm (LIF mapping, 5 steps from "
+    "rest) is gated on the transient flags, the regressor arms on the timing flags"
+)
 #: Measured excitability copied from the HH summary into every condition JSON.
 HH_EXCITABILITY_KEYS = (
+    "excitability",
     "spontaneous",
     "spontaneous_rate_hz",
     "rheobase_single_uA_cm2",
@@ -164,11 +184,14 @@ def run_condition(
     reference_json: str | Path,
     config: Mapping[str, Any],
     out_json: str | Path,
+    validation_figure: Sequence[str | Path] = (),
 ) -> None:
-    """Fit the LIF (beta, bias) and MTC (a_fast, i_bias) mappings of one condition.
+    """Fit the LIF (beta, bias) and MTC (a_fast, i_bias) mappings of one condition, then
+    judge them on the HH stage's held-out segments and transient (``hh_dir/validation.npz``).
 
     The reference's input gains (``reference_json``, from ``run_reference`` with the same
-    config) are held fixed. Writes ``out_json``: the flat LIF fields, ``mtc`` and ``hh``.
+    config) are held fixed. Writes ``out_json``: the flat LIF fields, ``mtc``, ``hh`` and
+    ``validation``; ``validation_figure`` lists figure paths (format from the suffix).
     """
     t0 = time.perf_counter()
     name = condition.name if isinstance(condition, Condition) else str(condition)
@@ -183,6 +206,8 @@ def run_condition(
     )
     fi, summary = _read_hh(hh_dir)
     _check_condition(summary, name, hh_dir)
+    # Read before the fits so that a broken file fails in seconds; the fits never see it.
+    validation_data = read_validation(hh_dir / VALIDATION_FILE)
     window = step_window_from_config(sections)
     lif = fit_lif_condition(fi, summary, settings, w, window=window, w_source=lif_source)
     log.info(
@@ -206,8 +231,72 @@ def run_condition(
         "hh": _hh_record(summary, hh_dir),
         "provenance": provenance(sections),
     }
+    t1 = time.perf_counter()
+    payload["validation"], runs = validation_record(payload, validation_data, settings)
+    log.info(
+        "validation %s: held-out gamma(+-%g ms) LIF %s, LIF fine %s, MTC %s; flags %s (%.1f s)",
+        name,
+        settings.validation.hit_window_ms,
+        *(
+            _fmt(payload["validation"][m].get("summary", {}).get(payload["validation"]["key"]))
+            for m in VALIDATION_MODELS
+        ),
+        payload["validation"]["flags"],
+        time.perf_counter() - t1,
+    )
     write_mapping_record(out_json, payload)
+    if validation_figure:
+        plot_validation(name, validation_data, runs, payload["validation"], *validation_figure)
     log.info("condition %s done in %.1f s", name, time.perf_counter() - t0)
+
+
+def _fmt(value: float | None) -> str:
+    return "not evaluable" if value is None else f"{value:.3f}"
+
+
+def validation_record(
+    payload: Mapping[str, Any], data: ValidationData, settings: MappingConfig
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``validation`` block of a condition record (scores, flags, gates) and the runs."""
+    cfg = settings.validation
+    results, runs = validate_condition(
+        payload, data, cfg, settings.dt_ms, settings.mtc_time_unit_ms
+    )
+    results["lif_timing_fit"] = timing_optimised_lif(data, cfg, settings.dt_ms)
+    found = validation_flags(results, cfg, data.transient_windows_ms.tolist())
+    key = f"gamma_{cfg.hit_window_ms:g}ms"
+    shortest = f"count_mae_{min(data.transient_windows_ms.tolist()):g}ms"
+
+    def pick(model: str, *path: str) -> float | None:
+        value: Any = results.get(model, {})
+        for part in path:
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
+
+    gamma_models = (*VALIDATION_MODELS, "lif_timing_fit")
+    headline = {f"{m}_gamma": pick(m, "summary", key) for m in gamma_models}
+    headline |= {f"{m}_hit_fraction": pick(m, "summary", "hit_fraction") for m in VALIDATION_MODELS}
+    headline |= {f"{m}_count_ratio": pick(m, "summary", "count_ratio") for m in ("lif", "mtc")}
+    headline |= {f"{m}_transient_count_mae": pick(m, "transient", shortest) for m in ("lif", "mtc")}
+    block = {
+        **results,
+        "headline": {k: headline[k] for k in VALIDATION_HEADLINE_KEYS},
+        "headline_reason": "null: not evaluable (no fitted parameters, neither model nor HH "
+        "fires, or the chance coincidence exceeds max_chance_coincidence at every level)",
+        "key": f"gamma_{cfg.hit_window_ms:g}ms",
+        "hit_window_ms": cfg.hit_window_ms,
+        "flags": found,
+        "gates": {
+            "autoencoder": [f for f in found["lif"] if f.startswith("transient")],
+            "regressor_lif": [f for f in found["lif"] if f.startswith("timing")],
+            "regressor_mtc": [f for f in found["mtc"] if f.startswith("timing")],
+        },
+        "gate_rule": GATE_RULE,
+        "settings": cfg.model_dump(),
+        "definitions": DEFINITIONS,
+        "source": data.source,
+    }
+    return block, runs
 
 
 def collect(
@@ -245,6 +334,13 @@ def collect(
             "beta_trend": trend,
             "statuses": {
                 r["condition"]: {"lif": r["status"], "mtc": r["mtc"]["status"]} for r in records
+            },
+            "validation": {
+                r["condition"]: {
+                    **(r.get("validation") or {}).get("headline", {}),
+                    "flags": (r.get("validation") or {}).get("flags"),
+                }
+                for r in records
             },
             "empty_cells": n_null,
             "empty_cells_reason": "beta_membrane is null where tau_m is undefined (a cell "

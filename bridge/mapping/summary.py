@@ -54,6 +54,19 @@ def _bounds(name: str, values: Any, unit: str = "") -> dict[str, Any]:
     }
 
 
+def _joined(values: Any) -> str:
+    return ";".join(map(str, values)) if isinstance(values, (list, tuple)) else ""
+
+
+def _bounds_hit(entries: Any) -> str:
+    """``a_fast=high;tau_ms=low`` from a fit's ``at_bound`` list."""
+    if not isinstance(entries, (list, tuple)):
+        return ""
+    return ";".join(
+        f"{e.get('parameter')}={e.get('side')}" for e in entries if isinstance(e, Mapping)
+    )
+
+
 def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
     """One mappings.csv row: flat numbers and statuses (None where undefined)."""
     mtc = record["mtc"]
@@ -69,7 +82,11 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "hh_rheobase_single_uA_cm2": hh["rheobase_single_uA_cm2"],
         "hh_rheobase_repetitive_uA_cm2": hh["rheobase_repetitive_uA_cm2"],
         "hh_block_onset_uA_cm2": hh["block_onset_uA_cm2"],
+        "hh_excitability": hh.get("excitability"),
         "lif_status": record["status"],
+        "lif_status_flags": _joined(record.get("status_flags")),
+        "lif_objective_per_point": record.get("objective_per_point"),
+        "lif_at_bound": _bounds_hit(record.get("at_bound")),
         "lif_use_downstream": record["use_downstream"],
         "beta_analytic": record["beta_analytic"],
         "beta_membrane": record["beta_membrane"],
@@ -86,6 +103,9 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "lif_objective": record["objective"],
         "lif_converged": record["converged"],
         "mtc_status": mtc["status"],
+        "mtc_status_flags": _joined(mtc.get("status_flags")),
+        "mtc_objective_per_point": mtc.get("objective_per_point"),
+        "mtc_at_bound": _bounds_hit(mtc.get("at_bound")),
         "mtc_use_downstream": mtc["use_downstream"],
         "a_fast": mtc["a_fast"],
         **_bounds("a_fast", miv.get("a_fast")),
@@ -99,7 +119,40 @@ def table_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "dt_ms": record["dt_ms"],
         "mtc_time_unit_ms": record["mtc_time_unit_ms"],
         "mtc_dt": mtc["dt"],
+        **validation_columns(record.get("validation") or {}),
     }
+
+
+#: Per-model validation scores copied into mappings.csv (summary key -> column stem).
+VALIDATION_SCORES = ("hit_fraction", "count_ratio", "timing_offset_ms")
+
+
+def validation_columns(validation: Mapping[str, Any]) -> dict[str, Any]:
+    """Held-out timing and transient scores per model (means over levels; None: not
+    evaluable) and the flags, as mappings.csv columns."""
+    out: dict[str, Any] = {}
+    windows = (validation.get("settings") or {}).get("windows_ms", ())
+    transient_windows = (validation.get("hh_transient") or {}).get("windows_ms", ())
+    for model in ("lif", "lif_fine", "mtc", "lif_timing_fit"):
+        part = validation.get(model) or {}
+        summary = part.get("summary") or {}
+        for window in windows:
+            out[f"{model}_gamma_{window:g}ms"] = summary.get(f"gamma_{window:g}ms")
+        for key in VALIDATION_SCORES:
+            out[f"{model}_{key}"] = summary.get(key)
+        transient = part.get("transient")
+        if model in ("lif_fine", "lif_timing_fit"):
+            continue
+        for window in transient_windows:
+            key = f"count_mae_{window:g}ms"
+            out[f"{model}_transient_{key}"] = None if transient is None else transient[key]
+        out[f"{model}_transient_latency_mae_ms"] = (
+            None if transient is None else transient["latency_mae_ms"]
+        )
+    flags = validation.get("flags") or {}
+    for model in ("lif", "mtc"):
+        out[f"{model}_validation_flags"] = ";".join(flags.get(model, []))
+    return out
 
 
 def mapping_table(

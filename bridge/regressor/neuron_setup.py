@@ -129,6 +129,18 @@ def _lif_setup(
     return NeuronSetup(model="lif", spec=spec, skip_reason=None, used=used)
 
 
+def _gated(
+    setup: NeuronSetup, record: MappingRecord | None, settings: RegressorRunConfig
+) -> NeuronSetup:
+    """Carry the mapping's validation flags for this arm; skip it when exclusion is on."""
+    flags = [] if record is None else record.gate_flags(f"regressor_{setup.model}")
+    used = {**setup.used, "validation_flags": flags}
+    if setup.spec is not None and flags and settings.exclude_flagged:
+        reason = f"validation flags {flags} and regressor.exclude_flagged is true"
+        return NeuronSetup(model=setup.model, spec=None, skip_reason=reason, used=used)
+    return NeuronSetup(setup.model, setup.spec, setup.skip_reason, used)
+
+
 def neuron_setup(
     model: str,
     mapping: Mapping[str, Any] | MappingRecord | None,
@@ -150,14 +162,17 @@ def neuron_setup(
                 f"neuron_setup: {model} is the reference baseline and takes no condition mapping"
             )
     common = {"n_hidden": settings.n_hidden, "projection_bias": settings.projection_bias}
-    if model == "mtc":
-        return _mtc_setup(record, settings, source, common)
-    if model == "lif":
-        return _lif_setup(record, settings, source, common)
+    if model in ("mtc", "lif"):
+        setup = (_mtc_setup if model == "mtc" else _lif_setup)(record, settings, source, common)
+        return _gated(setup, record, settings)
     spec = RegressorSpec("adlif", adlif_trainable=True, **common)
     return NeuronSetup(
         model="adlif",
         spec=spec,
         skip_reason=None,
-        used={"source": "SE-AdLIF (Baronig et al.), parameters trained", "step_ms": None},
+        used={
+            "source": "SE-AdLIF (Baronig et al.), parameters trained",
+            "step_ms": None,
+            "validation_flags": [],
+        },
     )

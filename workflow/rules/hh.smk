@@ -32,6 +32,7 @@ rule hh_simulate:
         features="results/hh/{condition}/features.csv",
         summary="results/hh/{condition}/summary.json",
         traces="results/hh/{condition}/traces.npz",
+        validation="results/hh/{condition}/validation.npz",
     log:
         "results/logs/hh_simulate/{condition}.log",
     benchmark:

@@ -45,9 +45,17 @@ rule mapping_condition:
     input:
         fi="results/hh/{condition}/fi_curve.csv",
         summary="results/hh/{condition}/summary.json",
+        validation="results/hh/{condition}/validation.npz",
         reference=rules.mapping_reference.output.reference,
     output:
         mapping="results/mapping/{condition}.json",
+        validation_png=report(
+            "results/mapping/figures/validation_{condition}.png",
+            caption="../report/mapping_validation.rst",
+            category="2. Mappings",
+            subcategory="Spike-timing validation",
+        ),
+        validation_svg="results/mapping/figures/validation_{condition}.svg",
     log:
         "results/logs/mapping_condition/{condition}.log",
     benchmark:

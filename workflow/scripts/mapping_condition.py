@@ -12,4 +12,5 @@ run_condition(
     snakemake.input.reference,
     {"hh": snakemake.params.hh, "mapping": snakemake.params.mapping},
     snakemake.output.mapping,
+    validation_figure=[snakemake.output.validation_png, snakemake.output.validation_svg],
 )
