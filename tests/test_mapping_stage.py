@@ -2,9 +2,8 @@
 
 The HH stage runs NEURON for three conditions: control (silent at rest, blocks at the top
 of the tiny grid), hyperexcitable (fires at rest) and gnabar 0 (never fires). The gnabar-0
-cell runs on the tiny grid without its top segment: from ~80 uA/cm2 its passive response
-alone crosses the -20 mV spike threshold once, which is a (single-"spike") response, not
-the never-firing case.
+cell runs on the whole tiny grid: from ~80 uA/cm2 its passive response crosses the -20 mV
+threshold, which without a regenerative upstroke (hh.spike_min_ionic_dvdt_mV_ms) is no spike.
 """
 
 from __future__ import annotations
@@ -60,11 +59,8 @@ def config(repo_root: Path) -> dict:
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory, config: dict) -> Path:
     root = tmp_path_factory.mktemp("mapping")
-    low_grid = copy.deepcopy(config["hh"])
-    low_grid["steps"]["amp_segments_uA_cm2"] = low_grid["steps"]["amp_segments_uA_cm2"][:1]
     for condition in CONDITIONS:
-        hh = low_grid if condition.name == "nona" else config["hh"]
-        run_hh(condition, hh, root / "hh" / condition.name)
+        run_hh(condition, config["hh"], root / "hh" / condition.name)
     run_reference(root / "hh" / "control", config, root / "mapping" / "reference.json")
     for condition in CONDITIONS:
         run_condition(
@@ -281,3 +277,25 @@ def test_a_new_heldout_seed_leaves_the_fits_bit_identical(
     )
     # ... while the held-out judgement did change (other segments)
     assert old["validation"]["lif"]["levels"] != new["validation"]["lif"]["levels"]
+
+
+def test_a_cell_without_sodium_trains_nothing_downstream(stage: Path, config: dict) -> None:
+    """gnabar 0 from NEURON to the networks: never_fires, and both network stages skip it."""
+    from bridge.autoencoder.scenarios import load_condition_scenario
+    from bridge.config.regressor import RegressorRunConfig
+    from bridge.regressor.neuron_setup import neuron_setup
+
+    hh = load(stage / "hh" / "nona" / "summary.json")
+    assert hh["excitability"] == "never_fires" and hh["rheobase_single_uA_cm2"] is None
+    assert max(config["hh"]["steps"]["amp_segments_uA_cm2"][-1][:2]) >= 80.0  # passive range
+    path = stage / "mapping" / "nona.json"
+    for offsets in ("trained", "frozen"):
+        scenario = load_condition_scenario(path, "nona", offsets=offsets)
+        assert scenario.skipped and "never_fires" in scenario.skip_reason
+    settings = RegressorRunConfig.from_config(
+        {k: v for k, v in config["regressor"].items() if k != "paper_values"}, "regressor"
+    )
+    for model in ("lif", "mtc"):
+        setup = neuron_setup(model, load(path), settings, str(path))
+        assert setup.spec is None and "never_fires" in setup.skip_reason
+    assert load(path)["validation"]["headline"]["lif_gamma"] is None  # no fitted LIF
