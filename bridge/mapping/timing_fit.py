@@ -22,7 +22,7 @@ from bridge.mapping.validation import (
     HELDOUT_SET,
     ValidationData,
     coincidence_factor,
-    level_scores,
+    heldout_level_scores,
     lif_run,
     match_spikes,
     step_average,
@@ -124,24 +124,7 @@ def timing_optimised_lif(
         data.current_uA_cm2[held] * data.nA_per_uA_cm2, data.dt_ms, dt_ms, data.source
     )
     spikes, _ = lif_run(beta, w, bias, i_held, dt_ms, settle)
-    rows = []
-    for level in np.unique(data.segment_level):
-        sel = np.flatnonzero(data.segment_level[held] == level)
-        mean, sigma = (float(x) for x in data.levels_uA_cm2[level])
-        rows.append(
-            {
-                "level": int(level),
-                "mean_uA_cm2": mean,
-                "sigma_uA_cm2": sigma,
-                **level_scores(
-                    [data.spikes_ms[held[i]] for i in sel],
-                    [spikes[i] for i in sel],
-                    data.segment_ms,
-                    data.warmup_ms,
-                    cfg,
-                ),
-            }
-        )
+    rows = heldout_level_scores(data, spikes, cfg)
     return {
         "evaluable": True,
         "step_ms": dt_ms,

@@ -313,6 +313,26 @@ def level_scores(
     }
 
 
+def heldout_level_scores(
+    data: ValidationData, model_spikes_ms: Sequence[np.ndarray], cfg: ValidationScoreConfig
+) -> list[dict[str, Any]]:
+    """:func:`level_scores` of every level; ``model_spikes_ms`` follows the held-out rows."""
+    heldout = np.flatnonzero(data.segment_set == HELDOUT_SET)
+    rows = []
+    for level in (int(x) for x in np.unique(data.segment_level)):
+        sel = np.flatnonzero(data.segment_level[heldout] == level)
+        mean, sigma = (float(x) for x in data.levels_uA_cm2[level])
+        scores = level_scores(
+            [data.spikes_ms[heldout[i]] for i in sel],
+            [model_spikes_ms[i] for i in sel],
+            data.segment_ms,
+            data.warmup_ms,
+            cfg,
+        )
+        rows.append({"level": level, "mean_uA_cm2": mean, "sigma_uA_cm2": sigma, **scores})
+    return rows
+
+
 def _mean(values: Sequence[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
     return float(np.mean(kept)) if kept else None
@@ -475,28 +495,9 @@ def validate_condition(
             "transient": transient_scores(c, lat, hh_counts, hh_latency, windows),
         }
 
-    levels = [int(x) for x in np.unique(data.segment_level)]
     for model, run in runs.items():
-        rows = []
-        for level in levels:
-            sel = np.flatnonzero(data.segment_level[heldout] == level)
-            mean, sigma = (float(x) for x in data.levels_uA_cm2[level])
-            rows.append(
-                {
-                    "level": level,
-                    "mean_uA_cm2": mean,
-                    "sigma_uA_cm2": sigma,
-                    **level_scores(
-                        [data.spikes_ms[heldout[i]] for i in sel],
-                        [run.spikes_ms[i] for i in sel],
-                        data.segment_ms,
-                        data.warmup_ms,
-                        cfg,
-                    ),
-                }
-            )
-        results[model]["levels"] = rows
-        results[model]["summary"] = summarise_levels(rows, cfg)
+        results[model]["levels"] = heldout_level_scores(data, run.spikes_ms, cfg)
+        results[model]["summary"] = summarise_levels(results[model]["levels"], cfg)
     results["hh_transient"] = {
         "amp_nA": amps.tolist(),
         "windows_ms": windows.tolist(),
