@@ -15,6 +15,7 @@ from bridge.hh.validation import FIT_SET, HELDOUT_SET, validation_segments
 from bridge.mapping.validation import (
     coincidence_factor,
     fine_lif,
+    flags,
     level_scores,
     lif_run,
     match_spikes,
@@ -131,3 +132,30 @@ def test_heldout_seed_leaves_fit_segments_identical(full_config: dict) -> None:
         assert np.array_equal(run_a.v_full_mV[i], run_b.v_full_mV[i])
     with pytest.raises(ValueError, match="must differ"):
         ValidationConfig.from_config({**base, "heldout_seed": base["fit_seed"]})
+
+
+def test_flags_follow_the_floor_and_both_transients(full_config: dict) -> None:
+    cfg = ValidationScoreConfig.from_config(full_config["mapping"]["validation"])
+    limit = cfg.transient_max_count_mae
+
+    def model(gamma: float | None, rest: float, zero: float | None = None) -> dict:
+        out = {
+            "evaluable": True,
+            "summary": {"gamma_2ms": gamma},
+            "transient": {"count_mae_5ms": rest},
+        }
+        if zero is not None:
+            out["transient_from_zero"] = {"count_mae_5ms": zero}
+        return out
+
+    results = {
+        "lif": model(cfg.gamma_floor + 0.1, limit / 2, limit * 2),
+        "lif_fine": model(cfg.gamma_floor - 0.1, 0.0),
+        "mtc": model(None, limit * 2),
+    }
+    found = flags(results, cfg, [5.0, 20.0])
+    assert found["lif"] == ["transient_mismatch_from_zero"]
+    assert found["lif_fine"] == ["timing_below_floor"]
+    assert found["mtc"] == ["timing_not_evaluable", "transient_mismatch"]
+    results["lif"] = {"evaluable": False}
+    assert flags(results, cfg, [5.0, 20.0])["lif"] == ["timing_not_evaluable"]

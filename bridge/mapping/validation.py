@@ -82,6 +82,12 @@ DEFINITIONS = {
 }
 
 
+#: Transient blocks of a model's scores and the flag each raises past the count-error limit.
+TRANSIENT_FLAGS = (
+    ("transient", "transient_mismatch"),
+    ("transient_from_zero", "transient_mismatch_from_zero"),
+)
+
 # --- data --------------------------------------------------------------------------------
 
 
@@ -510,7 +516,9 @@ def validate_condition(
 def flags(
     results: Mapping[str, Any], cfg: ValidationScoreConfig, windows_ms: Sequence[float]
 ) -> dict:
-    """Validation flags per model: timing_below_floor / timing_not_evaluable, transient_mismatch."""
+    """Validation flags per model: timing_below_floor / timing_not_evaluable, and
+    transient_mismatch (from the model's rest) / transient_mismatch_from_zero (the LIF from
+    U = 0, where every autoencoder image starts)."""
     key = f"gamma_{cfg.hit_window_ms:g}ms"
     shortest = f"count_mae_{min(windows_ms):g}ms"
     out = {}
@@ -525,8 +533,9 @@ def flags(
                 found.append("timing_not_evaluable")
             elif gamma < cfg.gamma_floor:
                 found.append("timing_below_floor")
-            transient = res.get("transient")
-            if transient is not None and transient[shortest] > cfg.transient_max_count_mae:
-                found.append("transient_mismatch")
+            for part, flag in TRANSIENT_FLAGS:
+                transient = res.get(part)
+                if transient is not None and transient[shortest] > cfg.transient_max_count_mae:
+                    found.append(flag)
         out[model] = found
     return out
