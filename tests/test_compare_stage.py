@@ -66,6 +66,10 @@ def test_conditions_table_values(complete: dict[str, Path]) -> None:
     )
     assert hyper["gnabar"] == 1.0 and control["beta_fit"] == pytest.approx(0.70)
     assert hyper["mtc_a_fast"] == pytest.approx(-2.1) and hyper["map_lif_status"] == "ok"
+    # the mapping's held-out validation travels: Gamma and the flags (compare_fixtures)
+    assert control["map_lif_gamma"] == pytest.approx(0.05)
+    assert control["map_mtc_gamma"] == pytest.approx(0.15)
+    assert control["map_lif_validation_flags"] == "timing_below_floor"
     # Autoencoder, cond_control at sigma 0: 0.030 + seed jitter (0, 0.002, -0.001).
     values = [0.030, 0.032, 0.029]
     assert control["ae_test_mse_noiseless_mean"] == pytest.approx(sum(values) / 3)

@@ -53,12 +53,18 @@ MAPPING_COLUMNS = (
     ("mtc_a_slow_pos", "mtc_a_slow_pos"),
     ("mtc_i_bias", "mtc_i_bias"),
     ("mtc_input_scale", "mtc_input_scale"),
+    # Held-out validation (bridge.mapping.validation): Gamma at the hit window, mean of levels.
+    ("map_lif_gamma", "lif_gamma"),
+    ("map_mtc_gamma", "mtc_gamma"),
+    ("map_lif_transient_count_mae", "lif_transient_count_mae"),
 )
 MAPPING_TEXT = (
     ("map_lif_status", "lif_status"),
     ("map_lif_use_downstream", "lif_use_downstream"),
     ("map_mtc_status", "mtc_status"),
     ("map_mtc_use_downstream", "mtc_use_downstream"),
+    ("map_lif_validation_flags", "lif_validation_flags"),
+    ("map_mtc_validation_flags", "mtc_validation_flags"),
 )
 #: (column stem, autoencoder metric, noisy?) of the autoencoder block.
 AUTOENCODER_COLUMNS = (

@@ -134,6 +134,9 @@ def _glance(
         "β fit": conditions["beta_fit"],
         "β unidentified": conditions["ae_beta_unidentified"],
         "MTC a_fast": conditions["mtc_a_fast"],
+        # Held-out spike timing of the mapped models at the hit window (mapping.validation).
+        "LIF Γ held out": conditions["map_lif_gamma"],
+        "MTC Γ held out": conditions["map_mtc_gamma"],
     }
     stems = [
         ("AE test MSE σ=0", "ae_test_mse_noiseless"),
