@@ -159,3 +159,12 @@ def test_flags_follow_the_floor_and_both_transients(full_config: dict) -> None:
     assert found["mtc"] == ["timing_not_evaluable", "transient_mismatch"]
     results["lif"] = {"evaluable": False}
     assert flags(results, cfg, [5.0, 20.0])["lif"] == ["timing_not_evaluable"]
+
+
+def test_segment_set_codes_agree_between_writer_and_reader() -> None:
+    """validation.npz's segment_set codes: written by the HH stage, read by the mapping."""
+    from bridge.hh import validation as writer
+    from bridge.mapping import validation as reader
+
+    assert (writer.FIT_SET, writer.HELDOUT_SET) == (reader.FIT_SET, reader.HELDOUT_SET)
+    assert writer.FIT_SET != writer.HELDOUT_SET

@@ -19,6 +19,7 @@ import numpy as np
 from bridge.config.mapping import TimingFitConfig, ValidationScoreConfig
 from bridge.mapping.lif import THRESHOLD, rest_run
 from bridge.mapping.validation import (
+    FIT_SET,
     HELDOUT_SET,
     ValidationData,
     coincidence_factor,
@@ -29,7 +30,6 @@ from bridge.mapping.validation import (
     summarise_levels,
 )
 
-FIT_SET = 0
 #: Parameter sets simulated at once (bounds the [sets, segments] state arrays).
 CHUNK_SETS = 1024
 

@@ -48,6 +48,8 @@ from bridge.neurons.mtc import (
 )
 
 MS_PER_S = 1000.0
+#: ``segment_set`` codes of validation.npz (bridge.hh.validation writes them).
+FIT_SET = 0
 HELDOUT_SET = 1
 #: Model keys of the scores: the LIF at mapping.dt_ms, the LIF at fine_dt_ms, the MTC.
 MODELS = ("lif", "lif_fine", "mtc")
