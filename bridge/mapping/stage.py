@@ -40,9 +40,7 @@ from bridge.mapping.validation import (
     read_validation,
     validate_condition,
 )
-from bridge.mapping.validation import (
-    MODELS as VALIDATION_MODELS,
-)
+from bridge.mapping.validation import MODELS as VALIDATION_MODELS
 from bridge.mapping.validation import flags as validation_flags
 from bridge.provenance import config_hash, provenance
 
@@ -283,7 +281,7 @@ def validation_record(
         "headline": {k: headline[k] for k in VALIDATION_HEADLINE_KEYS},
         "headline_reason": "null: not evaluable (no fitted parameters, neither model nor HH "
         "fires, or the chance coincidence exceeds max_chance_coincidence at every level)",
-        "key": f"gamma_{cfg.hit_window_ms:g}ms",
+        "key": key,
         "hit_window_ms": cfg.hit_window_ms,
         "flags": found,
         "gates": {
