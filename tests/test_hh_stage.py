@@ -14,6 +14,7 @@ from bridge.config import Condition, ConfigError, load_config
 from bridge.contracts import FI_COLUMNS, read_fi_curve, read_hh_summary
 from bridge.hh.stage import FEATURES_COLUMNS, OUTPUT_FILES, run_condition
 from bridge.io import provenance_sidecar
+from tests.hh_helpers import shorten_validation
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +28,7 @@ def tiny_hh(repo_root: Path) -> dict:
     )
     hh["spontaneous"]["duration_ms"] = 200.0
     hh["noise"]["duration_ms"] = 300.0
-    hh["validation"].update(
-        levels_uA_cm2=[[5.0, 3.0], [15.0, 5.0]],
-        segment_ms=200.0,
-        warmup_ms=20.0,
-        fit_segments=1,
-        heldout_segments=1,
-    )
+    shorten_validation(hh, 200.0, 20.0, [[5.0, 3.0], [15.0, 5.0]])
     hh["block"]["window_ms"] = 100.0
     hh["rebalance"]["settle_ms"] = 100.0
     return hh

@@ -30,6 +30,7 @@ from bridge.hh.stage import run_condition
 from hh_models.params import HHParams, StepProtocol
 from hh_models.protocols import ou_current, run_noise, run_spontaneous, run_steps
 from hh_models.spikes import accepted_mask, detect_single, detect_steps
+from tests.hh_helpers import shorten_validation
 
 THRESHOLD_mV = -20.0
 DT_ms = 0.025
@@ -160,14 +161,7 @@ def small_hh(repo_root: Path) -> dict:
     )
     hh["spontaneous"]["duration_ms"] = 100.0
     hh["noise"]["duration_ms"] = 100.0
-    if "validation" in hh:  # the spike-timing segments (issue 12), shortened alike
-        hh["validation"].update(
-            levels_uA_cm2=[[5.0, 3.0]],
-            segment_ms=100.0,
-            warmup_ms=10.0,
-            fit_segments=1,
-            heldout_segments=1,
-        )
+    shorten_validation(hh, 100.0, 10.0, [[5.0, 3.0]])
     hh["block"]["window_ms"] = 50.0
     return hh
 

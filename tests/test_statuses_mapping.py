@@ -25,6 +25,7 @@ from bridge.mapping.objective import (
     fit_targets,
     onset_only_reproduced,
 )
+from tests.hh_helpers import shorten_validation
 
 #: MTC time unit and Euler step of the short protocol (whole numbers of 0.2 ms steps)
 UNIT_MS, MTC_DT = 0.2, 1.0
@@ -49,14 +50,7 @@ def config(repo_root: Path) -> dict:
     hh["spontaneous"]["duration_ms"] = 100.0
     hh["noise"]["duration_ms"] = 100.0
     hh["block"]["window_ms"] = 50.0
-    if "validation" in hh:  # the spike-timing segments (issue 12), kept short
-        hh["validation"].update(
-            levels_uA_cm2=[[5.0, 3.0]],
-            segment_ms=100.0,
-            warmup_ms=10.0,
-            fit_segments=1,
-            heldout_segments=1,
-        )
+    shorten_validation(hh, 100.0, 10.0, [[5.0, 3.0]])
     m = cfg["mapping"]
     m["mtc_time_unit_ms"] = UNIT_MS
     m["mtc"]["dt"] = MTC_DT
