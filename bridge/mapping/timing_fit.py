@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from bridge.config.mapping import TimingFitConfig, ValidationScoreConfig
-from bridge.mapping.lif import THRESHOLD, rest_run
 from bridge.mapping.validation import (
     FIT_SET,
     HELDOUT_SET,
@@ -25,6 +24,7 @@ from bridge.mapping.validation import (
     coincidence_factor,
     heldout_level_scores,
     lif_run,
+    lif_runs,
     match_spikes,
     step_average,
     summarise_levels,
@@ -41,35 +41,8 @@ def _grid(cfg: TimingFitConfig) -> np.ndarray:
     return np.array(list(itertools.product(taus, ws, drives)))
 
 
-def _spike_times(
-    beta: np.ndarray,
-    w: np.ndarray,
-    bias: np.ndarray,
-    i_nA: np.ndarray,
-    dt_ms: float,
-    settle_steps: int,
-) -> list[list[list[float]]]:
-    """Interpolated spike times [set][segment] of many LIFs under ``i_nA [segments, steps]``."""
-    n_sets, (n_seg, n_steps) = beta.size, i_nA.shape
-    u0, s0, _ = rest_run(beta, bias, settle_steps)
-    u = np.repeat(u0[:, None], n_seg, axis=1)
-    spike = np.repeat(s0[:, None], n_seg, axis=1)
-    times: list[list[list[float]]] = [[[] for _ in range(n_seg)] for _ in range(n_sets)]
-    for k in range(n_steps):
-        before = u
-        u = beta[:, None] * u + w[:, None] * i_nA[None, :, k] + bias[:, None] - spike
-        spike = u > THRESHOLD
-        rows, cols = np.nonzero(spike)
-        if rows.size:
-            rise = u[rows, cols] - before[rows, cols]
-            frac = np.clip((THRESHOLD - before[rows, cols]) / np.where(rise > 0, rise, 1.0), 0, 1)
-            for r, c, f in zip(rows, cols, frac, strict=True):
-                times[r][c].append((k + f) * dt_ms)
-    return times
-
-
 def _fit_score(
-    times: list[list[float]],
+    times: list[np.ndarray],
     hh: list[np.ndarray],
     levels: np.ndarray,
     data: ValidationData,
@@ -112,7 +85,7 @@ def timing_optimised_lif(
     scores = np.empty(len(grid))
     for start in range(0, len(grid), CHUNK_SETS):
         sl = slice(start, min(len(grid), start + CHUNK_SETS))
-        times = _spike_times(beta_all[sl], grid[sl, 1], bias_all[sl], i_fit, dt_ms, settle)
+        times, _ = lif_runs(beta_all[sl], grid[sl, 1], bias_all[sl], i_fit, dt_ms, settle)
         for j, t in enumerate(times):
             scores[start + j] = _fit_score(t, hh_fit, levels, data, cfg)
     best = int(np.argmax(scores))

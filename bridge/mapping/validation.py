@@ -171,32 +171,54 @@ def step_average(current: np.ndarray, data_dt_ms: float, step_ms: float, source:
 # --- the models under the HH current --------------------------------------------------------
 
 
+def lif_runs(
+    beta: np.ndarray,
+    w_per_nA: np.ndarray,
+    bias: np.ndarray,
+    i_nA: np.ndarray,
+    dt_ms: float,
+    settle_steps: int,
+    record_trace: bool = False,
+) -> tuple[list[list[np.ndarray]], np.ndarray | None]:
+    """Spike times [set][segment] (ms from the first input step) of LIFs (one per parameter
+    set, ``beta``/``w_per_nA``/``bias`` [sets]) driven by ``i_nA [segments, steps]``, and
+    with ``record_trace`` their U [sets, segments, steps + 1] (threshold units).
+
+    Each starts from its zero-input state after ``settle_steps``; a crossing during update k
+    (input step k, 0-based) is placed at (k + frac) dt, frac interpolating U linearly.
+    """
+    beta, w, b = (np.atleast_1d(np.asarray(x, dtype=float)) for x in (beta, w_per_nA, bias))
+    n_sets, (n_seg, n_steps) = beta.size, i_nA.shape
+    u0, s0, _ = rest_run(beta, b, settle_steps)
+    u = np.repeat(u0[:, None], n_seg, axis=1)
+    spike = np.repeat(s0[:, None], n_seg, axis=1)
+    trace = np.empty((n_sets, n_seg, n_steps + 1)) if record_trace else None
+    if trace is not None:
+        trace[:, :, 0] = u
+    times: list[list[list[float]]] = [[[] for _ in range(n_seg)] for _ in range(n_sets)]
+    for k in range(n_steps):
+        before = u
+        drive = w[:, None] * i_nA[None, :, k] + b[:, None]
+        u = beta[:, None] * u + drive - spike  # reset of the previous step's spike, one step late
+        spike = u > THRESHOLD
+        if trace is not None:
+            trace[:, :, k + 1] = u
+        rows, cols = np.nonzero(spike)
+        if rows.size:
+            rise = u[rows, cols] - before[rows, cols]
+            frac = np.clip((THRESHOLD - before[rows, cols]) / np.where(rise > 0, rise, 1.0), 0, 1)
+            for r, c, f in zip(rows, cols, frac, strict=True):
+                times[r][c].append((k + f) * dt_ms)
+    return [[np.asarray(t) for t in per_set] for per_set in times], trace
+
+
 def lif_run(
     beta: float, w_per_nA: float, bias: float, i_nA: np.ndarray, dt_ms: float, settle_steps: int
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Spike times (ms from the first input step) of the LIF driven by ``i_nA [n, steps]``,
-    and its U [n, steps + 1] (threshold units).
-
-    Starts from its zero-input state after ``settle_steps``; a crossing during update k
-    (input step k, 0-based) is placed at (k + frac) dt, frac interpolating U linearly.
-    """
-    n, n_steps = i_nA.shape
-    u0, s0, _ = rest_run(np.full(n, beta), np.full(n, bias), settle_steps)
-    u, spike = u0.copy(), s0.copy()
-    drive = w_per_nA * i_nA + bias
-    trace = np.empty((n, n_steps + 1))
-    trace[:, 0] = u
-    times: list[list[float]] = [[] for _ in range(n)]
-    for k in range(n_steps):
-        before = u
-        u = beta * u + drive[:, k] - spike  # reset of the previous step's spike, one step late
-        spike = u > THRESHOLD
-        trace[:, k + 1] = u
-        for i in np.flatnonzero(spike):
-            rise = u[i] - before[i]
-            frac = min(max((THRESHOLD - before[i]) / rise, 0.0), 1.0) if rise > 0 else 0.0
-            times[i].append((k + frac) * dt_ms)
-    return [np.asarray(t) for t in times], trace
+    """:func:`lif_runs` of one parameter set: spike times per segment and U [segments,
+    steps + 1]."""
+    times, trace = lif_runs(beta, w_per_nA, bias, i_nA, dt_ms, settle_steps, record_trace=True)
+    return times[0], trace[0]
 
 
 def fine_lif(beta: float, w_per_nA: float, bias: float, dt_ms: float, fine_dt_ms: float) -> tuple:
