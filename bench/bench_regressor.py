@@ -11,13 +11,24 @@ time. Reported per model: the minimum and median wall time per epoch (the minimu
 disturbed by other load on the machine), CPU time per epoch (process time; a CPU/wall ratio
 well below the thread count means the cores were shared), windows per epoch and Adam steps per
 epoch, and the evaluation (one step ahead + closed loop over the test span) wall time.
+
+Then, when MTC is among the models, its engines (``bridge.neurons.mtc.MTC_ENGINES``) on one
+network (copies of the same initial weights), the same windows and threads, one warm-up epoch
+each and then ``--epochs`` epochs taken round-robin (so load on the machine hits them alike):
+``fused`` (the default), ``reference`` (one autograd operation per term and Euler substep) and
+``before``, the reference engine with the rest state solved for every batch at [B, N] as
+``MTCLayer.initial_state`` did before the fused engine (today's implementation when the fused
+engine came). Printed: minimum and median epoch wall time per engine and the ratios of the
+minima, fused vs before (the whole change) and fused vs reference (the substep fusion alone).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -26,6 +37,7 @@ from bridge import REPO_ROOT
 from bridge.config import load_config
 from bridge.config.regressor import RegressorRunConfig
 from bridge.io import write_json
+from bridge.neurons.mtc import MTCLayer, MTCState, mtc_rest_state
 from bridge.neurons.registry import MODEL_NAMES
 from bridge.provenance import provenance
 from bridge.regressor.data import load_regressor_data, training_windows
@@ -36,9 +48,31 @@ from bridge.regressor.stage import resolve_device
 from bridge.regressor.training import train_bptt
 
 BENCH_SEED = 0
+#: MTC variants timed against each other: (engine, rest state solved per batch as before).
+MTC_ENGINE_VARIANTS: dict[str, tuple[str, bool]] = {
+    "fused": ("fused", False),
+    "reference": ("reference", False),
+    "before": ("reference", True),
+}
 
 
-def bench_model(model: str, cfg: dict, epochs: int) -> dict[str, object]:
+def _rest_state_per_batch(layer: MTCLayer) -> Callable[[int], MTCState]:
+    """``MTCLayer.initial_state`` as it was before the fused engine: solved at [B, N]."""
+
+    def initial_state(batch_size: int) -> MTCState:
+        ref = layer.v_th
+        return mtc_rest_state(
+            layer.current_params(),
+            (batch_size, layer.n_neurons),
+            0.0,
+            dtype=ref.dtype,
+            device=ref.device,
+        )
+
+    return initial_state
+
+
+def _setup(model: str, cfg: dict) -> tuple:
     settings = RegressorRunConfig.from_config(cfg, "regressor")
     device = resolve_device(settings.device)
     dtype = getattr(torch, settings.dtype)
@@ -49,6 +83,43 @@ def bench_model(model: str, cfg: dict, epochs: int) -> dict[str, object]:
     )
     inputs, targets = inputs.to(device), targets.to(device)
     network = SpikingRegressor(setup.spec, seed=BENCH_SEED, dtype=dtype).to(device)
+    return settings, device, setup, data, inputs, targets, network
+
+
+def bench_mtc_engines(cfg: dict, epochs: int) -> dict[str, object]:
+    """Epoch wall time of each :data:`MTC_ENGINE_VARIANTS` entry, round-robin in one process."""
+    settings, device, setup, _, inputs, targets, network = _setup("mtc", cfg)
+    networks = {}
+    for name, (engine, per_batch_rest) in MTC_ENGINE_VARIANTS.items():
+        copied = copy.deepcopy(network)
+        copied.hidden.engine = engine
+        if per_batch_rest:
+            copied.hidden.initial_state = _rest_state_per_batch(copied.hidden)
+        networks[name] = copied
+    one_epoch = settings.training.model_copy(update={"epochs": 1})
+    for net in networks.values():
+        train_bptt(net, inputs, targets, one_epoch, BENCH_SEED)  # warm-up
+    wall: dict[str, list[float]] = {name: [] for name in networks}
+    for epoch in range(epochs):
+        for name, net in networks.items():
+            w0 = time.perf_counter()
+            train_bptt(net, inputs, targets, one_epoch, BENCH_SEED + 1 + epoch)
+            wall[name].append(time.perf_counter() - w0)
+    best = {name: min(times) for name, times in wall.items()}
+    return {
+        "device": str(device),
+        "substeps": setup.spec.mtc_substeps,
+        "n_hidden": settings.n_hidden,
+        "epochs_timed": epochs,
+        "epoch_wall_s_min": best,
+        "epoch_wall_s_median": {name: statistics.median(times) for name, times in wall.items()},
+        "fused_speedup_vs_before": best["before"] / best["fused"],
+        "fused_speedup_vs_reference": best["reference"] / best["fused"],
+    }
+
+
+def bench_model(model: str, cfg: dict, epochs: int) -> dict[str, object]:
+    settings, device, setup, data, inputs, targets, network = _setup(model, cfg)
     one_epoch = settings.training.model_copy(update={"epochs": 1})
     train_bptt(network, inputs, targets, one_epoch, BENCH_SEED)  # warm-up
     wall, cpu = [], []
@@ -65,6 +136,7 @@ def bench_model(model: str, cfg: dict, epochs: int) -> dict[str, object]:
         "device": str(device),
         "n_hidden": settings.n_hidden,
         "substeps": setup.spec.mtc_substeps if model == "mtc" else 1,
+        "mtc_engine": network.hidden.engine if model == "mtc" else None,
         "windows_per_epoch": result.n_windows,
         "window_steps": settings.training.window_steps,
         "adam_steps_per_epoch": result.batches_per_epoch,
@@ -94,7 +166,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    cfg = load_config(args.config)["regressor"]
+    # The training runs' view of the section (workflow/rules/regressor.smk): no paper_values.
+    cfg = {k: v for k, v in load_config(args.config)["regressor"].items() if k != "paper_values"}
     rows = []
     print(f"config: {' + '.join(args.config)}; torch threads {args.threads}")
     print(f"{'model':6} {'substeps':>8} {'windows':>7} {'steps':>5} {'min s/ep':>9} "
@@ -106,9 +179,28 @@ def main() -> None:
               f"{row['adam_steps_per_epoch']:>5} {row['epoch_wall_s_min']:>9.3f} "
               f"{row['epoch_wall_s_median']:>9.3f} {row['cpu_over_wall']:>8.2f} "
               f"{row['evaluation_wall_s']:>7.2f} {row['projected_training_s']:>20.1f}")  # fmt: skip
+    engines = None
+    if "mtc" in args.models:
+        engines = bench_mtc_engines(cfg, args.epochs)
+        print(
+            f"\nMTC engines ({engines['substeps']} substeps, {engines['epochs_timed']} epochs "
+            "round-robin after one warm-up each):"
+        )
+        print(f"{'engine':10} {'min s/ep':>9} {'med s/ep':>9}")
+        for name in MTC_ENGINE_VARIANTS:
+            print(
+                f"{name:10} {engines['epoch_wall_s_min'][name]:>9.3f} "
+                f"{engines['epoch_wall_s_median'][name]:>9.3f}"
+            )
+        print(f"fused vs before: {engines['fused_speedup_vs_before']:.2f}x; "
+              f"fused vs reference: {engines['fused_speedup_vs_reference']:.2f}x "
+              "(ratios of the minimum epoch times)")  # fmt: skip
     if args.out:
         prov = provenance({"regressor": cfg}, timestamp=True)
-        write_json(args.out, {"rows": rows, "threads": args.threads, "provenance": prov})
+        write_json(
+            args.out,
+            {"rows": rows, "mtc_engines": engines, "threads": args.threads, "provenance": prov},
+        )
         print(f"wrote {args.out}")
 
 
