@@ -40,9 +40,10 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument(
         "--variants",
-        default="fused,fused+channels_last,fused+bf16,fused+compile,fused+per_step",
-        help="comma-separated project variants: fused plus any of +channels_last, +bf16, "
-        "+compile (torch.compile of the model's forward), +per_step (BatchNorm statistics)",
+        default="fused,fused+kernel,fused+bf16,fused+bf16+kernel",
+        help="comma-separated project variants: fused plus any of +kernel (neuron_kernel "
+        "compiled), +bf16 (precision bf16), +channels_last, +compile (torch.compile of the "
+        "model's forward), +per_step (BatchNorm statistics)",
     )
     parser.add_argument("--warm-cache", action="store_true", help="reuse torch.compile's cache")
     parser.add_argument("--out", type=Path, default=None, help="also write results as JSON")
@@ -291,28 +292,28 @@ def main() -> None:
         # Shared BatchNorm statistics as in the tutorial loop (per_step only changes evaluation
         # and is timed as its own variant), so that test MSEs compare the same computation.
         cfg = replace(
-            model_cfg, engine="fused", norm_stats="per_step" if "per_step" in parts else "shared"
+            model_cfg,
+            engine="fused",
+            norm_stats="per_step" if "per_step" in parts else "shared",
+            precision="bf16" if "bf16" in parts else "fp32",
+            neuron_kernel="compiled" if "kernel" in parts else "eager",
         )
         reference = TutorialSAE(cfg.latent_dim, 0.9, 0.9, 1.0, surrogate.atan(), cfg.num_steps)
         reference.load_state_dict(initial)
         model = SpikingAutoencoder(cfg)
         copy_weights(reference, model)
         optimizer = adamw(model.parameters())
-        use_bf16 = "bf16" in parts
         layout = torch.channels_last if "channels_last" in parts else torch.contiguous_format
         model.to(memory_format=layout)
         if "compile" in parts:
             model.forward = torch.compile(model.forward)
 
-        def step(x, model=model, optimizer=optimizer, use_bf16=use_bf16, layout=layout):
+        def step(x, model=model, optimizer=optimizer, layout=layout):
             x = x.contiguous(memory_format=layout)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                return train_step(model, optimizer, x, x).loss
+            return train_step(model, optimizer, x, x).loss
 
-        def forward(x, model=model, use_bf16=use_bf16, layout=layout):
-            x = x.contiguous(memory_format=layout)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-                return model(x).reconstruction.float()
+        def forward(x, model=model, layout=layout):
+            return model(x.contiguous(memory_format=layout)).reconstruction
 
         model.train()
         runners.append((f"project {variant}", step, forward, model))

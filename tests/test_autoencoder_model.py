@@ -18,7 +18,7 @@ from bridge.autoencoder.model import (
     NeuronParams,
     SpikingAutoencoder,
 )
-from bridge.neurons.fused import spike_train
+from bridge.neurons.fused import KERNELS, spike_train
 
 BATCH = 6
 EXPECTED_SHAPES = {
@@ -92,9 +92,13 @@ def _loss(out, target: torch.Tensor) -> torch.Tensor:
     ],
     ids=["benchmark", "lif_beta", "syn_beta-per_step", "syn_both_bias-per_step"],
 )
-def test_fused_engine_equals_snntorch_stepping(params: NeuronParams, norm_stats: str) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_fused_engine_equals_snntorch_stepping(
+    params: NeuronParams, norm_stats: str, kernel: str
+) -> None:
     torch.manual_seed(1)
-    fused = SpikingAutoencoder(ModelConfig(engine="fused", norm_stats=norm_stats), params)
+    config = ModelConfig(engine="fused", norm_stats=norm_stats, neuron_kernel=kernel)
+    fused = SpikingAutoencoder(config, params)
     reference = copy.deepcopy(fused)
     reference.engine = "snntorch"
     x = images(1)
@@ -118,10 +122,11 @@ def test_fused_engine_equals_snntorch_stepping(params: NeuronParams, norm_stats:
             torch.testing.assert_close(b_f, b_r, rtol=1e-5, atol=1e-6, msg=name)
 
 
-def test_spike_train_hand_computed_leaky_and_synaptic() -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_spike_train_hand_computed_leaky_and_synaptic(kernel: str) -> None:
     def train(current: float, n_currents: int, **kw: float | None) -> list[float]:
         currents = [torch.full((1, 1), current)] * n_currents
-        spikes = spike_train(currents, 4, threshold=1.0, surrogate_alpha=2.0, **kw)
+        spikes = spike_train(currents, 4, threshold=1.0, surrogate_alpha=2.0, kernel=kernel, **kw)
         return [float(s) for s in spikes]
 
     # Leaky, beta 1: U = 0.5, 1.0 (not above threshold), 1.5 (spike), 1.5 + 0.5 - 1 = 1.0.
@@ -152,7 +157,10 @@ def test_readout_never_spikes_and_is_last_membrane() -> None:
 @pytest.mark.parametrize("synaptic", [False, True], ids=["leaky", "synaptic"])
 @pytest.mark.parametrize("static", [False, True], ids=["per_step", "static"])
 @pytest.mark.parametrize("bias", [0.0, 0.2])
-def test_spike_train_equals_snntorch_module(synaptic: bool, static: bool, bias: float) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_spike_train_equals_snntorch_module(
+    synaptic: bool, static: bool, bias: float, kernel: str
+) -> None:
     gen = torch.Generator().manual_seed(3)
     currents = [torch.randn(6, 3, 7, generator=gen) + 0.6 for _ in range(1 if static else 5)]
     grad_out = [torch.randn(6, 3, 7, generator=gen) for _ in range(5)]
@@ -166,6 +174,7 @@ def test_spike_train_equals_snntorch_module(synaptic: bool, static: bool, bias: 
         threshold=torch.tensor(1.0),
         bias=bias,
         surrogate_alpha=2.0,
+        kernel=kernel,
     )
     torch.autograd.backward(fused, grad_out)
     ref_in = [c.clone().requires_grad_(True) for c in currents]

@@ -18,7 +18,7 @@ import torch
 from snntorch import surrogate
 
 from bridge.mapping import lif as mapping_lif
-from bridge.neurons.fused import spike_train, spike_train_forward
+from bridge.neurons.fused import KERNELS, spike_train, spike_train_forward
 from bridge.neurons.lif import LIF_SURROGATE_ALPHA, LIF_THRESHOLD, LIFLayer
 from bridge.neurons.stepped import snntorch_neuron, snntorch_step
 
@@ -223,7 +223,10 @@ def test_regressor_lif_layer_equals_leaky(dtype: torch.dtype) -> None:
 
 @pytest.mark.parametrize("static", [False, True], ids=["per_step", "static"])
 @pytest.mark.parametrize("synaptic", [False, True], ids=["leaky", "synaptic"])
-def test_autoencoder_fused_kernel_equals_snntorch(synaptic: bool, static: bool) -> None:
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_autoencoder_fused_kernel_equals_snntorch(
+    synaptic: bool, static: bool, kernel: str
+) -> None:
     """The fused Leaky kernel against snntorch.Leaky, its Synaptic variant against Synaptic."""
     beta, bias = 0.85, 0.05
     alpha = 0.6 if synaptic else None
@@ -238,6 +241,7 @@ def test_autoencoder_fused_kernel_equals_snntorch(synaptic: bool, static: bool) 
         threshold=LIF_THRESHOLD,
         bias=bias,
         surrogate_alpha=LIF_SURROGATE_ALPHA,
+        kernel=kernel,
     )
     _, mems = spike_train_forward(
         [c.detach() for c in currents], N_STEPS, beta, alpha, LIF_THRESHOLD, bias

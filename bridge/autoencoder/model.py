@@ -72,7 +72,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from bridge.autoencoder.layers import LAYER_NAMES, READOUT_LAYER, SPIKING_LAYERS, SYNAPTIC_LAYERS
-from bridge.neurons.fused import spike_train
+from bridge.neurons.fused import KERNELS, spike_train, state_dtype
 from bridge.neurons.stepped import NeuronState, snntorch_neuron, snntorch_step
 
 IMAGE_SIZE_PX = 32
@@ -123,6 +123,8 @@ class ModelConfig:
     norm_stats: str = "shared"
     readout_init: str = "default"
     offsets: str = "trained"
+    precision: str = "fp32"
+    neuron_kernel: str = "eager"
 
     def __post_init__(self) -> None:
         if self.num_steps < 1:
@@ -141,6 +143,19 @@ class ModelConfig:
             )
         if self.offsets not in OFFSETS:
             raise ValueError(f"ModelConfig.offsets must be one of {OFFSETS}, got {self.offsets!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(
+                f"ModelConfig.precision must be one of {PRECISIONS}, got {self.precision!r}"
+            )
+        if self.neuron_kernel not in KERNELS:
+            raise ValueError(
+                f"ModelConfig.neuron_kernel must be one of {KERNELS}, got {self.neuron_kernel!r}"
+            )
+        if self.precision != "fp32" and self.engine != "fused":
+            raise ValueError(
+                f"ModelConfig.precision {self.precision!r} needs engine 'fused' (the snntorch "
+                "reference keeps its neuron state in the currents' dtype)"
+            )
         if self.norm_stats not in NORM_STATS:
             raise ValueError(
                 f"ModelConfig.norm_stats must be one of {NORM_STATS}, got {self.norm_stats!r}"
@@ -155,6 +170,9 @@ NORM_STATS = ("shared", "per_step")
 READOUT_INITS = ("default", "zero")
 #: "trained": the tutorial's trainable layer biases and BatchNorm shifts; "frozen": fixed at 0.
 OFFSETS = ("trained", "frozen")
+#: "fp32": everything in float32; "bf16": convolutions and matrix products under bfloat16
+#: autocast (the neuron state stays float32, spikes travel as exact bfloat16 0/1).
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass
@@ -370,7 +388,8 @@ class SpikingAutoencoder(nn.Module):
         beta = min(max(float(self.neuron[READOUT_LAYER].beta), 0.0), 1.0)
         steps = len(spikes_in)
         weights = [beta ** (steps - 1 - t) for t in range(steps)]
-        summed = spikes_in[0] * weights[0]
+        # Summed in the neuron state's precision (bfloat16 spikes are exact, their sum is not).
+        summed = spikes_in[0].to(state_dtype(spikes_in[0])) * weights[0]
         for spikes, weight in zip(spikes_in[1:], weights[1:], strict=True):
             summed = torch.add(summed, spikes, alpha=weight)
         out = F.conv_transpose2d(
@@ -391,6 +410,8 @@ class SpikingAutoencoder(nn.Module):
         """The fused engine; ``record``, when given, receives each spiking layer's per-step
         input currents (bias excluded; one tensor for EC_Lk1's static input)."""
         cfg, bias = self.config, self.params.bias
+        # Spikes in the type the next convolution computes in: no cast pass between layers.
+        spike_dtype = torch.bfloat16 if cfg.precision == "bf16" else images.dtype
         spikes: dict[str, tuple[torch.Tensor, ...]] = {}
         layer_in: tuple[torch.Tensor, ...] | None = None
         for name in SPIKING_LAYERS:
@@ -409,6 +430,8 @@ class SpikingAutoencoder(nn.Module):
                 threshold=neuron.threshold,
                 bias=bias,
                 surrogate_alpha=cfg.surrogate_alpha,
+                spike_dtype=spike_dtype,
+                kernel=cfg.neuron_kernel,
             )
             spikes[name] = layer_in
         assert layer_in is not None
@@ -442,9 +465,21 @@ class SpikingAutoencoder(nn.Module):
         engine = engine or self.engine
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
-        if engine == "fused":
-            return self._forward_fused(images)
-        return self._forward_snntorch(images)
+        with self.autocast(images):
+            out = (
+                self._forward_fused(images) if engine == "fused" else self._forward_snntorch(images)
+            )
+        # The loss and every metric see float32 whatever the convolutions computed in.
+        out.reconstruction = out.reconstruction.to(images.dtype)
+        return out
+
+    def autocast(self, images: torch.Tensor) -> torch.autocast:
+        """The autocast context of ``config.precision`` for ``images``' device."""
+        return torch.autocast(
+            images.device.type,
+            dtype=torch.bfloat16,
+            enabled=self.config.precision == "bf16",
+        )
 
 
 @torch.no_grad()
@@ -460,7 +495,8 @@ def effective_bias(model: SpikingAutoencoder, images: torch.Tensor) -> dict[str,
     beta 1), above 1 a layer that fires without input.
     """
     record: dict[str, list[torch.Tensor]] = {}
-    model._forward_fused(images, record)
+    with model.autocast(images):
+        model._forward_fused(images, record)
     bias = float(model.params.bias)
     out = {}
     for name in SPIKING_LAYERS:

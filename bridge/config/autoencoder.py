@@ -82,6 +82,14 @@ class ModelConfig(Section):
         "readout initialisation: default (PyTorch, as the tutorial) or zero (blank output "
         "before training)"
     )
+    precision: Literal["fp32", "bf16"] = field(
+        "fp32, or bf16: convolutions and matrix products under bfloat16 autocast, neuron state "
+        "in float32 (engine fused only; fast where the CPU has bf16 instructions)"
+    )
+    neuron_kernel: Literal["eager", "compiled"] = field(
+        "fused engine's neuron update: eager (PyTorch operations) or compiled (torch.compile, "
+        "one loop over all steps; needs a C++ compiler, ~20 s to compile once per machine)"
+    )
 
 
 class TrainingConfig(Section):
