@@ -46,6 +46,22 @@ def _parse() -> argparse.Namespace:
         "model's forward), +per_step (BatchNorm statistics)",
     )
     parser.add_argument("--warm-cache", action="store_true", help="reuse torch.compile's cache")
+    parser.add_argument(
+        "--loss-tolerance",
+        type=float,
+        default=0.05,
+        help="equal quality: largest relative train-loss difference to the fp32 fused path "
+        "allowed over the first --iterations (same seed, same batches)",
+    )
+    parser.add_argument(
+        "--quality-seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also train the quick budget (train_run, sigma 0, benchmark scenario) for these "
+        "seeds with precision fp32 and bf16 and check that the bf16 mean test MSE lies in "
+        "the fp32 seed range (~70 s per run and thread count)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write results as JSON")
     return parser.parse_args()
 
@@ -209,6 +225,99 @@ def test_mse(forward: Callable[[torch.Tensor], torch.Tensor], test: torch.Tensor
         x = test[i : i + batch]
         err += F.mse_loss(forward(x), x, reduction="sum").item()
     return err / test.numel()
+
+
+def _grads(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    model.zero_grad(set_to_none=True)
+    out = model(x).reconstruction
+    F.mse_loss(out, x).backward()
+    return out.detach(), {
+        n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None
+    }
+
+
+def gradient_agreement(runners, train_batch: torch.Tensor, test_batch: torch.Tensor) -> dict:
+    """Forward and gradients of every project variant at the fp32 fused path's trained weights.
+
+    Per variant: relative L2 difference of the reconstruction on a test batch and the cosine
+    similarity of each parameter's gradient to the fp32 fused path's (tensors whose gradient
+    is below 1e-4 of the largest, i.e. conv biases before BatchNorm with a true gradient of 0,
+    are skipped). For scale, the fp32 path's own cosine between the gradients of a training
+    and a test batch: a variant's gradient that is closer than that to the fp32 gradient errs
+    less than minibatch sampling does.
+    """
+    models = {name: module for name, _, _, module in runners if name.startswith("project")}
+    if "project fused" not in models:
+        return {}
+    source = models["project fused"]
+    state = copy.deepcopy(source.state_dict())
+    source.train()
+    ref_out, ref = _grads(source, test_batch)
+    _, other_batch = _grads(source, train_batch)
+    scale = max(float(g.abs().max()) for g in ref.values())
+    keep = [n for n, g in ref.items() if float(g.abs().max()) >= 1e-4 * scale]
+
+    def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
+        return float(F.cosine_similarity(a.flatten().double(), b.flatten().double(), dim=0))
+
+    batch_cos = min(cosine(ref[n], other_batch[n]) for n in keep)
+    print(
+        f"\nforward and gradients at the fp32 fused weights after training (test batch; "
+        f"fp32 gradient, test vs training batch: min cosine {batch_cos:.3f}):"
+    )
+    found = {}
+    for name, model in models.items():
+        if name == "project fused" or "compile" in name:
+            continue
+        saved = copy.deepcopy(model.state_dict())
+        model.load_state_dict(state)
+        model.train()
+        out, grads = _grads(model, test_batch)
+        model.load_state_dict(saved)
+        rel = float((out - ref_out).norm() / ref_out.norm())
+        cosines = {n: cosine(grads[n], ref[n]) for n in keep}
+        worst = min(cosines, key=cosines.get)
+        print(
+            f"  {name:32s} reconstruction rel. diff {rel:.2e}, gradient cosine min "
+            f"{cosines[worst]:.4f} ({worst}), median {sorted(cosines.values())[len(keep) // 2]:.4f}"
+        )
+        found[name] = {
+            "reconstruction_rel_diff": rel,
+            "gradient_cosine": cosines,
+            "gradient_cosine_train_vs_test_batch_fp32": batch_cos,
+        }
+    return found
+
+
+def quality_runs(section: dict, seeds: list[int]) -> dict:
+    """The quick budget (benchmark scenario, sigma 0) per seed in fp32 and bf16: final test MSE,
+    and whether the bf16 mean lies inside the fp32 seed range."""
+    from bridge.autoencoder.model import NeuronParams
+    from bridge.autoencoder.train import RunConfig, train_run
+
+    found: dict[str, dict[int, float]] = {"fp32": {}, "bf16": {}}
+    for precision in found:
+        for seed in seeds:
+            cfg = copy.deepcopy(section)
+            cfg["model"] = {**cfg["model"], "precision": precision, "neuron_kernel": "eager"}
+            cfg["progress_bar"] = False
+            run = RunConfig.from_config(cfg, scenario="s1_benchmark", sigma=0.0, seed=seed)
+            with tempfile.TemporaryDirectory() as tmp:
+                started = time.perf_counter()
+                metrics = train_run(run, NeuronParams(), tmp)
+            found[precision][seed] = metrics["test_mse_final"]
+            print(
+                f"quick budget, {precision}, seed {seed}: test MSE "
+                f"{metrics['test_mse_final']:.5f} ({time.perf_counter() - started:.0f} s)"
+            )
+    low, high = min(found["fp32"].values()), max(found["fp32"].values())
+    mean16 = sum(found["bf16"].values()) / len(seeds)
+    inside = low <= mean16 <= high
+    print(
+        f"quick budget over seeds {seeds}: fp32 range [{low:.5f}, {high:.5f}], bf16 mean "
+        f"{mean16:.5f}: {'inside' if inside else 'OUTSIDE'} the fp32 seed range"
+    )
+    return {"test_mse": found, "fp32_range": [low, high], "bf16_mean": mean16, "inside": inside}
 
 
 def cpu_flags() -> set[str]:
@@ -384,6 +493,28 @@ def main() -> None:
             f"{100 * flops_per_iteration / median / peak32:7.1f} "
             f"{r['test_mse']:9.5f} {100 * r['test_mse_rel_diff']:7.2f}"
         )
+    reference = next((r for r in results if r["variant"] == "project fused"), None)
+    if reference is not None:
+        print(
+            "\nequal quality against the fp32 fused path "
+            f"(same seed, same {ARGS.iterations} batches):"
+        )
+        for r in results:
+            diff = max(
+                abs(a - b) / b
+                for a, b in zip(losses[r["variant"]], losses["project fused"], strict=True)
+            )
+            r["max_train_loss_rel_diff_vs_fp32_fused"] = diff
+            verdict = "within" if diff <= ARGS.loss_tolerance else "OUTSIDE"
+            print(
+                f"  {r['variant']:32s} largest train-loss difference {100 * diff:6.2f} % "
+                f"({verdict} {100 * ARGS.loss_tolerance:g} %)"
+            )
+        agreement = gradient_agreement(runners, batches[0], test[: ARGS.batch_size])
+        for r in results:
+            r.update(agreement.get(r["variant"], {}))
+    quality = quality_runs(section, ARGS.quality_seeds) if ARGS.quality_seeds else None
+
     if ARGS.out is not None:
         from bridge.io import write_json
 
@@ -403,6 +534,8 @@ def main() -> None:
                 "matmul_peak_bf16_flop_s": peak16,
                 "flops_per_iteration": flops_per_iteration,
                 "compile_cache": "warm" if ARGS.warm_cache else "cold",
+                "loss_tolerance": ARGS.loss_tolerance,
+                "quality": quality,
                 "provenance": provenance({"bench": vars(ARGS) | {"out": str(ARGS.out)}}),
             },
         )
