@@ -164,9 +164,14 @@ def test_sigma_labels_round_trip() -> None:
 
 def test_run_grid_and_null_pairs() -> None:
     quick = section("config/quick.yaml")
-    runs = planned_runs(quick, ["control", "hyper"])
     # 2 paper scenarios + the frozen-offset benchmark + 2 conditions x 2 offset arms, each
-    # x 2 sigmas x 1 seed, plus the noiseless null-seed benchmark run
+    # x 2 sigmas x 3 seeds; every seed pair is a null comparison at every sigma.
+    assert len(planned_runs(quick, ["control", "hyper"])) == 7 * 2 * 3
+    assert len(null_pairs(quick)) == 2 * 3
+    assert len(scenario_comparisons(quick, ["control", "hyper"])) == 10 * 3
+    # One seed: the extra noiseless null-seed benchmark run gives the null.
+    quick = {**quick, "seeds": [123], "null_seeds": [999]}
+    runs = planned_runs(quick, ["control", "hyper"])
     assert len(runs) == 7 * 2 + 1
     assert runs[-1] == RunKey("s1_benchmark", 0.0, 999)
     assert null_pairs(quick) == [(0.0, 123, 999)]

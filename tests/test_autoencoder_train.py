@@ -143,4 +143,4 @@ def test_run_config_from_both_configs(repo_root: Path) -> None:
     fast = RunConfig.from_config(quick, scenario="s1_benchmark", sigma=0.0, seed=123)
     assert fast.data.source == "embedded" and not fast.data.download
     assert fast.training.batch_size == 250
-    assert len(quick["seeds"]) == 1 and 0.0 in quick["noise"]["sigmas"]
+    assert len(quick["seeds"]) == 3 and 0.0 in quick["noise"]["sigmas"]
