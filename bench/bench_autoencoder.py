@@ -320,6 +320,48 @@ def quality_runs(section: dict, seeds: list[int]) -> dict:
     return {"test_mse": found, "fp32_range": [low, high], "bf16_mean": mean16, "inside": inside}
 
 
+#: The convolutions of the network (in channels, out channels, input side, transposed).
+CONV_SHAPES = ((32, 64, 16, False), (64, 128, 8, False), (128, 64, 4, True), (64, 32, 8, True))
+ENSEMBLE_SEEDS = 3
+
+
+def ensemble_check(batch: int, dtype: torch.dtype, repeats: int = 4) -> tuple[float, float]:
+    """Seeds as one ensemble: three seeds' convolutions (forward + backward, spike inputs) as
+    three calls against one grouped call (groups=3, the seeds' channels side by side); returns
+    (separate, grouped) seconds summed over the network's convolutions."""
+
+    def timed(fn) -> float:
+        fn()
+        start = time.process_time()
+        for _ in range(repeats):
+            fn()
+        return (time.process_time() - start) / repeats
+
+    separate = grouped = 0.0
+    for c_in, c_out, side, transposed in CONV_SHAPES:
+        op = F.conv_transpose2d if transposed else F.conv2d
+        extra = {"output_padding": 1} if transposed else {}
+        w_shape = (c_in, c_out, 3, 3) if transposed else (c_out, c_in, 3, 3)
+        xs = [(torch.rand(batch, c_in, side, side) < 0.2).to(dtype) for _ in range(ENSEMBLE_SEEDS)]
+        ws = [torch.randn(w_shape).to(dtype) for _ in range(ENSEMBLE_SEEDS)]
+        xs = [x.requires_grad_(True) for x in xs]
+        ws = [w.requires_grad_(True) for w in ws]
+        xg = torch.cat([x.detach() for x in xs], 1).requires_grad_(True)
+        wg = torch.cat([w.detach() for w in ws], 0).requires_grad_(True)
+
+        def apart(op=op, extra=extra, xs=xs, ws=ws):
+            ys = [op(x, w, stride=2, padding=1, **extra) for x, w in zip(xs, ws, strict=True)]
+            torch.autograd.backward(ys, [torch.ones_like(y) for y in ys])
+
+        def together(op=op, extra=extra, xg=xg, wg=wg):
+            y = op(xg, wg, stride=2, padding=1, groups=ENSEMBLE_SEEDS, **extra)
+            y.backward(torch.ones_like(y))
+
+        separate += timed(apart)
+        grouped += timed(together)
+    return separate, grouped
+
+
 def cpu_flags() -> set[str]:
     try:
         text = Path("/proc/cpuinfo").read_text()
@@ -513,6 +555,15 @@ def main() -> None:
         agreement = gradient_agreement(runners, batches[0], test[: ARGS.batch_size])
         for r in results:
             r.update(agreement.get(r["variant"], {}))
+    print(f"\nseeds as one ensemble ({ENSEMBLE_SEEDS} seeds' convolutions, fwd + bwd, CPU s):")
+    ensemble = {}
+    for dtype in (torch.float32, torch.bfloat16) if bf16_ok else (torch.float32,):
+        apart, together = ensemble_check(ARGS.batch_size, dtype)
+        ensemble[str(dtype)] = {"separate_s": apart, "grouped_s": together}
+        print(
+            f"  {str(dtype):15s} separate {apart:.3f} s, grouped {together:.3f} s: "
+            f"ensemble {apart / together:.2f}x"
+        )
     quality = quality_runs(section, ARGS.quality_seeds) if ARGS.quality_seeds else None
 
     if ARGS.out is not None:
@@ -536,6 +587,7 @@ def main() -> None:
                 "compile_cache": "warm" if ARGS.warm_cache else "cold",
                 "loss_tolerance": ARGS.loss_tolerance,
                 "quality": quality,
+                "ensemble_conv_check": ensemble,
                 "provenance": provenance({"bench": vars(ARGS) | {"out": str(ARGS.out)}}),
             },
         )
