@@ -168,6 +168,8 @@ def _compiled_backward_math(
 
 
 _COMPILED: dict[str, Callable[..., object]] = {}
+#: Compiled graphs kept per kernel function (each dtype / step count / static combination).
+MAX_COMPILED_GRAPHS = 64
 
 
 def _compiled(name: str) -> Callable[..., object]:
@@ -179,8 +181,13 @@ def _compiled(name: str) -> Callable[..., object]:
 
         def outside_autocast(*args: object) -> object:
             # Autocast is part of dynamo's guards; the kernel has no autocast operation, so one
-            # compiled graph serves fp32 and bf16 runs.
-            with torch.autocast("cpu", enabled=False):
+            # compiled graph serves fp32 and bf16 runs. Each (steps, static, dtypes) combination
+            # is a graph of its own: a run uses ~3, a test session many more than dynamo's
+            # default limit of 8 (which fullgraph turns into an error).
+            with (
+                torch.autocast("cpu", enabled=False),
+                torch._dynamo.config.patch(recompile_limit=MAX_COMPILED_GRAPHS),
+            ):
                 return compiled(*args)
 
         _COMPILED[name] = outside_autocast
