@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,14 +25,22 @@ def test_start_puts_this_tree_first_and_logs_uncaught_errors(tmp_path: Path) -> 
         "import sys, types\n"
         f"sys.path.append({str(SCRIPTS)!r})\n"
         "from script_start import start\n"
-        f"start(types.SimpleNamespace(scriptdir={str(SCRIPTS)!r}, log=[{str(log)!r}]))\n"
-        "import bridge.logs\n"
+        f"start(types.SimpleNamespace(scriptdir={str(SCRIPTS)!r}, log=[{str(log)!r}], "
+        "threads=3))\n"
+        "import os, bridge.logs\n"
         "print(bridge.logs.__file__)\n"
+        "print(os.environ['OMP_NUM_THREADS'])\n"
         "raise ValueError('results/x.json: field beta_fit is missing')\n"
     )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
     result = subprocess.run(
-        [sys.executable, "-S", "-c", program], cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-S", "-c", program],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert result.returncode == 1
-    assert result.stdout.strip() == str(SCRIPTS.parents[1] / "bridge" / "logs.py")
+    # The job's thread pools are sized from its threads.
+    assert result.stdout.split() == [str(SCRIPTS.parents[1] / "bridge" / "logs.py"), "3"]
     assert "ValueError: results/x.json: field beta_fit is missing" in log.read_text()
