@@ -72,7 +72,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from bridge.autoencoder.layers import LAYER_NAMES, READOUT_LAYER, SPIKING_LAYERS, SYNAPTIC_LAYERS
-from bridge.neurons.fused import KERNELS, spike_train, state_dtype
+from bridge.neurons.fused import KERNELS, spike_train
 from bridge.neurons.stepped import NeuronState, snntorch_neuron, snntorch_step
 
 IMAGE_SIZE_PX = 32
