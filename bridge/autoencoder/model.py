@@ -59,6 +59,13 @@ Two engines compute the same network from the same parameters and neuron modules
   hand-written backward pass, the first layer's convolution computed once for the static input,
   and the linear readout reduced to one transposed convolution. Tests check that both engines
   give the same reconstruction, spikes and gradients.
+
+The fused engine has two speed options (``bench/bench_autoencoder.py`` measures them):
+``precision="bf16"`` runs the convolutions and linears under bfloat16 autocast while the neuron
+state stays float32 and spikes travel as exact bfloat16 0/1 (this changes results: rounded
+weights move threshold crossings, so it is judged by training-level quality, not equality), and
+``neuron_kernel="compiled"`` runs each layer's neuron update as one ``torch.compile`` loop (same
+numbers to float rounding; needs a C++ compiler and a compile of ~1 min per machine).
 """
 
 from __future__ import annotations
