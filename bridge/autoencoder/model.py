@@ -65,7 +65,7 @@ The fused engine has two speed options (``bench/bench_autoencoder.py`` measures 
 state stays float32 and spikes travel as exact bfloat16 0/1 (this changes results: rounded
 weights move threshold crossings, so it is judged by training-level quality, not equality), and
 ``neuron_kernel="compiled"`` runs each layer's neuron update as one ``torch.compile`` loop (same
-numbers to float rounding; needs a C++ compiler and a compile of ~1 min per machine).
+numbers to float rounding; needs a C++ compiler and a compile of 20-90 s per machine).
 """
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ class ModelConfig(Section):
     )
     neuron_kernel: Literal["eager", "compiled"] = field(
         "fused engine's neuron update: eager (PyTorch operations) or compiled (torch.compile, "
-        "one loop over all steps; needs a C++ compiler, ~20 s to compile once per machine)"
+        "one loop over all steps; needs a C++ compiler, 20-90 s to compile once per machine)"
     )
 
 

@@ -43,9 +43,11 @@ Two kernels compute the same update (``kernel``): ``"eager"``, PyTorch operation
 (about 3 memory passes per step forward, 4 backward), and ``"compiled"``, the same equations
 written as one function of all steps and compiled by ``torch.compile`` (TorchInductor's C++
 backend: one loop that keeps the state in registers, reads each step's current once and writes
-its spike and membrane once). The compiled one needs a C++ compiler at run time and about 20 s to
-compile on a cold cache (seconds on a warm one, ``TORCHINDUCTOR_CACHE_DIR``); its operation
-order differs from the eager one's, so they agree to float rounding.
+its spike and membrane once). The compiled one needs a C++ compiler at run time and 20-90 s to
+compile on a cold cache (measured: 19 s for a training step's graphs, 85 s for a whole training
+run's, evaluation included), ~6 s per process to load them from a warm one
+(``TORCHINDUCTOR_CACHE_DIR``); its operation order differs from the eager one's, so they agree
+to float rounding.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ def _compiled_forward_math(
     Leaky is ``alpha = 0`` (then ``syn_t = x_t`` exactly and the bias adds to the membrane,
     which is where a Leaky layer's input-current bias ends up too).
     """
-    dtype = torch.promote_types(currents[0].dtype, torch.float32)
+    dtype = state_dtype(currents[0])
     spikes: list[torch.Tensor] = []
     membranes: list[torch.Tensor] = []
     syn = mem = spike = currents[0]
