@@ -78,13 +78,13 @@ from snntorch import surrogate, utils  # noqa: E402
 from torch import nn  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
+from bridge import QUICK_CONFIG_FILES  # noqa: E402
 from bridge.autoencoder.data import DataConfig, load_images  # noqa: E402
 from bridge.autoencoder.model import ModelConfig, SpikingAutoencoder  # noqa: E402
 from bridge.autoencoder.train import train_step  # noqa: E402
 from bridge.config import load_config  # noqa: E402
 from bridge.provenance import provenance  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
 GEMM_SIZE = 2048
 GEMM_REPEATS = 5
 
@@ -378,7 +378,7 @@ def cpu_flags() -> set[str]:
 def main() -> None:
     if ARGS.threads > 0:
         torch.set_num_threads(ARGS.threads)
-    config = load_config([REPO / "config" / "config.yaml", REPO / "config" / "quick.yaml"])
+    config = load_config(list(QUICK_CONFIG_FILES))
     section = config["autoencoder"]
     lr = ARGS.lr if ARGS.lr is not None else section["training"]["lr"]
     model_cfg = ModelConfig(**section["model"])

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge import REPO_ROOT
+from bridge import QUICK_CONFIG_FILES, REPO_ROOT
 from bridge.config import load_conditions, load_config
 from bridge.hh.stage import run_condition
 from bridge.io import write_json
@@ -146,7 +146,7 @@ def main() -> None:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=[str(REPO_ROOT / "config/config.yaml"), str(REPO_ROOT / "config/quick.yaml")],
+        default=[str(path) for path in QUICK_CONFIG_FILES],
     )
     parser.add_argument("--condition", default="control", help="condition used for the ratio")
     parser.add_argument("--repeats", type=int, default=3)

@@ -38,6 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
+from bridge import QUICK_CONFIG_FILES  # noqa: E402
 from bridge.config import MappingConfig, load_config  # noqa: E402
 from bridge.contracts import read_fi_curve, read_hh_summary  # noqa: E402
 from bridge.io import write_json  # noqa: E402
@@ -96,10 +97,7 @@ def main() -> int:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=[
-            str(REPO_ROOT / "config" / "config.yaml"),
-            str(REPO_ROOT / "config" / "quick.yaml"),
-        ],
+        default=[str(path) for path in QUICK_CONFIG_FILES],
     )
     parser.add_argument("--hh", type=Path, default=REPO_ROOT / "results" / "hh")
     parser.add_argument("--condition", default="intermediate")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from bridge import REPO_ROOT
+from bridge import QUICK_CONFIG_FILES
 from bridge.config import load_config
 from bridge.config.regressor import RegressorRunConfig
 from bridge.io import write_json
@@ -155,10 +155,7 @@ def main() -> None:
     parser.add_argument(
         "--config",
         nargs="+",
-        default=[
-            str(REPO_ROOT / "config" / "config.yaml"),
-            str(REPO_ROOT / "config" / "quick.yaml"),
-        ],
+        default=[str(path) for path in QUICK_CONFIG_FILES],
     )
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)

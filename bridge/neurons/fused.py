@@ -266,9 +266,9 @@ class SpikeTrain(torch.autograd.Function):
         kernel: str,
         *currents: torch.Tensor,
     ) -> tuple[torch.Tensor, ...]:
+        ctx.current_shape = currents[0].shape
         if kernel == "compiled":
             # Flat, detached views: one compiled kernel serves every layer's shape.
-            shape = currents[0].shape
             spikes, membranes = _compiled("forward")(
                 [c.detach().reshape(-1) for c in currents],
                 num_steps,
@@ -278,13 +278,12 @@ class SpikeTrain(torch.autograd.Function):
                 bias,
                 spike_dtype or state_dtype(currents[0]),
             )
-            spikes = [spike.view(shape) for spike in spikes]
+            spikes = [spike.view(ctx.current_shape) for spike in spikes]
         else:
             spikes, membranes = spike_train_forward(
                 currents, num_steps, beta, alpha, threshold, bias, spike_dtype
             )
         ctx.save_for_backward(*membranes)
-        ctx.current_shape = currents[0].shape
         ctx.constants = (beta, alpha, threshold, surrogate_alpha, len(currents) == 1, kernel)
         return tuple(spikes)
 
