@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from bridge.neurons.mtc import MTC_PRESETS, MTCLayer
-from bridge.regressor import metrics
 from bridge.regressor.activity import (
     activation_sparsity,
     event_raster,
+    layer_activity,
     s_comm,
     s_comp,
     synaptic_ops,
@@ -43,9 +43,8 @@ def test_mtc_events_are_threshold_crossings_not_active_steps() -> None:
     events = event_raster("mtc", out, {"v": v}, v_threshold=V_TH)
     assert events.dtype == bool and events.shape == (12, 1, 1)
     assert np.flatnonzero(events[:, 0, 0]).tolist() == [0, 7]
-    assert np.count_nonzero(out) == 10  # what the old S_comm counted
+    assert np.count_nonzero(out) == 10  # what the old S_comm counted (10 / 12)
     assert s_comm(events) == pytest.approx(2 / 12)
-    assert metrics.s_comm(out) == pytest.approx(10 / 12)
 
 
 def test_mtc_downward_crossings_and_a_spike_before_the_window_are_not_events() -> None:
@@ -126,22 +125,35 @@ def test_synaptic_ops_counts_given_inputs_as_neurobench() -> None:
 
 
 def test_s_comp_differs_between_layers_of_equal_drive() -> None:
-    """Same dense analog drive, different activity: the old S_comp is 0 for both, this one
-    orders them by skipped readout operations."""
+    """Same dense analog drive, different activity: the old S_comp (neuron-steps with no
+    input current) is 0 for both, this one orders them by skipped readout operations."""
     rng = np.random.default_rng(1)
-    drive = rng.normal(1.0, 0.1, size=(50, 2, 10))  # never exactly 0
+    x = rng.normal(1.0, 0.1, size=(50, 2, 1))  # the analog input, never exactly 0
+    drive = x * rng.normal(size=(1, 1, 10))  # Linear(1, 10): every neuron driven every step
+    assert np.count_nonzero(drive == 0.0) == 0  # the old S_comp's "no input" never holds
     sparse = np.zeros((50, 2, 10))
     sparse[::10, :, 0] = 0.7  # MTC-like: a few graded activations
     dense = (rng.random((50, 2, 10)) < 0.6).astype(np.float64)  # a busy spiking layer
-    states = {"v": np.cumsum(np.vstack([np.zeros((1, 2, 10)), drive]), axis=0)}
-    assert metrics.s_comp(sparse, states, drive) == metrics.s_comp(dense, states, drive) == 0.0
-    comp_sparse, comp_dense = s_comp(sparse), s_comp(dense)
+    comp_sparse, comp_dense = s_comp(sparse, inputs=x), s_comp(dense, inputs=x)
     assert comp_sparse > comp_dense
     for acts, value in ((sparse, comp_sparse), (dense, comp_dense)):
         assert value == pytest.approx(activation_sparsity(acts) * 1 / (1 + 1))
     assert s_comp(sparse, n_inputs=1, n_outputs=3) == pytest.approx(
         activation_sparsity(sparse) * 3 / 4
     )
+
+
+def test_layer_activity_collects_the_metrics_of_one_run() -> None:
+    v = _two_spikes()
+    out = _mtc_output(v)  # 10 of 12 steps non-zero, 2 spike onsets
+    block = layer_activity("mtc", out, {"v": v, "v_slow": v}, v_threshold=V_TH, n_outputs=2)
+    assert (block["n_events"], block["n_neuron_steps"]) == (2, 12)
+    assert block["s_comm"] == pytest.approx(2 / 12)
+    assert block["activation_sparsity"] == pytest.approx(2 / 12)
+    # Input 1 MAC per step; readout 2 MACs per active step (10 of 12); dense 1 + 2.
+    assert block["synops_effective_macs"] == pytest.approx(1 + 2 * 10 / 12)
+    assert block["synops_dense"] == pytest.approx(3.0)
+    assert block["s_comp"] == pytest.approx(1 - (1 + 2 * 10 / 12) / 3)
 
 
 @pytest.mark.parametrize(

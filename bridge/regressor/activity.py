@@ -40,7 +40,7 @@ Definitions (the same for every model):
   operations that event-driven execution skips, ``1 - effective / dense``.
 
 Why S_comp is defined on synaptic operations, and what it can and cannot show. The earlier
-S_comp (:func:`bridge.regressor.metrics.s_comp`) counted neuron-steps that receive no input
+S_comp (formerly ``bridge.regressor.metrics.s_comp``) counted neuron-steps that receive no input
 and whose state does not move. A dense projection of an analog series gives every hidden
 neuron a non-zero current at every step, so no neuron-step is ever skippable and S_comp is 0
 for every model; a state-change tolerance alone is no better, since the same drive moves
@@ -296,10 +296,35 @@ def s_comp(
     return synaptic_ops(activations, n_inputs, n_outputs, inputs).skipped_fraction
 
 
+def layer_activity(
+    model: str,
+    output: ArrayLike,
+    states: Mapping[str, ArrayLike],
+    v_threshold: float | ArrayLike | None = None,
+    n_inputs: int = 1,
+    n_outputs: int = 1,
+) -> dict[str, float | int]:
+    """Every activity metric of one run of the hidden layer, flat for ``metrics.json``:
+    ``s_comm``, ``activation_sparsity``, ``s_comp``, ``n_events``, ``n_neuron_steps`` and
+    ``synops_<field>`` of :class:`SynapticOps` per sample-step (input taken as analog).
+    Arguments as :func:`event_raster` and :func:`synaptic_ops`."""
+    events = event_raster(model, output, states, v_threshold)
+    ops = synaptic_ops(output, n_inputs, n_outputs)
+    return {
+        "s_comm": s_comm(events),
+        "activation_sparsity": activation_sparsity(output),
+        "s_comp": ops.skipped_fraction,
+        "n_events": int(np.count_nonzero(events)),
+        "n_neuron_steps": int(events.size),
+        **{f"synops_{key}": value for key, value in ops.as_dict().items()},
+    }
+
+
 __all__: Sequence[str] = (
     "SynapticOps",
     "activation_sparsity",
     "event_raster",
+    "layer_activity",
     "s_comm",
     "s_comp",
     "synaptic_ops",
