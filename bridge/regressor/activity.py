@@ -33,9 +33,10 @@ Definitions (the same for every model):
   taken as non-zero; bias additions are not counted, as in NeuroBench); dense operations =
   every input x fan-out. The step's operations are ACs when every input of the step is in
   {-1, 0, 1} (binary spikes), MACs otherwise (NeuroBench's rule, applied per layer call,
-  i.e. per step over the batch). Not counted: neuron state updates (membrane, adaptation,
-  MTC's slow variables), which NeuroBench reports separately and which every neuron does at
-  every step here (see :func:`s_comp`).
+  i.e. per step over the batch): a step at which every MTC activation of the batch is 0 or
+  saturated at exactly 1 counts as ACs, as NeuroBench would count it. Not counted: neuron
+  state updates (membrane, adaptation, MTC's slow variables), which NeuroBench reports
+  separately and which every neuron does at every step here (see :func:`s_comp`).
 - :func:`s_comp`: computational inactivity = the fraction of the dense network's synaptic
   operations that event-driven execution skips, ``1 - effective / dense``.
 
