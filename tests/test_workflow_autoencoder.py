@@ -45,13 +45,20 @@ def mapping(condition: str, usable: bool = True) -> dict:
 
 
 def setup_workdir(
-    root: Path, conditions: dict[str, bool], sigmas: list[float], paper: list[str]
+    root: Path,
+    conditions: dict[str, bool],
+    sigmas: list[float],
+    paper: list[str],
+    protocols: list[dict[str, str]] | None = None,
 ) -> Path:
     rows = [f"{name}\t0.12\t0.036\t0.0003\t\t\t\t\t\ttest row" for name in conditions]
     (root / "conditions.tsv").write_text("\n".join([HEADER, *rows]) + "\n")
     for name, usable in conditions.items():
         write_json(root / "results" / "mapping" / f"{name}.json", mapping(name, usable))
-    override = {"noise": {"sigmas": sigmas, "clamp": False}, "run_paper_scenarios": paper}
+    noise: dict = {"sigmas": sigmas, "clamp": False}
+    if protocols is not None:
+        noise["protocols"] = protocols
+    override = {"noise": noise, "run_paper_scenarios": paper}
     (root / "override.yaml").write_text(yaml.safe_dump({"autoencoder": override}))
     return root
 
@@ -98,23 +105,65 @@ def test_dag_trains_each_condition_from_its_own_mapping(repo_root: Path, tmp_pat
     assert arms.count(".frozen") == arms.count("") == 6
 
 
+def test_full_config_dry_run_adds_the_per_step_protocol(repo_root: Path, tmp_path: Path) -> None:
+    """The full protocol (config.yaml alone) trains every scenario again under per-step noise
+    at the three noisy sigmas, under its own names; the noiseless runs are shared."""
+    setup_workdir(tmp_path, {"control": True, "intermediate": True, "hyper": True}, [0.0], [])
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(repo_root / "Snakefile"),
+        "--directory", str(tmp_path),
+        "--configfile", str(repo_root / "config" / "config.yaml"),
+        "--config", f"conditions={tmp_path / 'conditions.tsv'}",
+        "--cores", "2", "--dry-run",
+        "--allowed-rules", *AE_RULES,
+        "--", "autoencoder_all",
+    ]  # fmt: skip
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    output = result.stdout + result.stderr
+    jobs = scheduled_jobs(output)
+    # Main protocol: (5 paper scenarios + the frozen-offset benchmark) and 3 conditions x 2
+    # offset arms, x 4 sigmas x 3 seeds = 72 + 72 runs; per-step noise: the same 6 + 6
+    # scenarios x 3 noisy sigmas x 3 seeds = 54 + 54. MSEl: 4 paper scenarios + 6 condition
+    # arms per protocol (the benchmark arms are the references).
+    assert jobs == {"autoencoder_paper_run": 72 + 54, "autoencoder_condition_run": 72 + 54,
+                    "autoencoder_msel": 10 + 10, "autoencoder_msel_null": 1,
+                    "autoencoder_summary": 1, "autoencoder_figures": 1,
+                    "autoencoder_all": 1}, jobs  # fmt: skip
+    per_step = re.findall(r"output: results/autoencoder/([^/]+)/sigma([^/]+)/seed", output)
+    extra = [(name, sigma) for name, sigma in per_step if name.endswith(".per_step_clean")]
+    assert len(extra) == 108 and {sigma for _, sigma in extra} == {"0.1", "0.2", "0.3"}
+    assert "results/autoencoder/msel/cond_hyper.frozen.per_step_clean.json" in output
+
+
 def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_path: Path) -> None:
-    # Fifteen script jobs (each mostly Python and torch start-up): the benchmark at both sigmas
-    # and at the null seed, the frozen-offset benchmark and one condition's two offset arms at
-    # both sigmas, the arms' MSEl, the null MSEl, tables, figures. Two sigmas: the compare
-    # stage's noisy level must be one of them.
-    workdir = setup_workdir(tmp_path, {"control": True}, [0.0, 0.2], ["s1_benchmark"])
+    # Twenty-one script jobs (each mostly Python and torch start-up): the benchmark at both
+    # sigmas and at the null seed, the frozen-offset benchmark and one condition's two offset
+    # arms at both sigmas, the four again under per-step noise at sigma 0.2, the arms' MSEl,
+    # the null MSEl, tables, figures. Two sigmas: the compare stage's noisy level must be one.
+    protocols = [{"sampling": "per_image", "target": "clean"},
+                 {"sampling": "per_step", "target": "clean"}]  # fmt: skip
+    workdir = setup_workdir(tmp_path, {"control": True}, [0.0, 0.2], ["s1_benchmark"], protocols)
     result = snakemake(repo_root, workdir)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     out = workdir / "results" / "autoencoder"
     runs = pd.read_csv(out / "summary" / "runs.csv")
-    assert sorted(runs["scenario"]) == (
+    step = ".per_step_clean"
+    assert sorted(runs["scenario"]) == sorted(
         ["cond_control"] * 2 + ["cond_control.frozen"] * 2 + ["s1_benchmark"] * 3
         + ["s1_benchmark.frozen"] * 2
+        + [f"{name}{step}" for name in ("s1_benchmark", "s1_benchmark.frozen", "cond_control",
+                                        "cond_control.frozen")]
     )  # fmt: skip
     assert (runs["status"] == "ok").all() and runs["test_mse_final"].notna().all()
     assert (runs.loc[runs["scenario"].str.startswith("cond_control"), "bias"] == 0.05).all()
-    frozen = runs["scenario"].str.endswith(".frozen")
+    per_step = runs["scenario"].str.endswith(step)
+    assert (runs.loc[per_step, "noise_sampling"] == "per_step").all()
+    assert (runs.loc[per_step, "sigma"] == 0.2).all()
+    assert (runs.loc[~per_step, "noise_sampling"] == "per_image").all()
+    assert (runs["noise_target"] == "clean").all()
+    frozen = runs["scenario"].str.contains(".frozen", regex=False)
     assert (runs.loc[frozen, "offsets"] == "frozen").all()
     assert (runs.loc[~frozen, "offsets"] == "trained").all()
     assert not runs["beta_unidentified"].any()
@@ -126,6 +175,8 @@ def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_
     ]  # fmt: skip
     msel_files = json.loads((out / "msel" / "cond_control.frozen.json").read_text())
     assert {c["reference"] for c in msel_files["comparisons"]} == {"s1_benchmark.frozen"}
+    msel_step = json.loads((out / "msel" / f"cond_control.frozen{step}.json").read_text())
+    assert {c["reference"] for c in msel_step["comparisons"]} == {f"s1_benchmark.frozen{step}"}
     msel = pd.read_csv(out / "summary" / "msel.csv")
     assert set(msel["kind"]) == {"seed_pair", "scenario"}
     # the null seed runs at sigma 0 only: the scenario rows there have one null pair
@@ -144,7 +195,8 @@ def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_
     result = snakemake(repo_root, workdir, "--dry-run")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     jobs = scheduled_jobs(result.stdout + result.stderr)
-    assert jobs == {"autoencoder_condition_run": 4, "autoencoder_msel": 2,
+    # two offset arms x 2 sigmas, and again under per-step noise at sigma 0.2
+    assert jobs == {"autoencoder_condition_run": 4 + 2, "autoencoder_msel": 2 + 2,
                     "autoencoder_summary": 1, "autoencoder_figures": 1,
                     "autoencoder_all": 1}, jobs  # fmt: skip
 

@@ -272,6 +272,58 @@ def add_noise(
     return noisy.clamp_(0.0, 1.0) if clamp else noisy
 
 
+def add_step_noise(
+    images: torch.Tensor,
+    sigma: float,
+    num_steps: int,
+    generator: torch.Generator,
+    clamp: bool = False,
+) -> torch.Tensor:
+    """An input stream (N, num_steps, C, H, W): the images plus a fresh Gaussian sample of SD
+    ``sigma`` (pixel units) at every time step; drawn on the CPU from ``generator``.
+
+    Noise 0 returns the static images (N, C, H, W) unchanged: the same input, and the same
+    numbers, as a noiseless run under per-image noise.
+    """
+    if sigma == 0.0:
+        return images
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    shape = (images.shape[0], num_steps, *images.shape[1:])
+    noise = torch.randn(shape, generator=generator, dtype=images.dtype)
+    noisy = images.unsqueeze(1) + sigma * noise.to(images.device)
+    return noisy.clamp_(0.0, 1.0) if clamp else noisy
+
+
+def noisy_input(
+    images: torch.Tensor,
+    sigma: float,
+    generator: torch.Generator,
+    *,
+    sampling: str,
+    num_steps: int,
+    clamp: bool = False,
+) -> torch.Tensor:
+    """The network's input under noise ``sampling`` (``autoencoder.noise.protocols``):
+    per_image, :func:`add_noise` (N, C, H, W); per_step, :func:`add_step_noise`."""
+    if sampling == "per_image":
+        return add_noise(images, sigma, generator, clamp)
+    if sampling == "per_step":
+        return add_step_noise(images, sigma, num_steps, generator, clamp)
+    raise ValueError(f"noise sampling must be per_image or per_step, got {sampling!r}")
+
+
+def reconstruction_target(clean: torch.Tensor, noisy: torch.Tensor, target: str) -> torch.Tensor:
+    """What the reconstruction (N, C, H, W) is scored against: the ``clean`` images, or the
+    ``noisy`` input; a per-step stream (N, T, C, H, W) by its mean over the steps, the image
+    the stream carries (its noise SD is sigma / sqrt(T))."""
+    if target == "clean":
+        return clean
+    if target == "noisy":
+        return noisy.mean(1) if noisy.dim() == clean.dim() + 1 else noisy
+    raise ValueError(f"reconstruction target must be clean or noisy, got {target!r}")
+
+
 def baseline_mse(train: torch.Tensor, test: torch.Tensor) -> dict[str, float]:
     """Test-set MSE of two trivial reconstructions: a blank (all-zero) image and the mean
     training image."""

@@ -23,7 +23,10 @@ compression of the 1024 pixels), "LS-Linear 128x4x4" maps the latent code back t
 "DE-Linear (unFlatten)" is the weightless Leaky after the unflatten, and the decoder's "4x4x128 /
 8x8x64 / 16x16x32" entries are the *inputs* of DC1-DC3, mirroring the encoder's outputs.
 
-Reconstruction: the static (or noisy) image is fed at every one of ``num_steps`` steps; DC_Lk2
+Reconstruction: the static (or noisy) image is fed at every one of ``num_steps`` steps, or an
+input stream (batch, ``num_steps``, 1, 32, 32) gives each step its own frame (per-step noise,
+``autoencoder.noise.protocols``; EC_Lk1's BatchNorm then sees each step's batch, as every
+later layer does); DC_Lk2
 never spikes (its threshold is :data:`READOUT_THRESHOLD`, as in the tutorial) and the image is
 its membrane potential at the last step. DC_Lk2 therefore has no firing rate; the eight other
 layers return their spike trains.
@@ -91,6 +94,8 @@ STRIDE_PX = 2
 PADDING_PX = 1
 #: The tutorial's "threshold so high it never spikes" for the readout (threshold units).
 READOUT_THRESHOLD = 20000.0
+#: Dimensions of an input stream (batch, step, channel, height, width): one frame per step.
+STREAM_DIMS = 5
 
 
 @dataclass(frozen=True)
@@ -423,7 +428,9 @@ class SpikingAutoencoder(nn.Module):
         spikes: dict[str, tuple[torch.Tensor, ...]] = {}
         layer_in: tuple[torch.Tensor, ...] | None = None
         for name in SPIKING_LAYERS:
-            if layer_in is None:
+            if layer_in is None and images.dim() == STREAM_DIMS:
+                currents = self._currents(name, tuple(images.unbind(1)))
+            elif layer_in is None:
                 currents = [self._input_current(images)]
             else:
                 currents = self._currents(name, layer_in)
@@ -450,8 +457,9 @@ class SpikingAutoencoder(nn.Module):
         state: dict[str, NeuronState] = dict.fromkeys(LAYER_NAMES)
         records: dict[str, list[torch.Tensor]] = {name: [] for name in LAYER_NAMES}
         mem_out = images
+        stream = images.dim() == STREAM_DIMS
         for step in range(steps):
-            x = images
+            x = images[:, step] if stream else images
             for name in LAYER_NAMES:
                 if name == "DC_Lk1":
                     cur = x.unflatten(1, (ENCODER_CHANNELS[-1], BOTTLENECK_SIDE_PX, -1))
@@ -469,10 +477,19 @@ class SpikingAutoencoder(nn.Module):
         return AutoencoderOutput(mem_out, spikes)
 
     def forward(self, images: torch.Tensor, engine: str | None = None) -> AutoencoderOutput:
-        """Images (batch, 1, 32, 32) in -> reconstruction and per-layer spike trains."""
+        """Images (batch, 1, 32, 32), the same at every step, or an input stream (batch,
+        num_steps, 1, 32, 32) in -> reconstruction (batch, 1, 32, 32) and per-layer spike
+        trains."""
         engine = engine or self.engine
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        if images.dim() == STREAM_DIMS and images.shape[1] != self.config.num_steps:
+            raise ValueError(
+                f"an input stream needs one frame per step: got {images.shape[1]} frames for "
+                f"num_steps {self.config.num_steps}"
+            )
+        if images.dim() not in (STREAM_DIMS - 1, STREAM_DIMS):
+            raise ValueError(f"images must be 4-D or a 5-D input stream, got {images.dim()}-D")
         with self.autocast(images):
             out = (
                 self._forward_fused(images) if engine == "fused" else self._forward_snntorch(images)

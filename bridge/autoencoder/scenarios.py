@@ -28,9 +28,16 @@ beta_unidentified: a condition whose mapping has LIF status (or status flag)
 ``beta_unidentified: true`` in their metrics, or are skipped when
 ``autoencoder.exclude_beta_unidentified`` is true.
 
+Noise protocols (``autoencoder.noise.protocols``): the first is the main one, whose runs keep
+the plain names (the default, per-image noise scored against the clean image, is the current
+protocol: README, "Noise protocol"). Every other protocol trains every scenario again at the
+noisy levels only, named ``<scenario>.<sampling>_<target>`` (e.g. ``cond_control.per_step_clean``,
+``s1_benchmark.frozen.per_step_clean``) and compared with the benchmark under the same protocol;
+a noiseless run is the same under every protocol, so it trains once, under the main one.
+
 Runs: every scenario (arm) at every noise level and seed of the config; the benchmark also at
 the noiseless level for each of ``autoencoder.null_seeds`` (extra seeds that exist only for the
-MSEl null comparison: one more benchmark run each).
+MSEl null comparison: one more benchmark run each); then the other protocols' runs.
 """
 
 from __future__ import annotations
@@ -46,10 +53,15 @@ from bridge.autoencoder.model import NeuronParams
 from bridge.config.autoencoder import (
     BETA_UNIDENTIFIED,
     CONDITION_PREFIX,
+    DEFAULT_SAMPLING,
+    DEFAULT_TARGET,
     NULL_SIGMA,
+    PROTOCOL_TAGS,
     TRAINING_KEYS,
     AutoencoderConfig,
     arm_name,
+    parse_arm,
+    protocol_tag,
     split_arm,
 )
 from bridge.contracts import MappingPart, MappingRecord, StageFileError, read_mapping_record
@@ -85,6 +97,9 @@ class Scenario:
     beta_unidentified: bool = False
     #: the mapping's autoencoder gate flags (bridge.mapping.validation: transient_mismatch)
     validation_flags: tuple[str, ...] = ()
+    #: the run's noise protocol (autoencoder.noise.protocols; the name says it for an extra one)
+    noise_sampling: str = DEFAULT_SAMPLING
+    noise_target: str = DEFAULT_TARGET
 
     @property
     def skipped(self) -> bool:
@@ -103,6 +118,8 @@ class Scenario:
             "base_scenario": split_arm(self.name)[0],
             "beta_unidentified": self.beta_unidentified,
             "validation_flags": list(self.validation_flags),
+            "noise_sampling": self.noise_sampling,
+            "noise_target": self.noise_target,
         }
 
 
@@ -261,28 +278,45 @@ def scenario_table(
     return table
 
 
+def run_protocol(section: Mapping[str, Any], scenario: str) -> tuple[str, str]:
+    """``(sampling, target)`` of a run of ``scenario``: the protocol its name carries, else the
+    main one (the first of ``noise.protocols``, or a training rule's ``noise.sampling`` and
+    ``noise.target``, absent for the default)."""
+    tag = parse_arm(scenario).protocol
+    if tag is not None:
+        return PROTOCOL_TAGS[tag]
+    noise = section["noise"]
+    if "protocols" in noise:
+        main = noise["protocols"][0]
+        return str(main["sampling"]), str(main["target"])
+    return str(noise.get("sampling", DEFAULT_SAMPLING)), str(noise.get("target", DEFAULT_TARGET))
+
+
 def resolve_scenario(
     section: Mapping[str, Any], name: str, mapping_path: str | Path | None = None
 ) -> Scenario:
     """The scenario behind a run's name: a paper scenario, or ``cond_<c>`` from its mapping;
-    either with the suffix of the frozen-offset arm (``.frozen``)."""
-    base, offsets = split_arm(name)
-    if base.startswith(CONDITION_PREFIX):
+    either with the suffix of the frozen-offset arm (``.frozen``) and of an extra noise
+    protocol (``.<sampling>_<target>``)."""
+    arm = parse_arm(name)
+    sampling, target = run_protocol(section, name)
+    if arm.base.startswith(CONDITION_PREFIX):
         if mapping_path is None:
             raise ScenarioError(f"scenario {name!r} needs its condition's mapping file")
-        return load_condition_scenario(
+        scenario = load_condition_scenario(
             mapping_path,
-            base.removeprefix(CONDITION_PREFIX),
-            offsets=offsets,
+            arm.base.removeprefix(CONDITION_PREFIX),
+            offsets=arm.offsets,
             exclude_beta_unidentified=bool(section.get("exclude_beta_unidentified", False)),
             exclude_flagged=bool(section.get("exclude_flagged", False)),
         )
-    if mapping_path is not None:
-        raise ScenarioError(f"paper scenario {name!r} takes no mapping file (got {mapping_path})")
-    scenario = paper_scenario(section, base)
-    if offsets == "trained":
-        return scenario
-    return replace(scenario, name=name, offsets=offsets)
+    else:
+        if mapping_path is not None:
+            raise ScenarioError(
+                f"paper scenario {name!r} takes no mapping file (got {mapping_path})"
+            )
+        scenario = replace(paper_scenario(section, arm.base), offsets=arm.offsets)
+    return replace(scenario, name=name, noise_sampling=sampling, noise_target=target)
 
 
 def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any]:
@@ -291,10 +325,16 @@ def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any
     The workflow passes this, not the whole section, as a training rule's parameters, so that
     adding a noise level, seed, scenario or condition (or changing a figure setting) reruns
     no existing run. A condition arm also depends on ``exclude_beta_unidentified`` and
-    ``exclude_flagged``.
+    ``exclude_flagged``; a run under a protocol other than the default on its ``sampling`` and
+    ``target`` (``noise``). Applied to its own result it returns the same dict.
     """
     reduced = {key: section[key] for key in TRAINING_KEYS if key in section}
     reduced["noise"] = {"clamp": section["noise"]["clamp"]}
+    # Only a protocol other than the default is written, so the default's runs keep the
+    # parameters (and the Snakemake params) they had before protocols existed.
+    sampling, target = run_protocol(section, scenario)
+    if (sampling, target) != (DEFAULT_SAMPLING, DEFAULT_TARGET):
+        reduced["noise"].update(sampling=sampling, target=target)
     base = split_arm(scenario)[0]
     own = {base: section["paper_scenarios"][base]} if base in section["paper_scenarios"] else {}
     reduced["paper_scenarios"] = own
@@ -340,13 +380,36 @@ def paper_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> list[st
     return names
 
 
+def paper_rule_scenarios(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
+    """Every scenario the paper-scenario rule trains (no condition arm), all protocols."""
+    return [
+        name
+        for name in scenario_order(section, conditions)
+        if not parse_arm(name).base.startswith(CONDITION_PREFIX)
+    ]
+
+
 def benchmark_of(section: Mapping[str, Any], scenario: str) -> str:
-    """The benchmark arm ``scenario`` is compared with: trained with the same offsets."""
-    return arm_name(section["benchmark_scenario"], split_arm(scenario)[1])
+    """The benchmark arm ``scenario`` is compared with: trained with the same offsets, under
+    the same noise protocol."""
+    arm = parse_arm(scenario)
+    return arm_name(section["benchmark_scenario"], arm.offsets, arm.protocol)
+
+
+def extra_protocols(section: Mapping[str, Any]) -> list[str]:
+    """Tags of the noise protocols after the main one (``noise.protocols``), checked."""
+    protocols = checked_section(section).noise.protocols
+    return [protocol_tag(p.sampling, p.target) for p in protocols[1:]]
+
+
+def noisy_sigmas(section: Mapping[str, Any]) -> list[float]:
+    """The configured noise levels above 0 (where noise protocols can differ)."""
+    return [s for s in sigmas(section) if s > NULL_SIGMA]
 
 
 def planned_runs(section: Mapping[str, Any], conditions: Sequence[str]) -> list[RunKey]:
-    """Every training run: scenario x sigma x seed, then the benchmark's null-seed runs."""
+    """Every training run: scenario x sigma x seed, then the benchmark's null-seed runs, then
+    per extra noise protocol every scenario x noisy sigma x seed."""
     names = paper_arms(section, conditions) + condition_arms(section, conditions)
     runs = [
         RunKey(name, sigma, seed)
@@ -354,6 +417,11 @@ def planned_runs(section: Mapping[str, Any], conditions: Sequence[str]) -> list[
     ]
     benchmark = section["benchmark_scenario"]
     runs += [RunKey(benchmark, NULL_SIGMA, seed) for seed in null_seeds(section)]
+    for tag in extra_protocols(section):
+        runs += [
+            RunKey(f"{name}.{tag}", sigma, seed)
+            for name, sigma, seed in itertools.product(names, noisy_sigmas(section), seeds(section))
+        ]
     return runs
 
 
@@ -392,6 +460,6 @@ def compared_scenarios(section: Mapping[str, Any], conditions: Sequence[str]) ->
 
 def scenario_order(section: Mapping[str, Any], conditions: Iterable[str]) -> list[str]:
     """Display order: paper scenarios as run (the frozen-offset benchmark after them), then
-    the condition arms, per offset mode, as in the conditions table."""
-    conditions = list(conditions)
-    return paper_arms(section, conditions) + condition_arms(section, conditions)
+    the condition arms, per offset mode, as in the conditions table; then the same per extra
+    noise protocol."""
+    return list(dict.fromkeys(r.scenario for r in planned_runs(section, list(conditions))))

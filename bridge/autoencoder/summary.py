@@ -3,7 +3,9 @@
 ``runs.csv``: one row per run (scenario x sigma x seed, plus the benchmark's null-seed runs,
 ``null_only`` true). Skipped runs keep their row with empty metrics and the reason. ``offsets``
 says whether the run trained its layer biases and BatchNorm shifts (``trained``) or kept them
-at 0 (``frozen``, scenarios ``*.frozen``); ``beta_unidentified`` marks a condition whose
+at 0 (``frozen``, scenarios ``*.frozen``); ``noise_sampling`` and ``noise_target`` give the
+run's noise protocol (an extra protocol's scenarios end in ``.<sampling>_<target>`` and have
+no noiseless runs); ``beta_unidentified`` marks a condition whose
 mapping could not identify beta. Per spiking layer, ``bias_over_input_sd_<layer>`` is the
 mapped bias over the SD of that layer's input current on the saved test batch after training
 (empty for bias 0 or a constant input): how much of the input the mapped drive still is.
@@ -45,6 +47,7 @@ from bridge.autoencoder.scenarios import (
     seeds,
     sigmas,
 )
+from bridge.config.autoencoder import DEFAULT_SAMPLING, DEFAULT_TARGET
 from bridge.contracts import AutoencoderMetrics, read_autoencoder_metrics
 from bridge.io import read_json, write_csv
 from bridge.paper_values import AutoencoderPaperValues, load_autoencoder_paper_values
@@ -55,7 +58,8 @@ log = logging.getLogger(__name__)
 LEARNED, NOT_LEARNED = "learned", "not_learned"
 SCENARIO_KIND, NULL_KIND = KINDS
 RUN_COLUMNS = [
-    "scenario", "kind", "condition", "offsets", "beta_unidentified", "validation_flags",
+    "scenario", "kind", "condition", "offsets", "noise_sampling", "noise_target",
+    "beta_unidentified", "validation_flags",
     "sigma", "seed", "null_only", "status", "reason", "mapping_status", "beta", "alpha",
     "beta_syn", "bias",
     "data_source", "n_train", "n_test",
@@ -92,6 +96,9 @@ def _run_row(record: AutoencoderMetrics, config_seeds: Sequence[int]) -> dict[st
         "sigma": record.sigma,
         "seed": record.seed,
         "offsets": run.get("offsets", "trained"),
+        # Runs from before noise protocols were a choice all used the default.
+        "noise_sampling": run.get("noise_sampling", DEFAULT_SAMPLING),
+        "noise_target": run.get("noise_target", DEFAULT_TARGET),
         "beta_unidentified": bool(run.get("beta_unidentified", False)),
         "validation_flags": ";".join(run.get("validation_flags") or []),
         "null_only": record.seed not in config_seeds,

@@ -3,7 +3,11 @@
 Protocol: AdamW (lr, betas, weight decay from the config), MSE between the reconstruction and
 the *clean* image, batches of ``batch_size`` shuffled anew each epoch. The input carries
 Gaussian noise of SD ``sigma`` (one sample per image, the same at every time step): training
-inputs get a fresh sample per epoch, test inputs one fixed sample for the whole run.
+inputs get a fresh sample per epoch, test inputs one fixed sample for the whole run. That is
+the default noise protocol; the run's ``noise_sampling`` (per_step: a fresh sample at every
+time step, for training and test inputs alike) and ``noise_target`` (noisy: the MSE against the
+noisy input, also for the baselines, with the MSE against the clean image reported beside it)
+choose another (``autoencoder.noise.protocols``).
 
 Determinism and resumption: every random stream (shuffling, training noise, test noise) comes
 from a generator seeded by (seed, purpose, epoch), so a run resumed from the checkpoint of epoch
@@ -32,9 +36,10 @@ from tqdm.auto import tqdm
 from bridge.autoencoder.data import (
     DataConfig,
     ImageSet,
-    add_noise,
     baseline_mse,
     load_images,
+    noisy_input,
+    reconstruction_target,
 )
 from bridge.autoencoder.metrics import msed, msed_per_iteration
 from bridge.autoencoder.model import (
@@ -46,7 +51,12 @@ from bridge.autoencoder.model import (
     effective_bias,
 )
 from bridge.autoencoder.scenarios import training_section
-from bridge.config.autoencoder import AutoencoderRunConfig, split_arm
+from bridge.config.autoencoder import (
+    DEFAULT_SAMPLING,
+    DEFAULT_TARGET,
+    AutoencoderRunConfig,
+    split_arm,
+)
 from bridge.contracts import AutoencoderMetrics, write_run_metrics
 from bridge.io import atomic_path, write_npz
 from bridge.provenance import config_hash, provenance
@@ -97,14 +107,22 @@ class RunConfig:
     device: str = "auto"
     num_threads: int = 0
     progress_bar: bool = True
+    noise_sampling: str = DEFAULT_SAMPLING
+    noise_target: str = DEFAULT_TARGET
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def identity(self, params: NeuronParams) -> dict[str, Any]:
-        """The part that changes numbers (display settings excluded)."""
+        """The part that changes numbers (display settings excluded). The default noise
+        protocol is left out, so its runs keep the identity (and checkpoints) they had
+        before protocols were a choice."""
         cfg = self.to_dict()
         cfg.pop("progress_bar")
+        if cfg["noise_sampling"] == DEFAULT_SAMPLING:
+            cfg.pop("noise_sampling")
+        if cfg["noise_target"] == DEFAULT_TARGET:
+            cfg.pop("noise_target")
         return {"run": cfg, "neuron_params": asdict(params)}
 
     @classmethod
@@ -128,6 +146,8 @@ class RunConfig:
             device=run.device,
             num_threads=run.num_threads,
             progress_bar=run.progress_bar,
+            noise_sampling=run.noise.sampling,
+            noise_target=run.noise.target,
         )
 
 
@@ -191,7 +211,7 @@ def train_step(
     inputs: torch.Tensor,
     targets: torch.Tensor,
 ) -> StepResult:
-    """Forward, MSE against the clean ``targets``, backward, optimizer step.
+    """Forward, MSE against ``targets`` (the clean images by default), backward, optimizer step.
 
     A non-finite loss skips the update and is returned for the caller to report.
     """
@@ -295,7 +315,9 @@ def _feature_record(
     device: torch.device,
 ) -> dict[str, np.ndarray]:
     """Spike counts per neuron (uint8, 0..num_steps) of every spiking layer on a fixed batch,
-    plus the inputs and the reconstruction (the readout layer's feature map)."""
+    plus the inputs and the reconstruction (the readout layer's feature map). A per-step
+    input stream is saved whole as ``input_noisy_steps``; ``input_noisy`` keeps the image
+    shape with its first step's frame."""
     model.eval()
     with torch.no_grad():
         out = model(noisy.to(device))
@@ -305,6 +327,9 @@ def _feature_record(
     }
     record[f"{READOUT_LAYER}_reconstruction"] = out.reconstruction.float().cpu().numpy()
     record["input_clean"] = clean.cpu().numpy()
+    if noisy.dim() == clean.dim() + 1:
+        record["input_noisy_steps"] = noisy.cpu().numpy()
+        noisy = noisy[:, 0]
     record["input_noisy"] = noisy.cpu().numpy()
     record["num_steps"] = np.asarray(model.config.num_steps)
     return record
@@ -342,11 +367,11 @@ def train_run(
     images: ImageSet = load_images(cfg.data)
     n_train = images.train.shape[0]
     iterations_per_epoch = math.ceil(n_train / tcfg.batch_size)
-    baselines = baseline_mse(images.train, images.test)
     test_clean = images.test
-    test_noisy = add_noise(
-        test_clean, cfg.sigma, generator(cfg.seed, STREAM_TEST_NOISE), cfg.noise_clamp
-    )
+    test_noisy = _noisy(cfg, test_clean, generator(cfg.seed, STREAM_TEST_NOISE))
+    test_target = reconstruction_target(test_clean, test_noisy, cfg.noise_target)
+    # Baselines against what the run is scored on (the clean images by default).
+    baselines = baseline_mse(images.train, test_target)
 
     torch.manual_seed(derived_seed(cfg.seed, STREAM_INIT))
     model = SpikingAutoencoder(cfg.model, neuron_params).to(device)
@@ -390,9 +415,10 @@ def train_run(
         )
         for iteration, start in enumerate(bar):
             clean = images.train[order[start : start + tcfg.batch_size]]
-            noisy = add_noise(clean, cfg.sigma, stream, cfg.noise_clamp)
-            clean, noisy = clean.to(device), noisy.to(device)
-            step = train_step(model, optimizer, noisy, clean)
+            noisy = _noisy(cfg, clean, stream)
+            target = reconstruction_target(clean, noisy, cfg.noise_target)
+            target, noisy = target.to(device), noisy.to(device)
+            step = train_step(model, optimizer, noisy, target)
             if not math.isfinite(step.loss):
                 raise TrainingDivergedError(
                     f"{label}: non-finite loss ({step.loss}) at epoch {epoch + 1}, iteration "
@@ -405,7 +431,7 @@ def train_run(
             bar.set_postfix(loss=f"{step.loss:.4f}", rate=f"{step.network_rate:.3f}")
         bar.close()
 
-        test = evaluate(model, test_noisy, test_clean, tcfg.batch_size, device)
+        test = evaluate(model, test_noisy, test_target, tcfg.batch_size, device)
         history["test_mse_per_epoch"].append(test["mse"])
         history["test_mse_per_iteration"].extend(test["mse_per_batch"])
         for name in SPIKING_LAYERS:
@@ -431,6 +457,11 @@ def train_run(
     features = _feature_record(model, test_clean[:n_features], test_noisy[:n_features], device)
     write_npz(features_path, **features)
     metrics = _metrics(cfg, neuron_params, images, baselines, history, iterations_per_epoch)
+    if test_target is not test_clean:
+        # A noisy target's MSE holds the noise itself; the digit's reconstruction is this one.
+        clean_test = evaluate(model, test_noisy, test_clean, tcfg.batch_size, device)
+        metrics["test_mse_vs_clean_final"] = clean_test["mse"]
+        metrics["baseline_mse_vs_clean"] = baseline_mse(images.train, test_clean)
     model.eval()
     metrics["effective_bias"] = effective_bias(model, test_noisy[:n_features].to(device))
     metrics["effective_bias_images"] = n_features
@@ -449,6 +480,18 @@ def train_run(
         baselines["mean_image"],
     )
     return metrics
+
+
+def _noisy(cfg: RunConfig, images: torch.Tensor, stream: torch.Generator) -> torch.Tensor:
+    """The run's input for ``images`` under its noise protocol (one draw from ``stream``)."""
+    return noisy_input(
+        images,
+        cfg.sigma,
+        stream,
+        sampling=cfg.noise_sampling,
+        num_steps=cfg.model.num_steps,
+        clamp=cfg.noise_clamp,
+    )
 
 
 def _offset_record(model: SpikingAutoencoder) -> dict[str, dict[str, Any]]:
@@ -479,6 +522,8 @@ def _metrics(
         "reason": None,
         "sigma": cfg.sigma,
         "seed": cfg.seed,
+        "noise_sampling": cfg.noise_sampling,
+        "noise_target": cfg.noise_target,
         "neuron_params": asdict(params),
         "run_config": cfg.to_dict(),
         "data": images.describe(),

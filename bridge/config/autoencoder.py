@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal, Self
 
 from annotated_types import Ge, Le
@@ -104,17 +105,67 @@ class TrainingConfig(Section):
     weight_decay: NonNegativeFloat = field("Adam weight decay")
 
 
+#: How a run's input noise is drawn: ``per_image``, one sample per image fed unchanged at
+#: every time step; ``per_step``, a fresh sample at every time step of the input stream.
+NoiseSampling = Literal["per_image", "per_step"]
+NOISE_SAMPLINGS: tuple[str, ...] = ("per_image", "per_step")
+#: What a run's reconstruction is scored (and trained) against: the clean image, or the noisy
+#: input the network saw (a per-step stream's mean over its steps).
+NoiseTarget = Literal["clean", "noisy"]
+NOISE_TARGETS: tuple[str, ...] = ("clean", "noisy")
+#: The protocol the paper's text supports best (README, "Noise protocol"): one noisy image,
+#: scored against the clean one. Runs of it carry no protocol in their name or identity.
+DEFAULT_SAMPLING, DEFAULT_TARGET = "per_image", "clean"
+
+
+class NoiseProtocol(Section):
+    """One way of applying the input noise: its sampling and the reconstruction target."""
+
+    sampling: NoiseSampling = field(
+        "per_image: one Gaussian sample per image, the same at every time step; per_step: a "
+        "fresh sample at every time step of the input stream"
+    )
+    target: NoiseTarget = field(
+        "clean: the reconstruction is scored against the clean image; noisy: against the "
+        "noisy input (a per-step stream's mean over its steps)"
+    )
+
+
 class RunNoiseConfig(Section):
     """What a training run reads of the input noise (its sigma is the run's own)."""
 
     clamp: Bool = field("clamp noisy pixels to the image range")
+    sampling: NoiseSampling = Field(
+        default=DEFAULT_SAMPLING,
+        description="the run's noise sampling (a training rule's copy; absent: per_image)",
+    )
+    target: NoiseTarget = Field(
+        default=DEFAULT_TARGET,
+        description="the run's reconstruction target (a training rule's copy; absent: clean)",
+    )
 
 
-class NoiseConfig(RunNoiseConfig):
+def _unique_protocols(protocols: tuple[NoiseProtocol, ...]) -> tuple[NoiseProtocol, ...]:
+    pairs = [(p.sampling, p.target) for p in protocols]
+    if len(set(pairs)) != len(pairs):
+        raise ValueError(f"{[list(p) for p in pairs]} lists a protocol more than once")
+    return protocols
+
+
+class NoiseConfig(Section):
     """Gaussian input noise."""
 
     sigmas: Annotated[tuple[NonNegativeFloat, ...], Field(min_length=1), AfterValidator(unique)] = (
         field("noise SDs that train, pixel units (distinct, >= 0)")
+    )
+    clamp: Bool = field("clamp noisy pixels to the image range")
+    protocols: Annotated[
+        tuple[NoiseProtocol, ...], Field(min_length=1), AfterValidator(_unique_protocols)
+    ] = field(
+        "noise protocols that train (distinct). The first is the main one: its runs keep the "
+        "plain scenario names; every other one trains every scenario again at the noisy "
+        "sigmas (> 0) as <scenario>.<sampling>_<target> (noiseless runs are the same under "
+        "every protocol, so they train once)"
     )
 
 
@@ -185,18 +236,65 @@ class AutoencoderRunConfig(AutoencoderRunFields):
     )
 
 
-def arm_name(base: str, offsets: str) -> str:
-    """The scenario name of ``base`` run with ``offsets`` (a trained arm keeps the name)."""
+def protocol_tag(sampling: str, target: str) -> str:
+    """``<sampling>_<target>``: the name suffix (after a dot) of a protocol's extra runs."""
+    if sampling not in NOISE_SAMPLINGS:
+        raise ValueError(f"noise sampling must be one of {NOISE_SAMPLINGS}, got {sampling!r}")
+    if target not in NOISE_TARGETS:
+        raise ValueError(f"noise target must be one of {NOISE_TARGETS}, got {target!r}")
+    return f"{sampling}_{target}"
+
+
+#: Every protocol by its tag.
+PROTOCOL_TAGS: dict[str, tuple[str, str]] = {
+    protocol_tag(s, t): (s, t) for s in NOISE_SAMPLINGS for t in NOISE_TARGETS
+}
+
+
+@dataclass(frozen=True)
+class Arm:
+    """The parts of a scenario name: ``base[.frozen][.<sampling>_<target>]``.
+
+    ``protocol`` is the tag of a protocol run beside the main one (None: the main protocol's
+    run, named without it). A name never holds a dot otherwise, so the parts cannot clash.
+    """
+
+    base: str
+    offsets: str = "trained"
+    protocol: str | None = None
+
+    @property
+    def name(self) -> str:
+        name = arm_name(self.base, self.offsets)
+        return name if self.protocol is None else f"{name}.{self.protocol}"
+
+
+def arm_name(base: str, offsets: str, protocol: str | None = None) -> str:
+    """The scenario name of ``base`` run with ``offsets`` (a trained arm keeps the name) under
+    the extra noise protocol ``protocol`` (a :data:`PROTOCOL_TAGS` key; None: the main one)."""
     if offsets not in OFFSET_MODES:
         raise ValueError(f"offsets must be one of {OFFSET_MODES}, got {offsets!r}")
-    return base + FROZEN_SUFFIX if offsets == "frozen" else base
+    if protocol is not None and protocol not in PROTOCOL_TAGS:
+        raise ValueError(f"protocol must be one of {sorted(PROTOCOL_TAGS)}, got {protocol!r}")
+    name = base + FROZEN_SUFFIX if offsets == "frozen" else base
+    return name if protocol is None else f"{name}.{protocol}"
+
+
+def parse_arm(scenario: str) -> Arm:
+    """The :class:`Arm` of a scenario name: inverse of :func:`arm_name`."""
+    name, protocol = scenario, None
+    head, dot, tail = scenario.rpartition(".")
+    if dot and tail in PROTOCOL_TAGS:
+        name, protocol = head, tail
+    if name.endswith(FROZEN_SUFFIX):
+        return Arm(name.removesuffix(FROZEN_SUFFIX), "frozen", protocol)
+    return Arm(name, "trained", protocol)
 
 
 def split_arm(scenario: str) -> tuple[str, str]:
-    """``(base scenario, offset mode)`` of a scenario name: inverse of :func:`arm_name`."""
-    if scenario.endswith(FROZEN_SUFFIX):
-        return scenario.removesuffix(FROZEN_SUFFIX), "frozen"
-    return scenario, "trained"
+    """``(base scenario, offset mode)`` of a scenario name (any noise protocol)."""
+    arm = parse_arm(scenario)
+    return arm.base, arm.offsets
 
 
 class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):

@@ -12,17 +12,26 @@
 # layer biases and BatchNorm shifts, cond_<condition>.frozen fixes them at 0; a frozen arm's
 # MSEl reference is <benchmark>.frozen (the benchmark trained the same way), a paper rule run.
 
+# Noise protocols (autoencoder.noise.protocols): the first one's runs keep the plain names;
+# each other protocol trains every scenario again at the noisy sigmas as
+# <scenario>.<sampling>_<target> (e.g. cond_control.per_step_clean), against the benchmark
+# trained under the same protocol.
+
 import re
 
-from bridge.config.autoencoder import FROZEN_SUFFIX
+from bridge.config.autoencoder import FROZEN_SUFFIX, PROTOCOL_TAGS
 
-# The arm suffix of a condition run's folder: none (offsets trained) or ".frozen".
-AE_ARM_PATTERN = "|" + re.escape(FROZEN_SUFFIX)
+# The arm suffix of a condition run's folder: none (offsets trained) or ".frozen", then none
+# (the main noise protocol) or ".<sampling>_<target>".
+AE_ARM_PATTERN = (
+    f"(?:{re.escape(FROZEN_SUFFIX)})?"
+    f"(?:\\.(?:{'|'.join(re.escape(tag) for tag in PROTOCOL_TAGS)}))?"
+)
 
 
 rule autoencoder_paper_run:
     """Train one run of a paper scenario (its frozen decay constants from config), or of the
-    frozen-offset benchmark (<benchmark>.frozen)."""
+    frozen-offset benchmark (<benchmark>.frozen); either under an extra noise protocol too."""
     output:
         metrics=f"{AE_RUN_DIR}/metrics.json",
         features=f"{AE_RUN_DIR}/features.npz",

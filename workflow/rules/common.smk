@@ -106,7 +106,7 @@ from bridge.autoencoder.scenarios import (
     benchmark_of,
     compared_scenarios,
     null_pairs,
-    paper_arms,
+    paper_rule_scenarios,
     planned_runs,
     scenario_comparisons,
     training_section,
@@ -114,8 +114,9 @@ from bridge.autoencoder.scenarios import (
 
 AUTOENCODER = config["autoencoder"]
 # Paper scenarios that train, plus the frozen-offset benchmark (<benchmark>.frozen) when a
-# frozen condition arm (cond_<condition>.frozen) needs it.
-AE_PAPER_SCENARIOS = paper_arms(AUTOENCODER, CONDITION_NAMES)
+# frozen condition arm (cond_<condition>.frozen) needs it; each also as
+# <name>.<sampling>_<target> per extra noise protocol (autoencoder.noise.protocols).
+AE_PAPER_SCENARIOS = paper_rule_scenarios(AUTOENCODER, CONDITION_NAMES)
 AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
 AE_COMPARED = compared_scenarios(AUTOENCODER, CONDITION_NAMES)
 AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
