@@ -22,7 +22,7 @@ from bridge.compare.paths import (
 from bridge.config.compare import compare_settings
 from bridge.contracts import VALIDATION_HEADLINE_KEYS
 from bridge.io import write_csv, write_json
-from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
+from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 CONDITIONS = ("control", "intermediate", "hyperexcitable")
@@ -267,9 +267,8 @@ def write_stage_outputs(
                     regressor_metrics_path(results, condition, model, seed),
                     reg_metrics(condition, model, seed, *reg(condition, model, seed)),
                 )
-        write_json(
-            regressor_metrics_path(results, "reference", REFERENCE_MODEL, seed),
-            reg_metrics(
-                "reference", REFERENCE_MODEL, seed, *reg("reference", REFERENCE_MODEL, seed)
-            ),
-        )
+        for model in MODEL_NAMES:  # the trained arms
+            write_json(
+                regressor_metrics_path(results, "reference", model, seed),
+                reg_metrics("reference", model, seed, *reg("reference", model, seed)),
+            )

@@ -36,6 +36,19 @@ TINY_REGRESSOR_CFG: dict[str, Any] = {
     },
     "mtc": {"step_time_units": 1.0, "reference_preset": "tonic"},
     "lif": {"reference_beta": 0.9},
+    "trained": {
+        "mtc_trainable": [
+            "a_fast",
+            "a_slow_pos",
+            "a_slow_neg",
+            "a_ultraslow",
+            "delta_fast",
+            "delta_slow_pos",
+            "delta_slow_neg",
+            "delta_ultraslow",
+        ],
+        "lif_train_beta": True,
+    },
     "baselines": {"ridge_order": 4, "ridge_alpha": 1.0e-4},
 }
 

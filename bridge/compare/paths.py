@@ -13,7 +13,7 @@ from pathlib import Path
 from bridge.config.autoencoder import arm_name, split_arm
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
-from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
+from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
 
 #: Autoencoder scenario name of a condition (the autoencoder stage's naming contract).
 CONDITION_SCENARIO_PREFIX = "cond_"
@@ -126,10 +126,12 @@ def expected_runs(settings: CompareSettings, results_dir: str | Path) -> list[tu
             for seed in settings.regressor_seeds:
                 key = RunKey("regressor", condition, "", model, None, seed)
                 runs.append((key, regressor_metrics_path(results_dir, condition, model, seed)))
-    for seed in settings.regressor_seeds:
-        key = RunKey("regressor", REGRESSOR_REFERENCE_LABEL, "", REFERENCE_MODEL, None, seed)
-        path = regressor_metrics_path(results_dir, REGRESSOR_REFERENCE_LABEL, REFERENCE_MODEL, seed)
-        runs.append((key, path))
+    # The trained arms: every model, its neuron parameters trained (condition "reference").
+    for model in MODEL_NAMES:
+        for seed in settings.regressor_seeds:
+            key = RunKey("regressor", REGRESSOR_REFERENCE_LABEL, "", model, None, seed)
+            path = regressor_metrics_path(results_dir, REGRESSOR_REFERENCE_LABEL, model, seed)
+            runs.append((key, path))
     return runs
 
 

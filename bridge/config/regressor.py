@@ -1,11 +1,11 @@
-"""The ``regressor:`` section: Mackey-Glass regressors with mapped MTC and LIF neurons."""
+"""The ``regressor:`` section: Mackey-Glass regressors with trained and mapped neurons."""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
 from annotated_types import Ge
-from pydantic import model_validator
+from pydantic import AfterValidator, model_validator
 
 from bridge.config.base import (
     Bool,
@@ -21,11 +21,13 @@ from bridge.config.base import (
     UnitFloat,
     field,
     relation_error,
+    unique,
 )
 from bridge.config.mapping import MtcPreset
 from bridge.regressor.mackey_glass import MackeyGlassParams
 
-#: Condition label of the regressor's reference runs (results/regressor/reference/).
+#: Condition label of the regressor's trained arms (results/regressor/reference/{model}/): no
+#: condition mapping, neuron parameters trained as in the MTC paper.
 REGRESSOR_REFERENCE_LABEL = "reference"
 #: Names of the regressor's neuron models (bridge.neurons.registry NEURON_MODELS, which
 #: imports no torch but sits in a package that does; a test keeps the two equal).
@@ -83,7 +85,7 @@ class RegressorMtcConfig(Section):
         "4.0 with mapping.mtc_time_unit_ms 0.25 is 1 ms, the LIF's step)"
     )
     reference_preset: MtcPreset = field(
-        "MTC preset of a run without a condition mapping (reference / benchmark)"
+        "MTC preset the trained arm (results/regressor/reference/mtc/) starts from"
     )
 
 
@@ -91,7 +93,39 @@ class RegressorLifConfig(Section):
     """The LIF hidden layer of the regressor."""
 
     reference_beta: UnitFloat = field(
-        "membrane decay per step of a run without a condition mapping, in [0, 1]"
+        "membrane decay per step the trained arm (results/regressor/reference/lif/) starts "
+        "from, in [0, 1]"
+    )
+
+
+#: Neuron fields an MTC layer may train (bridge.neurons.mtc MTC_TRAINABLE_FIELDS, which imports
+#: torch; a test keeps the two equal).
+MtcTrainableField = Literal[
+    "a_fast",
+    "a_slow_pos",
+    "a_slow_neg",
+    "a_ultraslow",
+    "delta_fast",
+    "delta_slow_pos",
+    "delta_slow_neg",
+    "delta_ultraslow",
+    "i_bias",
+]
+
+
+class TrainedArmsConfig(Section):
+    """The trained arms (``results/regressor/reference/{model}/``), as the MTC paper ran them:
+    every network trains its neuron parameters beside its weights, starting from
+    ``mtc.reference_preset`` / ``lif.reference_beta`` (SE-AdLIF always trains its own). The
+    per-condition mapped arms keep their neuron parameters frozen whatever is set here."""
+
+    mtc_trainable: Annotated[tuple[MtcTrainableField, ...], AfterValidator(unique)] = field(
+        "MTC fields trained per neuron in the trained arm (the paper: the gains a_* and "
+        "offsets delta_* of the four current elements); empty: frozen at the preset"
+    )
+    lif_train_beta: Bool = field(
+        "train the LIF membrane decay beta per neuron in the trained arm (the paper's LIF; its "
+        "threshold stays 1, as in MODELS.md section 5)"
     )
 
 
@@ -124,6 +158,7 @@ class RegressorRunConfig(TrainingJobs):
     training: TrainingConfig
     mtc: RegressorMtcConfig
     lif: RegressorLifConfig
+    trained: TrainedArmsConfig
     baselines: BaselinesConfig
 
     @property
@@ -150,8 +185,9 @@ class RegressorRunConfig(TrainingJobs):
 
 
 class RegressorConfig(RegressorRunConfig):
-    """The ``regressor:`` section: every condition x {mtc, lif} x seed trains one network;
-    the AdLIF reference trains once per seed."""
+    """The ``regressor:`` section: every condition x {mtc, lif} x seed trains one network with
+    the condition's mapped neuron parameters frozen; the trained arms (MTC, LIF, AdLIF, their
+    neuron parameters trained) once per seed under ``reference``."""
 
     paper_values: Str = field(
         "YAML file of the MTC paper's published numbers with citations (relative to the repository)"

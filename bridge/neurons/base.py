@@ -18,7 +18,7 @@ class LayerOutput(NamedTuple):
     last step. ``recorded`` is ``None`` unless recording was asked for; then it maps each
     state variable's name to a ``[T + 1, B, N]`` trajectory whose index 0 is the initial
     state and index ``t + 1`` the state after step ``t`` (the form
-    :func:`bridge.regressor.metrics.s_comp` takes).
+    :func:`bridge.regressor.activity.event_raster` takes).
     """
 
     output: torch.Tensor

@@ -59,10 +59,11 @@ class LIFState(NamedTuple):
 class LIFLayer(nn.Module):
     """A layer of ``n_neurons`` snntorch ``Leaky`` neurons: ``[T, B, N]`` -> spikes ``[T, B, N]``.
 
-    ``beta`` (float or ``[N]``) is trainable when ``train_beta`` (snntorch's ``learn_beta``),
-    frozen otherwise; ``bias`` (float or ``[N]``) is a fixed buffer added to the input.
-    The initial membrane is zero unless a state is passed. Build float64 layers with
-    ``dtype`` (``.double()`` would round the values through float32 first).
+    ``beta`` (float or ``[N]``) is trainable when ``train_beta`` (snntorch's ``learn_beta``;
+    :meth:`clamp_parameters_` after each optimiser step keeps it in [0, 1]), frozen otherwise;
+    ``bias`` (float or ``[N]``) is a fixed buffer added to the input. The initial membrane is
+    zero unless a state is passed. Build float64 layers with ``dtype`` (``.double()`` would
+    round the values through float32 first).
     """
 
     def __init__(
@@ -96,6 +97,14 @@ class LIFLayer(nn.Module):
     @property
     def beta(self) -> torch.Tensor:
         return self.leaky.beta
+
+    @torch.no_grad()
+    def clamp_parameters_(self) -> None:
+        """Project a trained beta back into [0, 1] (after an optimiser step). The update clips
+        beta anyway; storing the clipped value keeps a beta pushed past 1 trainable (a stored
+        1.2 would sit where the clip's gradient is 0) and the reported value the one used."""
+        if isinstance(self.leaky.beta, nn.Parameter):
+            self.leaky.beta.clamp_(0.0, 1.0)
 
     def initial_state(self, batch_size: int) -> LIFState:
         return LIFState(

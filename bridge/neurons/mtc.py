@@ -111,6 +111,10 @@ MTC_OUTPUT_V_SAT = MTC_FAST_FOLD_V
 MTC_GAIN_FIELDS = ("a_fast", "a_slow_pos", "a_slow_neg", "a_ultraslow")
 MTC_OFFSET_FIELDS = ("delta_fast", "delta_slow_pos", "delta_slow_neg", "delta_ultraslow")
 MTC_TRAINABLE_FIELDS = MTC_GAIN_FIELDS + MTC_OFFSET_FIELDS + ("i_bias",)
+#: Fraction of forward Euler's stability bound on dt * (1 + a_fast) / C (which is 2) that a
+#: trained a_fast may reach (:meth:`MTCLayer.clamp_parameters_`): MTCParams refuses a layer at
+#: the bound itself, and a step that crossed it would stop a training run.
+MTC_EULER_SAFETY = 0.9
 #: Implementations of :class:`MTCLayer` (module docstring): fused (one autograd node per
 #: window, hand-written backward) or reference (one autograd operation per term and substep).
 MTCEngine = Literal["fused", "reference"]
@@ -746,6 +750,15 @@ class MTCLayer(nn.Module):
             )
             cached = self._rest_cache = (self.dt, values, rest)
         return MTCState(*(s.expand(batch_size, -1).clone() for s in cached[2]))
+
+    @torch.no_grad()
+    def clamp_parameters_(self) -> None:
+        """Keep a trained ``a_fast`` inside forward Euler's stability bound (after an optimiser
+        step): ``dt * (1 + a_fast) / C <= 2 * MTC_EULER_SAFETY``. The other trainable fields
+        have no such bound (their Euler limits involve only C, tau and dt, never trained)."""
+        if "a_fast" in self.trainable:
+            ceiling = MTC_EULER_SAFETY * 2.0 * self.c_membrane / self.dt - 1.0
+            self.a_fast.copy_(torch.minimum(self.a_fast, ceiling))
 
     def _active_elements(self, params: MTCParams) -> list[tuple[Scalar, Scalar, int]]:
         """(gain, offset, state index) of the current elements that can be non-zero.

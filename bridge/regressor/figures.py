@@ -95,47 +95,68 @@ def _clipped(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(below, R2_FLOOR, values), below
 
 
+#: Rows of the accuracy-vs-activity figure: (horizon, y label); the activity is the same
+#: horizon's. The full closed loop is left out: there R^2 rewards fading to the mean.
+ACCURACY_ROWS = (
+    ("one_step", "R$^2$ one step ahead"),
+    ("closed_loop_first_lyapunov_time", "R$^2$ closed loop,\nfirst Lyapunov time"),
+)
+#: Columns: (activity key, x label, paper key or None).
+ACTIVITY_COLUMNS = (
+    ("s_comm", "S_comm (spike events per neuron-step)", "s_comm"),
+    ("activation_sparsity", "activation sparsity (zero outputs)", None),
+    ("s_comp", "S_comp (skipped synaptic operations)", "s_comp"),
+)
+
+
 def plot_accuracy_vs_sparsity(
     runs: Sequence[Mapping[str, Any]],
     condition_order: Sequence[str],
     paper: Mapping[str, Mapping[str, PaperValue]],
     *paths: str | Path,
 ) -> None:
-    """R^2 (one step, closed loop) against S_comm and S_comp, one point per run.
+    """R^2 (one step; closed loop over its first Lyapunov time) against S_comm, activation
+    sparsity and S_comp at the same horizon, one point per run.
 
-    Marker = model, colour = condition (the reference AdLIF in black); hollow stars are the
-    MTC paper's medians where it gives both numbers. Skipped runs are not drawn; with no
-    completed run the panels say so.
+    Marker = model, colour = condition; the trained arms (condition ``reference``) in black
+    and filled, the mapped arms hollow; hollow stars are the MTC paper's medians where it
+    gives both numbers. Skipped runs are not drawn; with no completed run the panels say so.
     """
     usable = [r for r in runs if r.get("status") == "ok"]
     colours = condition_colours(list(condition_order))
     colours["reference"] = (0.0, 0.0, 0.0, 1.0)
-    fig, axes = plt.subplots(2, 2, figsize=(2 * PANEL_WIDTH_IN, 8.0), squeeze=False)
-    rows = (("one_step", "R$^2$ one step ahead"), ("closed_loop", "R$^2$ closed loop"))
-    cols = (("s_comm", "S_comm (fraction of non-zero outputs)"),
-            ("s_comp", "S_comp (fraction of skippable updates)"))  # fmt: skip
-    for i, (mode, ylabel) in enumerate(rows):
-        for j, (metric, xlabel) in enumerate(cols):
+    n_cols = len(ACTIVITY_COLUMNS)
+    fig, axes = plt.subplots(
+        len(ACCURACY_ROWS), n_cols, figsize=(n_cols * PANEL_WIDTH_IN * 0.8, 8.0), squeeze=False
+    )
+    for i, (horizon, ylabel) in enumerate(ACCURACY_ROWS):
+        for j, (metric, xlabel, paper_key) in enumerate(ACTIVITY_COLUMNS):
             ax = axes[i, j]
             for run in usable:
-                r2 = run["evaluation"][mode]["r2"]
-                if r2 is None:
+                block = run["evaluation"].get(horizon, {})
+                r2, x_value = block.get("r2"), block.get(metric)
+                if r2 is None or x_value is None:
                     continue
                 y, below = _clipped(np.array([r2], dtype=float))
+                colour = colours.get(run["condition"], (0.5, 0.5, 0.5, 1.0))
+                trained = run["condition"] == "reference"
                 ax.scatter(
-                    run["evaluation"]["one_step"][metric],
+                    x_value,
                     y,
                     marker="v" if below[0] else MODEL_MARKERS.get(run["model"], "x"),
-                    color=colours.get(run["condition"], (0.5, 0.5, 0.5, 1.0)),
+                    facecolors=colour if trained else "none",
+                    edgecolors=colour,
                     s=30,
                     alpha=0.85,
                 )
             for model, published in paper.items():
-                x_value, r2_value = published[metric].value, published["r2"].value
-                if x_value is not None and r2_value is not None:
-                    ax.scatter(x_value, r2_value, marker="*", s=140,
+                if paper_key is None:
+                    continue
+                x_paper, r2_value = published[paper_key].value, published["r2"].value
+                if x_paper is not None and r2_value is not None:
+                    ax.scatter(x_paper, r2_value, marker="*", s=140,
                                facecolors="none", edgecolors="C3")  # fmt: skip
-                    ax.annotate(f"paper {MODEL_LABELS[model]}", (x_value, r2_value),
+                    ax.annotate(f"paper {MODEL_LABELS[model]}", (x_paper, r2_value),
                                 fontsize=6, color="C3", xytext=(-20, -12),
                                 textcoords="offset points")  # fmt: skip
             if not usable:
@@ -146,17 +167,20 @@ def plot_accuracy_vs_sparsity(
                 ax.set_xlim(0.0, 1.0)
             else:
                 ax.set_xlim(-0.02, 1.02)  # a fraction; margin keeps points at 0 off the spine
-            ax.set_xlabel(xlabel + ", one-step run")
+            ax.set_xlabel(xlabel)
             ax.set_ylabel(ylabel)
     handles = [
         plt.Line2D([], [], marker=MODEL_MARKERS[m], ls="", color="0.3", label=MODEL_LABELS[m])
         for m in MODEL_MARKERS
     ]
     handles += [
-        plt.Line2D([], [], marker="o", ls="", color=colours[c], label=c)
-        for c in [*condition_order, "reference"]
+        plt.Line2D([], [], marker="o", ls="", markerfacecolor="none",
+                   markeredgecolor=colours[c], label=f"{c} (mapped)")
+        for c in condition_order
         if c in colours
-    ]
+    ]  # fmt: skip
+    handles.append(plt.Line2D([], [], marker="o", ls="", color=colours["reference"],
+                              label="trained arm"))  # fmt: skip
     handles.append(plt.Line2D([], [], marker="v", ls="", color="0.3", label=f"R$^2$ < {R2_FLOOR}"))
     fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.95))

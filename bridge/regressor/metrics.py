@@ -1,4 +1,4 @@
-"""Accuracy and sparsity metrics of the Mackey-Glass regressor (same code for every model).
+"""Accuracy metrics of the Mackey-Glass regressor (same code for every model).
 
 Accuracy, on the raw series (equation units):
 
@@ -6,45 +6,24 @@ Accuracy, on the raw series (equation units):
 - :func:`smape`: ``200 * mean(|yhat - y| / (|yhat| + |y|))`` in percent (0 to 200), as
   NeuroBench; a term whose prediction and target are both exactly 0 counts as 0 (a perfect
   prediction) instead of 0/0.
+- sMAPE on the z-scored series (``smape_z``): the same :func:`smape` of both series after the
+  run's training z-score (:class:`bridge.regressor.data.Standardiser`). sMAPE is not
+  invariant to an offset: on the raw series (mean about 0.9, far from 0) an error that gives
+  R^2 0.988 is about 2 %, on the z-scored one (mean 0) about 23 % (MODELS.md section 6), so
+  the MTC paper's pair (R^2 0.988, sMAPE 17 %) can only be compared with the latter.
+- :func:`skill_score`: ``1 - MSE_model / MSE_baseline`` against a baseline's prediction at
+  the same horizon (scale-free, so raw and z units give the same value).
 
-Sparsity, over all neuron-steps (t, b, n) of the hidden spiking layer (the same functions
-and the same tolerance for MTC, LIF and SE-AdLIF):
-
-- :func:`s_comm` (communication): fraction of neuron-steps whose output is non-zero, i.e.
-  that would send an event to the readout. LIF/AdLIF output spikes (0/1); MTC its
-  saturated-ReLU output (exactly 0 below V_th).
-- :func:`s_comp` (computation, event-driven view): fraction of neuron-steps whose update
-  could be skipped because it would change nothing. Neuron-step t is *skippable* iff all
-  three hold:
-
-  1. no input: the current the layer receives at step t (the input projection's output,
-     before any neuron-internal offset) is exactly 0, so no input event arrives;
-  2. fixed point: every state variable x of the neuron moves by at most ``atol`` in the
-     step, ``|x[t + 1] - x[t]| <= atol`` (states recorded as ``[T + 1, ...]``
-     trajectories, the initial state first), i.e. with no input the neuron sits at a
-     fixed point of its own dynamics (constant offsets such as MTC's i_bias or LIF's
-     bias_fit belong to those dynamics);
-  3. no output: ``output[t] == 0`` (nothing to send).
-
-  State variables: MTC (V, V_slow, V_ultraslow), LIF (U), SE-AdLIF (u, w). All three are
-  in units where the firing threshold / output window is O(1) (MTC V_sat - V_th = 1.15,
-  LIF and AdLIF threshold 1), so one absolute tolerance :data:`S_COMP_ATOL` serves all.
-  An event-driven simulator could leave such a neuron untouched for the step.
-  :func:`s_comp_parts` also returns the fraction of neuron-steps meeting each condition
-  alone, which says which condition is binding: with a dense projection of an analog
-  series every hidden neuron receives a non-zero current at every step, so condition 1
-  fails everywhere and S_comp is 0 for every model, whatever its dynamics.
+Activity metrics (S_comm, activation sparsity, synaptic operations, S_comp) are in
+:mod:`bridge.regressor.activity`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
-
-#: Tolerance of "state unchanged" in S_comp, in each model's threshold units.
-S_COMP_ATOL = 1e-3
 
 ArrayLike = np.ndarray | torch.Tensor | Sequence[float]
 
@@ -85,64 +64,16 @@ def smape(y_pred: ArrayLike, y_true: ArrayLike) -> float:
     return 200.0 * float(np.mean(terms))
 
 
-def s_comm(output: ArrayLike) -> float:
-    """Fraction of neuron-steps with a non-zero output (``output`` is ``[T, B, N]``)."""
-    out = _as_float64(output)
-    if out.size == 0:
-        raise ValueError("s_comm: empty output")
-    return float(np.mean(out != 0.0))
+def mse(y_pred: ArrayLike, y_true: ArrayLike) -> float:
+    """Mean squared error (units of the values, squared)."""
+    pred, true = _paired(y_pred, y_true, "mse")
+    return float(np.mean((pred - true) ** 2))
 
 
-def s_comp_parts(
-    output: ArrayLike,
-    state_trajectories: Mapping[str, ArrayLike],
-    input_current: ArrayLike,
-    atol: float = S_COMP_ATOL,
-) -> dict[str, float]:
-    """S_comp and the fraction of neuron-steps meeting each of its three conditions.
-
-    ``output`` and ``input_current`` are ``[T, ...]``; each state trajectory is
-    ``[T + 1, ...]`` with the initial state first (``LayerOutput.recorded``). Returns
-    ``s_comp``, ``input_zero``, ``state_fixed`` (all state variables within ``atol``) and
-    ``output_zero`` (see the module docstring).
-    """
-    out = _as_float64(output)
-    if out.size == 0:
-        raise ValueError("s_comp: empty output")
-    if not state_trajectories:
-        raise ValueError("s_comp: no state trajectories given")
-    if atol < 0:
-        raise ValueError(f"s_comp: atol must be >= 0; got {atol}")
-    current = _as_float64(input_current)
-    if current.shape != out.shape:
-        raise ValueError(
-            f"s_comp: input current has shape {current.shape}; expected {out.shape} (= output)"
-        )
-    fixed = np.ones(out.shape, dtype=bool)
-    for name, trajectory in state_trajectories.items():
-        states = _as_float64(trajectory)
-        if states.shape != (out.shape[0] + 1, *out.shape[1:]):
-            raise ValueError(
-                f"s_comp: state {name!r} has shape {states.shape}; expected "
-                f"{(out.shape[0] + 1, *out.shape[1:])} (initial state first)"
-            )
-        # A non-finite state is not at a fixed point (NaN compares False).
-        fixed &= np.abs(np.diff(states, axis=0)) <= atol
-    input_zero = current == 0.0
-    output_zero = out == 0.0
-    return {
-        "s_comp": float(np.mean(input_zero & fixed & output_zero)),
-        "input_zero": float(np.mean(input_zero)),
-        "state_fixed": float(np.mean(fixed)),
-        "output_zero": float(np.mean(output_zero)),
-    }
-
-
-def s_comp(
-    output: ArrayLike,
-    state_trajectories: Mapping[str, ArrayLike],
-    input_current: ArrayLike,
-    atol: float = S_COMP_ATOL,
-) -> float:
-    """Fraction of neuron-steps whose update could be skipped (see the module docstring)."""
-    return s_comp_parts(output, state_trajectories, input_current, atol)["s_comp"]
+def skill_score(mse_model: float | None, mse_baseline: float | None) -> float | None:
+    """``1 - MSE_model / MSE_baseline`` (1: perfect, 0: as good as the baseline, < 0: worse);
+    ``None`` when either MSE is undefined or the baseline's is 0 (a perfect baseline leaves
+    no room to measure skill against)."""
+    if mse_model is None or mse_baseline is None or not mse_baseline > 0.0:
+        return None
+    return 1.0 - mse_model / mse_baseline

@@ -5,8 +5,10 @@ turns the analog input into one current per hidden neuron at every step, the hid
 (MTC, LIF or AdLIF from :mod:`bridge.neurons`) runs over time, and ``Linear(n_hidden,
 n_outputs)`` reads the layer's output at the same step. The synaptic parameters are
 identical in number; the neuron parameters differ and are reported by
-:func:`parameter_counts` (SE-AdLIF trains 4 per neuron; LIF 1 if beta trains, else 0; MTC 4 if
-its gains train, else 0, the per-condition runs freezing them).
+:func:`parameter_counts`: SE-AdLIF trains 4 per neuron in every run; LIF 1 (beta) and MTC one per
+field of ``mtc_trainable`` (8 in the config's trained arm: the four gains and four offsets)
+in the trained arms (condition ``reference``, as the MTC paper ran them), 0 in the
+per-condition mapped arms, which freeze the mapped values.
 
 ``projection_bias=False`` drops the projection's per-neuron bias, so that a neuron's
 operating point is the one its own parameters set (a mapped ``i_bias``/``bias_fit``) and

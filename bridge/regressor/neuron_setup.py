@@ -9,10 +9,16 @@ Per condition (``results/mapping/{condition}.json``, read as a
   ``step_time_units / dt`` Euler substeps with the input held; this must be a whole number.
 - ``lif``: ``beta_fit`` frozen and ``bias_fit`` as a fixed input offset (threshold units per
   step); one regressor step is one LIF step (the mapping's ``dt_ms``).
-- ``adlif``: the reference baseline, trained with its own parameters; it takes no mapping.
+- ``adlif``: trained with its own parameters in every run; it takes no mapping.
 
-Without a mapping (the reference runs) MTC uses the configured preset and LIF the
-configured beta with no bias.
+Without a mapping: the trained arms (condition label ``reference``), as the MTC paper ran
+them. Every model trains its neuron parameters beside its weights: MTC the fields of
+``regressor.trained.mtc_trainable`` (the paper: gains and offsets), starting from the preset
+``regressor.mtc.reference_preset``; LIF its beta per neuron when
+``regressor.trained.lif_train_beta`` (starting from ``regressor.lif.reference_beta``, no bias,
+threshold fixed at 1); AdLIF as always. The mapped arms above answer a different question
+(what the condition's neuron does, frozen) and are reported beside the trained arm of the
+same model.
 
 Skipping (the mapping contract: the flat ``status``/``use_downstream`` describe the LIF
 mapping, ``mtc.status``/``mtc.use_downstream`` the MTC mapping): a LIF run whose mapping has
@@ -80,9 +86,14 @@ def mtc_substeps(step_time_units: float, dt: float, source: str) -> int:
 def _mtc_setup(
     mapping: MappingRecord | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
+    trainable: tuple[str, ...] = ()
     if mapping is None:
         params = MTC_PRESETS[settings.mtc.reference_preset]
-        used: dict[str, Any] = {"source": f"preset {settings.mtc.reference_preset!r}"}
+        trainable = tuple(settings.trained.mtc_trainable)
+        used: dict[str, Any] = {
+            "source": f"preset {settings.mtc.reference_preset!r} (initial values), "
+            "trained fields per regressor.trained.mtc_trainable"
+        }
         time_unit_ms = None
     else:
         mtc = mapping.mtc
@@ -102,18 +113,25 @@ def _mtc_setup(
         step_time_units=settings.mtc.step_time_units,
         mtc_time_unit_ms=time_unit_ms,
         step_ms=None if time_unit_ms is None else settings.mtc.step_time_units * time_unit_ms,
-        frozen=True,
+        frozen=not trainable,
     )
-    spec = RegressorSpec("mtc", mtc_params=params, mtc_substeps=substeps, **common)
+    spec = RegressorSpec(
+        "mtc", mtc_params=params, mtc_trainable=trainable, mtc_substeps=substeps, **common
+    )
     return NeuronSetup(model="mtc", spec=spec, skip_reason=None, used=used)
 
 
 def _lif_setup(
     mapping: MappingRecord | None, settings: RegressorRunConfig, source: str, common: dict
 ) -> NeuronSetup:
+    train_beta = False
     if mapping is None:
         beta, bias, dt_ms = settings.lif.reference_beta, 0.0, None
-        used: dict[str, Any] = {"source": "config regressor.lif.reference_beta"}
+        train_beta = settings.trained.lif_train_beta
+        used: dict[str, Any] = {
+            "source": "config regressor.lif.reference_beta (initial value), trained per "
+            "regressor.trained.lif_train_beta"
+        }
     else:
         lif = mapping.lif
         if not lif.use_downstream:
@@ -124,8 +142,13 @@ def _lif_setup(
         if not 0.0 <= beta <= 1.0:
             raise MappingInputError(f"{source}: field 'beta_fit' must lie in [0, 1]; got {beta}")
         used = {"source": "mapping", "mapping_status": lif.status}
-    used.update(beta=beta, bias=bias, step_ms=dt_ms, frozen=True)
-    spec = RegressorSpec("lif", lif_beta=beta, lif_bias=bias, lif_train_beta=False, **common)
+    used.update(
+        beta=beta,
+        bias=bias,
+        step_ms=dt_ms,
+        frozen=not train_beta,
+    )
+    spec = RegressorSpec("lif", lif_beta=beta, lif_bias=bias, lif_train_beta=train_beta, **common)
     return NeuronSetup(model="lif", spec=spec, skip_reason=None, used=used)
 
 
@@ -147,7 +170,7 @@ def neuron_setup(
     settings: RegressorRunConfig,
     source: str = "condition mapping",
 ) -> NeuronSetup:
-    """The regressor spec for ``model`` under a condition's mapping (``None``: reference).
+    """The regressor spec for ``model`` under a condition's mapping (``None``: trained arm).
 
     ``source`` names the mapping (its file) in error messages. Raises
     :class:`MappingInputError` on a missing or non-finite field of a usable mapping.
@@ -173,6 +196,7 @@ def neuron_setup(
         used={
             "source": "SE-AdLIF (Baronig et al.), parameters trained",
             "step_ms": None,
+            "frozen": False,
             "validation_flags": [],
         },
     )

@@ -1,21 +1,28 @@
-"""Medians over seeds per (condition, model), beside the MTC paper's medians.
+"""Medians over seeds per (condition, model): the trained arms beside the MTC paper's medians,
+the mapped arms beside the trained arm of the same model.
 
-One row per (condition, model) of the runs' ``metrics.json`` (the AdLIF reference appears
-as condition ``reference``). Medians are over the runs with status ``ok``; skipped and
-diverged runs are counted beside them (``n_ok``, ``n_skipped``, ``n_diverged``) and a
-row with no usable run has empty metric cells (never NaN in the JSON, empty in the CSV).
+One row per (condition, model) of the runs' ``metrics.json``. ``arm`` is ``trained`` for the
+condition ``reference`` (no mapping; every model trains its neuron parameters, as the MTC
+paper ran them) and ``mapped`` for a condition's frozen, HH-mapped neuron. Medians are over
+the runs with status ``ok``; skipped and diverged runs are counted beside them (``n_ok``,
+``n_skipped``, ``n_diverged``) and a row with no usable run has empty metric cells (never
+NaN in the JSON, empty in the CSV).
 
 The paper's numbers come from ``data/paper_values/regressor.yaml``
-(:mod:`bridge.paper_values`, with a citation per number) and are per model,
-independent of condition; ``paper_s_comp_reads`` says how to read S_comp ("> 0.9" is a lower
-bound). The paper's evaluation horizon and its S_comm/S_comp definitions are not public, so
-compare both of our horizons and read the sparsity columns as same-named, not identical,
-quantities.
+(:mod:`bridge.paper_values`, with a citation per number) and stand on the trained rows only
+(the paper trained its neurons); ``paper_s_comp_reads`` says how to read S_comp ("> 0.9" is
+a lower bound). The paper's evaluation horizon and its S_comm/S_comp definitions are not
+public: compare every horizon, sMAPE on the z-scored series (``smape_z_*``; the raw one
+cannot pair with the paper's R^2, :mod:`bridge.regressor.metrics`), and read the activity
+columns as same-named, not identical, quantities. A mapped row carries ``trained_<column>``:
+the trained arm's median of the same model, for :data:`TRAINED_BESIDE` columns.
 
-Columns: condition, model, seeds, n_ok, n_skipped, n_diverged, skip_reason,
-n_beats_repeat_last_value (ok runs whose headline.beats_repeat_last_value is true), then the
-medians of :data:`METRIC_PATHS` and the paper's ``paper_r2``, ``paper_smape``,
-``paper_s_comm``, ``paper_s_comp``, ``paper_s_comp_reads``.
+Columns: condition, arm, model, seeds, n_ok, n_skipped, n_diverged, skip_reason,
+n_beats_repeat_last_value (ok runs whose headline.beats_repeat_last_value is true), the
+medians of :data:`METRIC_PATHS` (``{metric}_{horizon}`` for :data:`HORIZON_METRICS` x
+:data:`HORIZONS`, then the baselines', training and timing), the paper's ``paper_r2``,
+``paper_smape``, ``paper_s_comm``, ``paper_s_comp``, ``paper_s_comp_reads``, and the
+``trained_*`` columns.
 """
 
 from __future__ import annotations
@@ -30,40 +37,53 @@ from bridge.contracts import RegressorMetrics
 from bridge.neurons.registry import MODEL_NAMES
 from bridge.paper_values import PaperValue
 
+#: The closed loop scored over its first Lyapunov time only.
+FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
+#: Evaluation horizons (keys of metrics.json ``evaluation`` and of each baseline).
+HORIZONS = ("one_step", "closed_loop", FIRST_LYAPUNOV)
+#: Per-horizon numbers of a run's evaluation block that the table takes a median of.
+HORIZON_METRICS = (
+    "r2",
+    "smape",
+    "smape_z",
+    "skill_vs_repeat_last",
+    "skill_vs_ridge_ar",
+    "s_comm",
+    "activation_sparsity",
+    "synaptic_ops",
+    "s_comp",
+)
+#: Per-horizon numbers of the baselines (short name, key under ``baselines``).
+BASELINE_METRICS = ("r2", "smape", "smape_z")
+BASELINES = (("repeat_last", "repeat_last_value"), ("ridge_ar", "ridge_ar"))
 #: (column, path into metrics.json) of every per-run number the table takes a median of.
-METRIC_PATHS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("r2_closed_loop", ("evaluation", "closed_loop", "r2")),
-    ("smape_closed_loop", ("evaluation", "closed_loop", "smape")),
-    ("r2_one_step", ("evaluation", "one_step", "r2")),
-    ("smape_one_step", ("evaluation", "one_step", "smape")),
-    ("r2_closed_loop_first_lyapunov", ("evaluation", "closed_loop_first_lyapunov_time", "r2")),
-    ("s_comm", ("evaluation", "one_step", "s_comm")),
-    ("s_comp", ("evaluation", "one_step", "s_comp")),
-    ("s_comm_closed_loop", ("evaluation", "closed_loop", "s_comm")),
-    ("s_comp_closed_loop", ("evaluation", "closed_loop", "s_comp")),
-    ("frac_state_fixed", ("evaluation", "one_step", "frac_state_fixed")),
-    ("frac_input_zero", ("evaluation", "one_step", "frac_input_zero")),
+METRIC_PATHS: tuple[tuple[str, tuple[str | int, ...]], ...] = (
+    *(
+        (f"{metric}_{horizon}", ("evaluation", horizon, metric))
+        for horizon in HORIZONS
+        for metric in HORIZON_METRICS
+    ),
+    *(
+        (f"{short}_{metric}_{horizon}", ("baselines", key, horizon, metric))
+        for short, key in BASELINES
+        for horizon in HORIZONS
+        for metric in BASELINE_METRICS
+    ),
     ("n_neurons_state_nonfinite", ("evaluation", "one_step", "n_neurons_state_nonfinite")),
     ("final_loss", ("training", "final_loss")),
     ("train_s", ("timing", "train_s")),
-    ("repeat_last_r2_one_step", ("baselines", "repeat_last_value", "one_step", "r2")),
-    ("repeat_last_r2_closed_loop", ("baselines", "repeat_last_value", "closed_loop", "r2")),
-    (
-        "repeat_last_r2_closed_loop_first_lyapunov",
-        ("baselines", "repeat_last_value", "closed_loop_first_lyapunov_time", "r2"),
-    ),
-    ("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
-    ("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
-    (
-        "ridge_ar_r2_closed_loop_first_lyapunov",
-        ("baselines", "ridge_ar", "closed_loop_first_lyapunov_time", "r2"),
-    ),
-    ("ridge_ar_smape_one_step", ("baselines", "ridge_ar", "one_step", "smape")),
-    ("ridge_ar_smape_closed_loop", ("baselines", "ridge_ar", "closed_loop", "smape")),
 )
+#: Columns a mapped row shows beside it from the trained arm of the same model.
+TRAINED_BESIDE = tuple(
+    f"{metric}_{horizon}"
+    for horizon in ("one_step", FIRST_LYAPUNOV)
+    for metric in ("r2", "smape_z", "skill_vs_ridge_ar", "s_comm", "activation_sparsity", "s_comp")
+)
+#: Condition label of the trained arms (bridge.config.regressor.REGRESSOR_REFERENCE_LABEL).
+TRAINED_CONDITION = "reference"
 
 
-def _lookup(metrics: Mapping[str, Any], path: Sequence[str]) -> float | None:
+def _lookup(metrics: Mapping[str, Any], path: Sequence[str | int]) -> float | None:
     value: Any = metrics
     for key in path:
         if not isinstance(value, Mapping) or key not in value:
@@ -97,8 +117,8 @@ def summarise_runs(
             run = RegressorMetrics.from_dict(run, "summarise_runs: a metrics record")
         groups.setdefault((run.condition, run.model), []).append(run)
     order = list(condition_order)
-    extra = sorted({c for c, _ in groups} - set(order) - {"reference"})
-    rank = {c: i for i, c in enumerate([*order, *extra, "reference"])}
+    extra = sorted({c for c, _ in groups} - set(order) - {TRAINED_CONDITION})
+    rank = {c: i for i, c in enumerate([*order, *extra, TRAINED_CONDITION])}
     model_rank = {name: i for i, name in enumerate(MODEL_NAMES)}
     unknown_rank = len(model_rank)
     rows = []
@@ -108,8 +128,10 @@ def summarise_runs(
     ):
         ok = [m for m in members if m.ok]
         skipped = [m for m in members if m.status == "skipped"]
+        trained = condition == TRAINED_CONDITION
         row: dict[str, Any] = {
             "condition": condition,
+            "arm": "trained" if trained else "mapped",
             "model": model,
             "seeds": " ".join(str(m.seed) for m in sorted(members, key=lambda m: m.seed)),
             "n_ok": len(ok),
@@ -122,11 +144,17 @@ def summarise_runs(
         }
         for column, path in METRIC_PATHS:
             row[column] = _median([_lookup(m.data, path) for m in ok])
-        published = paper.get(model, {})
+        # The paper trained its neurons: its numbers stand beside the trained arms only.
+        published = paper.get(model, {}) if trained else {}
         for metric in ("r2", "smape", "s_comm", "s_comp"):
             entry = published.get(metric)
             row[f"paper_{metric}"] = None if entry is None else entry.value
         s_comp_entry = published.get("s_comp")
         row["paper_s_comp_reads"] = None if s_comp_entry is None else s_comp_entry.reads
         rows.append(row)
+    trained_rows = {r["model"]: r for r in rows if r["arm"] == "trained"}
+    for row in rows:
+        beside = trained_rows.get(row["model"]) if row["arm"] == "mapped" else None
+        for column in TRAINED_BESIDE:
+            row[f"trained_{column}"] = None if beside is None else beside[column]
     return pd.DataFrame(rows)

@@ -3,8 +3,9 @@
 Adam on the mean squared error (z-scored units) of the one-step predictions over windows of
 the training span (:func:`bridge.regressor.data.training_windows`), the first
 ``washout_steps`` of each window unscored, gradients clipped to ``grad_clip_norm`` (global
-L2 norm), and constrained neuron parameters (SE-AdLIF's) projected back into their
-published ranges after every step. Window order is shuffled every epoch by a generator
+L2 norm), and constrained neuron parameters projected back into range after every step
+(SE-AdLIF's published ranges, a trained LIF beta into [0, 1], a trained MTC a_fast below
+forward Euler's stability bound). Window order is shuffled every epoch by a generator
 seeded with the run's seed, so a seed fixes the whole run. The loop stops early, flagged
 ``diverged``, if a loss is not finite; the curve then ends at the last finite epoch.
 """

@@ -4,7 +4,7 @@ import pandas as pd
 
 from bridge.config import load_conditions, validate_config
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
-from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
+from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
 
 # Config and conditions are checked before any job runs. The library's check comes first: it
 # refuses unknown keys at every level (a typo in an override file or a --config key) and
@@ -36,17 +36,17 @@ def hh_outputs():
     return per_condition + ["results/hh/figures/hh_overview.png"]
 
 
-# The regressor stage writes the AdLIF reference under this name, so no condition may use it.
+# The regressor stage writes its trained arms under this name, so no condition may use it.
 if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
     raise ValueError(
         f"{config['conditions']}: a condition may not be named '{REGRESSOR_REFERENCE_LABEL}' "
-        "(the regressor stage writes its AdLIF reference under results/regressor/reference/)"
+        "(the regressor stage writes its trained arms under results/regressor/reference/)"
     )
 
 
 def regressor_run_metrics():
-    """metrics.json of every regressor run: condition x per-condition model x seed, then the
-    reference model per seed (models from bridge.neurons.registry)."""
+    """metrics.json of every regressor run: condition x per-condition model x seed (mapped,
+    frozen), then every model's trained arm per seed (models from bridge.neurons.registry)."""
     seeds = config["regressor"]["seeds"]
     per_condition = expand(
         "results/regressor/{condition}/{model}/seed{seed}/metrics.json",
@@ -55,8 +55,8 @@ def regressor_run_metrics():
         seed=seeds,
     )
     reference = expand(
-        "results/regressor/reference/{model}/seed{seed}/metrics.json",
-        model=REFERENCE_MODEL,
+        f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{{model}}/seed{{seed}}/metrics.json",
+        model=MODEL_NAMES,
         seed=seeds,
     )
     return per_condition + reference

@@ -1,5 +1,7 @@
-# Stage: Mackey-Glass regressor. MTC and LIF networks per condition (their mapped neuron
-# parameters frozen) and seed; the AdLIF reference once per seed; medians and figures.
+# Stage: Mackey-Glass regressor. Per seed, the trained arms (MTC, LIF and AdLIF training their
+# neuron parameters, as the MTC paper ran them; condition label "reference"), and MTC and LIF
+# networks per condition with the condition's mapped neuron parameters frozen ("what does the
+# channelopathy do", read beside the trained arm of the same model); medians and figures.
 # Training rules request config["regressor"]["gpus"] through the SLURM executor plugin's
 # `gpu` resource (--gpus=N; 0 requests none); a local run ignores it and trains on the CPU
 # unless CUDA is present (regressor.device: auto).
@@ -44,15 +46,18 @@ rule regressor_condition:
 
 
 rule regressor_reference:
-    """Train the reference regressor (the registry's REFERENCE_MODEL, no condition mapping) for one seed."""
+    """Train one trained arm (no condition mapping; the model's neuron parameters train from
+    regressor.mtc.reference_preset / regressor.lif.reference_beta / AdLIF's ranges, as set in
+    regressor.trained) for one seed."""
     output:
-        metrics=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}/metrics.json",
-        predictions=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}/predictions.npz",
+        metrics=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{{model}}/seed{{seed}}/metrics.json",
+        predictions=f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/{{model}}/seed{{seed}}/predictions.npz",
     log:
-        f"results/logs/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}.log",
+        f"results/logs/regressor/{REGRESSOR_REFERENCE_LABEL}/{{model}}/seed{{seed}}.log",
     benchmark:
-        f"results/benchmarks/regressor/{REGRESSOR_REFERENCE_LABEL}/{REFERENCE_MODEL}/seed{{seed}}.tsv"
+        f"results/benchmarks/regressor/{REGRESSOR_REFERENCE_LABEL}/{{model}}/seed{{seed}}.tsv"
     wildcard_constraints:
+        model="|".join(MODEL_NAMES),
         seed=r"\d+",
     conda:
         "../../envs/training.yaml"
@@ -60,7 +65,7 @@ rule regressor_reference:
     resources:
         **REGRESSOR_TRAIN_RESOURCES,
     params:
-        model=REFERENCE_MODEL,
+        model=lambda wc: wc.model,
         seed=lambda wc: int(wc.seed),
         regressor=REGRESSOR,
         out_dir=lambda wc, output: str(Path(output.metrics).parent),
