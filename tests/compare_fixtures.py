@@ -32,6 +32,10 @@ AE_SEEDS = (123, 999, 42)
 REG_SEEDS = (1, 2, 3)
 SIGMAS = (0.0, 0.2)
 MEAN_IMAGE_MSE = 0.058
+#: Half-width of the fixture mappings' beta intervals.
+BETA_HALF_WIDTH = 0.002
+#: Regressor horizons of a metrics.json evaluation block.
+HORIZONS = ("one_step", "closed_loop", "closed_loop_first_lyapunov_time")
 
 
 def small_config() -> dict[str, Any]:
@@ -101,6 +105,8 @@ def mapping_json(condition: str) -> dict[str, Any]:
         "beta_membrane": 0.47 if condition == "control" else None,
         "beta_membrane_detail": {"reason": None if condition == "control" else "fires at rest"},
         "beta_fit": beta_fit,
+        # The fit's accepted region: disjoint between conditions (claim 5 can decide).
+        "intervals": {"beta": [beta_fit - BETA_HALF_WIDTH, beta_fit + BETA_HALF_WIDTH]},
         "tau_fit_ms": 2.8,
         "bias_fit": 0.29,
         "w_per_nA": 0.6,
@@ -178,19 +184,37 @@ def reg_metrics(
         }
 
     def acc(r, s):
-        return {"r2": r, "smape": s, "n_steps": 750, "n_nonfinite": 0}
+        return {
+            "r2": r,
+            "smape": s,
+            "smape_z": 1.2 * s,
+            "skill_vs_repeat_last": r - 0.85,
+            "skill_vs_ridge_ar": r - 0.99,
+            "n_steps": 750,
+            "n_nonfinite": 0,
+        }
 
+    def activity():
+        return {
+            "s_comm": s_comm,
+            "activation_sparsity": 1.0 - 3.0 * s_comm,
+            "synaptic_ops": 64.0 + 192.0 * s_comm,
+            "dense_synaptic_ops": 128.0,
+            "s_comp": s_comp,
+        }
+
+    accuracy = {
+        "closed_loop": acc(r2, smape),
+        "one_step": acc(r2 + 0.5, smape / 2),
+        "closed_loop_first_lyapunov_time": acc(r2 + 0.4, smape / 1.5),
+    }
     return {
         "condition": condition,
         "model": model,
         "seed": seed,
         "status": status,
         "reason": None,
-        "evaluation": {
-            "closed_loop": {**acc(r2, smape), "s_comm": s_comm, "s_comp": s_comp},
-            "one_step": {**acc(r2 + 0.5, smape / 2), "s_comm": s_comm, "s_comp": s_comp},
-            "closed_loop_first_lyapunov_time": acc(r2 + 0.4, smape / 1.5),
-        },
+        "evaluation": {h: {**accuracy[h], **activity()} for h in HORIZONS},
         "headline": {
             "r2": r2,
             "smape": smape,
@@ -206,7 +230,11 @@ def reg_metrics(
                 "closed_loop": acc(-0.8, 60.0),
                 "closed_loop_first_lyapunov_time": acc(0.2, 25.0),
             },
-            "ridge_ar": {"one_step": acc(0.99, 1.0), "closed_loop": acc(0.05, 30.0)},
+            "ridge_ar": {
+                "one_step": acc(0.99, 1.0),
+                "closed_loop": acc(0.05, 30.0),
+                "closed_loop_first_lyapunov_time": acc(0.6, 12.0),
+            },
         },
         "neuron": {"validation_flags": ["timing_below_floor"] if model == "lif" else []},
         "provenance": {"git_commit": "test"},

@@ -1,4 +1,6 @@
-"""Claim rules: the directional rule, the baseline gates, and each claim on hand-made runs."""
+"""The claims on hand-made runs: each claim comes out supported, contradicted, not supported,
+inconclusive and not evaluable where the numbers say so; gates; the bridge's beta claim.
+The verdict rules themselves are tested on bare numbers in tests/test_compare_verdicts.py."""
 
 from __future__ import annotations
 
@@ -8,16 +10,20 @@ import pandas as pd
 import pytest
 
 from bridge.compare.claims import (
+    BRIDGE_CLAIM,
+    CONTRADICTED,
+    INCONCLUSIVE,
+    MTC_CLAIM,
     NOT_EVALUABLE,
     NOT_SUPPORTED,
     SUPPORTED,
     evaluate_claims,
-    judge,
 )
 from bridge.compare.collect import collect_runs
-from bridge.compare.stats import paired_stats
-from bridge.config.compare import ClaimRules, compare_settings
+from bridge.compare.verdicts import POINT_ESTIMATE
+from bridge.config.compare import compare_settings
 from tests.compare_fixtures import (
+    AE_SEEDS,
     CONDITIONS,
     default_ae,
     default_reg,
@@ -25,45 +31,20 @@ from tests.compare_fixtures import (
     write_stage_outputs,
 )
 
-RULES = ClaimRules(
-    min_n=1,
-    min_relative_effect=0.05,
-    benchmark_scenario="s1_benchmark",
-    overfiring_scenario="s3_syn_beta",
-    accuracy_horizon="closed_loop",
-    gate_models=("mtc",),
-    gate_horizons=("one_step", "closed_loop"),
+DEGRADES, REDISTRIBUTED, COMPENSATES = (
+    "overfiring_degrades",
+    "redistributed_not_raised",
+    "noise_compensates",
 )
-REF = {1: 1.0, 2: 1.05, 3: 1.0}
+#: The fixture's extra MSE without noise of the overfiring scenarios (paper's pattern).
+WORSE = {"s3_syn_beta": 0.020, "cond_hyperexcitable": 0.012, "cond_intermediate": 0.008}
+#: Extra MSE per unit sigma that noise costs every scenario.
+NOISE_COST = 0.01
 
 
-@pytest.mark.parametrize(
-    ("group", "direction", "verdict", "words"),
-    [
-        ({1: 1.2, 2: 1.3, 3: 1.25}, +1, SUPPORTED, "interval excludes 0"),
-        ({1: 1.2, 2: 1.3, 3: 1.25}, -1, NOT_SUPPORTED, "no decrease"),
-        ({1: 1.02, 2: 1.08, 3: 1.03}, +1, NOT_SUPPORTED, "below min_relative_effect"),
-        ({1: 1.5, 2: 0.9, 3: 1.4}, +1, NOT_SUPPORTED, "includes 0"),
-        ({1: 0.7, 2: 0.8, 3: 0.75}, -1, SUPPORTED, "decrease of"),
-    ],
-)
-def test_directional_rule(group: dict, direction: int, verdict: str, words: str) -> None:
-    j = judge(paired_stats(group, REF), direction, RULES)
-    assert j.verdict == verdict and words in j.reason
-
-
-def test_one_seed_and_min_n() -> None:
-    one = paired_stats({1: 1.3}, {1: 1.0})
-    j = judge(one, +1, RULES)
-    assert j.verdict == SUPPORTED and "point estimate" in j.reason
-    assert j.relative == pytest.approx(0.3)
-    strict = ClaimRules(**{**RULES.__dict__, "min_n": 2})
-    assert judge(one, +1, strict).verdict == NOT_EVALUABLE
-
-
-def claims_for(tmp_path: Path, ae=default_ae, reg=default_reg, edit_runs=None) -> pd.DataFrame:
-    config = small_config()
-    write_stage_outputs(tmp_path / "results", config, ae=ae, reg=reg)
+def claims_for(tmp_path: Path, ae=None, reg=default_reg, edit_runs=None, config=None):
+    config = config or small_config()
+    write_stage_outputs(tmp_path / "results", config, ae=ae or papers_pattern, reg=reg)
     settings = compare_settings(config, CONDITIONS)
     runs = collect_runs(settings, tmp_path / "results").runs
     if edit_runs is not None:
@@ -76,48 +57,141 @@ def verdicts(claims: pd.DataFrame, claim: str) -> dict[str, str]:
     return dict(zip(rows["comparison"], rows["verdict"], strict=True))
 
 
-def spread_ae(scenario: str, sigma: float, seed: int):
-    """default_ae with seed noise that differs between scenarios (non-degenerate intervals)."""
-    mse, rates = default_ae(scenario, sigma, seed)
+def row_of(claims: pd.DataFrame, claim: str, comparison: str) -> pd.Series:
+    rows = claims[(claims["claim"] == claim) & (claims["comparison"] == comparison)]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def papers_pattern(scenario: str, sigma: float, seed: int):
+    """Overfiring scenarios worse without noise; noise restores part of it (their own MSE
+    falls with noise); layer rates shift both ways at an unchanged mean; small seed noise
+    that differs between scenarios."""
+    _, rates = default_ae(scenario, sigma, seed)
+    jitter = {123: 0.0, 999: 0.002, 42: -0.001}[seed]
     wobble = 0.0004 * ((seed * len(scenario)) % 5)
-    return mse + wobble, {k: v + wobble for k, v in rates.items()}
+    extra = WORSE.get(scenario, 0.0) * (1.0 if sigma == 0.0 else 0.4)
+    mse = 0.030 + jitter + extra + sigma * NOISE_COST + wobble
+    return mse, {k: v + wobble for k, v in rates.items()}
 
 
 def test_every_claim_supported_on_the_papers_pattern(tmp_path: Path) -> None:
-    claims = claims_for(tmp_path, ae=spread_ae)
-    assert set(claims["verdict"]) == {SUPPORTED}
-    assert len(claims) == 3 * 3 + 6  # 3 AE claims x 3 pairs, MTC vs LIF/AdLIF x 3 conditions
-    degrade = claims[claims["claim"] == "overfiring_degrades"].set_index("comparison")
-    seeds = (123, 999, 42)
-    expected = (
-        sum(
-            spread_ae("cond_hyperexcitable", 0.0, s)[0] - spread_ae("cond_control", 0.0, s)[0]
-            for s in seeds
-        )
-        / 3
-    )
-    assert degrade.loc["hyperexcitable − control", "mean_diff"] == pytest.approx(expected)
-    assert degrade.loc["hyperexcitable − control", "ci_low"] < expected
-    assert degrade.loc["s3_syn_beta − s1_benchmark", "n"] == 3
-    redis = claims[claims["claim"] == "redistributed_not_raised"]["reason"].iloc[0]
-    assert "up: DC_Lk1" in redis and "EC_Syn1" in redis.split("down:")[1]
-    noise = claims[claims["claim"] == "noise_compensates"]["reason"].iloc[0]
-    assert "60% closed" in noise
+    claims = claims_for(tmp_path)
+    ae_claims = claims[claims["claim"].isin([DEGRADES, REDISTRIBUTED, COMPENSATES])]
+    assert set(ae_claims["verdict"]) == {SUPPORTED}, ae_claims[["comparison", "reason"]]
+    assert set(verdicts(claims, MTC_CLAIM).values()) == {SUPPORTED}
+    # 3 AE claims x 3 pairs, claim 4 on the trained arms (vs LIF, vs AdLIF), claim 5 x 2.
+    assert len(claims) == 3 * 3 + 2 + 2
+    degrade = row_of(claims, DEGRADES, "hyperexcitable − control")
+    expected = sum(
+        papers_pattern("cond_hyperexcitable", 0.0, s)[0] - papers_pattern("cond_control", 0.0, s)[0]
+        for s in AE_SEEDS
+    ) / len(AE_SEEDS)
+    assert degrade["mean_diff"] == pytest.approx(expected)
+    assert degrade["n"] == 3 and degrade["ci_low"] < expected < degrade["ci_high"]
+    # Floor: 5 % of the control's mean MSE or the benchmark's median seed-pair difference.
+    bench = [papers_pattern("s1_benchmark", 0.0, s)[0] for s in AE_SEEDS]
+    pairs = sorted(abs(a - b) for i, a in enumerate(bench) for b in bench[i + 1 :])
+    control = sum(papers_pattern("cond_control", 0.0, s)[0] for s in AE_SEEDS) / 3
+    assert degrade["floor"] == pytest.approx(max(0.05 * control, pairs[1]))
+    assert "quick" not in degrade["protocol"] and "epochs" in degrade["protocol"]
+    redis = row_of(claims, REDISTRIBUTED, "s3_syn_beta − s1_benchmark")["reason"]
+    assert "equivalent" in redis and "layers shift both ways" in redis
+    noise = row_of(claims, COMPENSATES, "s3_syn_beta − s1_benchmark")["reason"]
+    assert "own MSE with noise: supported" in noise and "gap: supported" in noise
+
+
+def test_overfiring_that_helps_contradicts_claim_1(tmp_path: Path) -> None:
+    def better(scenario, sigma, seed):
+        mse, rates = papers_pattern(scenario, sigma, seed)
+        return (mse - 2 * WORSE.get(scenario, 0.0)), rates
+
+    claims = claims_for(tmp_path, ae=better)
+    assert verdicts(claims, DEGRADES)["s3_syn_beta − s1_benchmark"] == CONTRADICTED
+    # Nothing degraded, so there is nothing to compensate.
+    row = row_of(claims, COMPENSATES, "s3_syn_beta − s1_benchmark")
+    assert row["verdict"] == NOT_EVALUABLE and "no degradation" in row["reason"]
+
+
+def test_seed_noise_larger_than_the_effect_is_inconclusive_with_its_mde(tmp_path: Path) -> None:
+    def noisy(scenario, sigma, seed):
+        mse, rates = papers_pattern(scenario, sigma, seed)
+        swing = {123: 0.03, 999: -0.025, 42: 0.0}[seed] if scenario == "s3_syn_beta" else 0.0
+        return mse + swing, rates
+
+    claims = claims_for(tmp_path, ae=noisy)
+    row = row_of(claims, DEGRADES, "s3_syn_beta − s1_benchmark")
+    assert row["verdict"] == INCONCLUSIVE
+    assert row["min_detectable_effect"] > row["floor"]
+    assert "minimum detectable effect" in row["reason"]
+
+
+def test_no_change_is_not_supported_and_not_read_as_inconclusive(tmp_path: Path) -> None:
+    def harmless(scenario, sigma, seed):
+        return papers_pattern("cond_control", sigma, seed)
+
+    claims = claims_for(tmp_path, ae=harmless)
+    assert set(verdicts(claims, DEGRADES).values()) == {NOT_SUPPORTED}
+    assert set(verdicts(claims, COMPENSATES).values()) == {NOT_EVALUABLE}
+
+
+def test_two_seeds_give_a_point_estimate_not_a_verdict(tmp_path: Path) -> None:
+    config = small_config()
+    config["autoencoder"]["seeds"] = list(AE_SEEDS[:2])
+    config["regressor"]["seeds"] = [1, 2]
+    claims = claims_for(tmp_path, config=config)
+    for claim in (DEGRADES, MTC_CLAIM):
+        for _, row in claims[claims["claim"] == claim].iterrows():
+            assert row["verdict"] == NOT_EVALUABLE
+            assert POINT_ESTIMATE in row["reason"]
+
+
+def test_noise_that_only_hurts_the_benchmark_is_not_compensation(tmp_path: Path) -> None:
+    """The floor effect: the gap shrinks because noise made the benchmark worse, while the
+    overfiring network's own MSE does not fall. The paper says noise restored quality."""
+
+    def floor_effect(scenario, sigma, seed):
+        mse, rates = papers_pattern(scenario, sigma, seed)
+        if sigma > 0:
+            if scenario in WORSE:
+                mse = papers_pattern(scenario, 0.0, seed)[0] + 0.001
+            else:
+                mse += 0.6 * WORSE["s3_syn_beta"]
+        return mse, rates
+
+    claims = claims_for(tmp_path, ae=floor_effect)
+    row = row_of(claims, COMPENSATES, "s3_syn_beta − s1_benchmark")
+    assert row["verdict"] in (NOT_SUPPORTED, CONTRADICTED), row["reason"]
+    assert "gap: supported" in row["reason"]
+    assert "own MSE with noise: supported" not in row["reason"]
+
+
+def test_globally_raised_activity_contradicts_claim_2(tmp_path: Path) -> None:
+    def everything_up(scenario, sigma, seed):
+        mse, rates = papers_pattern(scenario, sigma, seed)
+        if scenario in WORSE:
+            control = papers_pattern("cond_control", sigma, seed)[1]
+            rates = {k: v * 1.5 for k, v in control.items()}
+        return mse, rates
+
+    claims = claims_for(tmp_path, ae=everything_up)
+    assert set(verdicts(claims, REDISTRIBUTED).values()) == {CONTRADICTED}
+    assert "raised beyond the margin" in claims[claims["claim"] == REDISTRIBUTED]["reason"].iloc[0]
 
 
 def test_benchmark_not_beating_the_mean_image_makes_claims_1_to_3_unevaluable(
     tmp_path: Path,
 ) -> None:
     def bad_benchmark(scenario, sigma, seed):
-        mse, rates = spread_ae(scenario, sigma, seed)
+        mse, rates = papers_pattern(scenario, sigma, seed)
         return (0.07 if scenario == "s1_benchmark" else mse), rates
 
     claims = claims_for(tmp_path, ae=bad_benchmark)
-    for claim in ("overfiring_degrades", "redistributed_not_raised", "noise_compensates"):
+    for claim in (DEGRADES, REDISTRIBUTED, COMPENSATES):
         assert set(verdicts(claims, claim).values()) == {NOT_EVALUABLE}
-    row = claims[claims["claim"] == "overfiring_degrades"].iloc[0]
+    row = claims[claims["claim"] == DEGRADES].iloc[0]
     assert "mean-image" in row["reason"] and "FAILED" in row["gate"]
-    assert set(verdicts(claims, "mtc_accurate_sparse").values()) == {SUPPORTED}
+    assert set(verdicts(claims, MTC_CLAIM).values()) == {SUPPORTED}
 
 
 def test_a_condition_that_does_not_overfire_is_not_evaluable(tmp_path: Path) -> None:
@@ -126,67 +200,70 @@ def test_a_condition_that_does_not_overfire_is_not_evaluable(tmp_path: Path) -> 
         runs.loc[hh & (runs["metric"] == "rate_at_reference_hz"), "value"] = 40.0
         runs.loc[hh & (runs["metric"] == "spontaneous_rate_hz"), "value"] = 0.0
 
-    claims = claims_for(tmp_path, ae=spread_ae, edit_runs=calm_intermediate)
-    row = claims[(claims["claim"] == "overfiring_degrades")
-                 & (claims["comparison"] == "intermediate − control")].iloc[0]  # fmt: skip
+    claims = claims_for(tmp_path, edit_runs=calm_intermediate)
+    row = row_of(claims, DEGRADES, "intermediate − control")
     assert row["verdict"] == NOT_EVALUABLE and "not an overfiring condition" in row["reason"]
-    assert verdicts(claims, "overfiring_degrades")["hyperexcitable − control"] == SUPPORTED
+    assert verdicts(claims, DEGRADES)["hyperexcitable − control"] == SUPPORTED
 
 
-def test_no_degradation_means_nothing_to_compensate(tmp_path: Path) -> None:
-    def harmless(scenario, sigma, seed):
-        mse, rates = spread_ae("cond_control", sigma, seed)
-        return mse, rates
-
-    claims = claims_for(tmp_path, ae=harmless)
-    assert set(verdicts(claims, "overfiring_degrades").values()) == {NOT_SUPPORTED}
-    assert set(verdicts(claims, "noise_compensates").values()) == {NOT_EVALUABLE}
-    reason = claims[claims["claim"] == "noise_compensates"]["reason"].iloc[0]
-    assert "no degradation" in reason
-
-
-def test_raised_activity_is_not_a_redistribution(tmp_path: Path) -> None:
-    def everything_up(scenario, sigma, seed):
-        mse, rates = spread_ae(scenario, sigma, seed)
-        if scenario in ("s3_syn_beta", "cond_hyperexcitable", "cond_intermediate"):
-            rates = {k: v * 1.5 for k, v in spread_ae("cond_control", sigma, seed)[1].items()}
-        return mse, rates
-
-    claims = claims_for(tmp_path, ae=everything_up)
-    assert set(verdicts(claims, "redistributed_not_raised").values()) == {NOT_SUPPORTED}
-    reason = claims[claims["claim"] == "redistributed_not_raised"]["reason"].iloc[0]
-    assert "raised" in reason and "down: none" in reason
-
-
-def test_mtc_gate_and_a_better_lif(tmp_path: Path) -> None:
+def test_claim_4_on_the_trained_arms_gate_contradiction_and_a_degenerate_metric(
+    tmp_path: Path,
+) -> None:
     def weak_mtc(condition, model, seed):
         r2, smape, s_comm, s_comp = default_reg(condition, model, seed)
         # One step ahead the fixture scores r2 + 0.5: 0.3 + 0.5 is below repeat-last's 0.85.
         return (0.3 if model == "mtc" else r2), smape, s_comm, s_comp
 
     claims = claims_for(tmp_path, reg=weak_mtc)
-    rows = claims[claims["claim"] == "mtc_accurate_sparse"]
+    rows = claims[claims["claim"] == MTC_CLAIM]
     assert set(rows["verdict"]) == {NOT_EVALUABLE}
     assert "repeat-last" in rows["reason"].iloc[0]
 
     def better_lif(condition, model, seed):
         r2, smape, s_comm, s_comp = default_reg(condition, model, seed)
-        return (0.45 + 0.01 * (seed - 2) if model == "lif" else r2), smape, s_comm, s_comp
+        if model == "lif":
+            return r2 + 0.5, smape / 3, s_comm, s_comp
+        return r2, smape, s_comm, s_comp
 
-    claims = claims_for(tmp_path, reg=better_lif)
-    got = verdicts(claims, "mtc_accurate_sparse")
-    assert got["MTC − LIF (control)"] == NOT_SUPPORTED
-    assert got["MTC − AdLIF (control)"] == SUPPORTED
-    reason = claims.set_index("comparison").loc["MTC − LIF (control)", "reason"]
-    assert "r2_closed_loop 0.4 vs 0.45: not supported" in reason
+    got = verdicts(claims_for(tmp_path / "b", reg=better_lif), MTC_CLAIM)
+    assert got["MTC − LIF (trained)"] == CONTRADICTED
+    assert got["MTC − AdLIF (trained)"] == SUPPORTED
+
+    def flat_s_comp(condition, model, seed):
+        r2, smape, s_comm, _ = default_reg(condition, model, seed)
+        return r2, smape, s_comm, 0.0
+
+    claims = claims_for(tmp_path / "c", reg=flat_s_comp)
+    assert set(verdicts(claims, MTC_CLAIM).values()) == {SUPPORTED}
+    reason = claims[claims["claim"] == MTC_CLAIM]["reason"].iloc[0]
+    assert "dropped as degenerate: s_comp_one_step" in reason
+
+
+def test_the_bridge_claim_reads_the_fitted_beta_against_the_label_mapping(
+    tmp_path: Path,
+) -> None:
+    # The fixture's fitted beta rises with gNa (0.70, 0.73, 0.75) with disjoint intervals;
+    # exp(-gNa) falls: contradicted, as in this project's real mapping.
+    claims = claims_for(tmp_path)
+    row = row_of(claims, BRIDGE_CLAIM, "hyperexcitable − control")
+    assert row["verdict"] == CONTRADICTED
+    assert row["mean_diff"] == pytest.approx(0.05)
+    assert "0.3679" in row["reason"] and "against the label" in row["reason"]
+
+    def overlapping(runs: pd.DataFrame) -> None:
+        mapping = (runs["stage"] == "mapping") & (runs["condition"] == "intermediate")
+        runs.loc[mapping & (runs["metric"] == "beta_fit_low"), "value"] = 0.69
+
+    claims = claims_for(tmp_path / "b", edit_runs=overlapping)
+    assert verdicts(claims, BRIDGE_CLAIM)["intermediate − control"] == INCONCLUSIVE
 
 
 def test_missing_runs_are_named_not_mistaken_for_a_failed_baseline(tmp_path: Path) -> None:
     def drop_benchmark(runs: pd.DataFrame) -> None:
         runs.drop(runs.index[runs["scenario"] == "s1_benchmark"], inplace=True)
 
-    claims = claims_for(tmp_path, ae=spread_ae, edit_runs=drop_benchmark)
-    row = claims[claims["claim"] == "overfiring_degrades"].iloc[0]
+    claims = claims_for(tmp_path, edit_runs=drop_benchmark)
+    row = claims[claims["claim"] == DEGRADES].iloc[0]
     assert row["verdict"] == NOT_EVALUABLE
     assert "no runs to judge: autoencoder s1_benchmark" in row["reason"]
     assert "NO RUNS" in row["gate"]

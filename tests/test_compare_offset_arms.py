@@ -95,9 +95,9 @@ def test_claims_keep_arms_and_unidentified_conditions_apart(collected) -> None:
     tally = claim_tally(claims, "overfiring_degrades")
     # trained: the paper's pair and intermediate; frozen: intermediate; hyperexcitable apart
     assert tally == (
-        "trained offsets: supported in 2 of 2 evaluable comparison(s) (0 not evaluable); "
-        "frozen offsets: supported in 1 of 1 evaluable comparison(s) (0 not evaluable); "
-        "kept apart (beta unidentified in the mapping): 2 comparison(s), supported in 2 of 2 "
+        "trained offsets: 2 supported of 2 evaluable comparison(s) (0 not evaluable); "
+        "frozen offsets: 1 supported of 1 evaluable comparison(s) (0 not evaluable); "
+        "kept apart (beta unidentified in the mapping): 2 comparison(s), 2 supported of 2 "
         "evaluable comparison(s) (0 not evaluable)"
     )
 

@@ -102,10 +102,12 @@ def test_regressor_table(tmp_path: Path, runs_and_settings) -> None:
     # Numbers the paper does not report (value null) give no row.
     assert len(table) == 3
     r2 = table.loc[("r2", "mtc")]
-    assert r2["ours_runs"] == "control / mtc" and r2["ours_n"] == 3
+    # The trained arms (results/regressor/reference/{model}), as the paper ran them.
+    assert r2["ours_runs"] == "reference / mtc (trained)" and r2["ours_n"] == 3
     assert r2["ours_median_closed_loop"] == pytest.approx(0.40)
     assert r2["difference_closed_loop"] == pytest.approx(0.40 - 0.988)
     assert r2["ours_median_one_step"] == pytest.approx(0.90)
+    assert r2["ours_median_closed_loop_first_lyapunov_time"] == pytest.approx(0.80)
     s_comp = table.loc[("s_comp", "mtc")]
     assert (
         s_comp["relation"] == ">"
@@ -113,7 +115,7 @@ def test_regressor_table(tmp_path: Path, runs_and_settings) -> None:
         and pd.isna(s_comp["difference_one_step"])
     )
     s_comm = table.loc[("s_comm", "adlif")]
-    assert s_comm["ours_runs"] == "reference / adlif"
+    assert s_comm["ours_runs"] == "reference / adlif (trained)"
     assert s_comm["difference_one_step"] == pytest.approx(0.04 - 0.04)
 
 

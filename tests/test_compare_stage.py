@@ -86,7 +86,8 @@ def test_conditions_table_values(complete: dict[str, Path]) -> None:
     assert control["reg_mtc_r2_closed_loop_mean"] == pytest.approx(0.40)
     assert control["reg_mtc_r2_closed_loop_sd"] == pytest.approx(0.01)
     assert control["reg_mtc_r2_one_step_mean"] == pytest.approx(0.90)
-    assert hyper["reg_lif_s_comm_mean"] == pytest.approx(0.1) and hyper["reg_lif_s_comm_n"] == 3
+    assert hyper["reg_lif_s_comm_one_step_mean"] == pytest.approx(0.1)
+    assert hyper["reg_lif_s_comm_one_step_n"] == 3
     # Nulls with a stated reason are gaps too (rheobase, beta_membrane of cells firing at rest).
     assert control["n_gaps"] == 0 and hyper["n_gaps"] == 3
     assert "NaN" not in complete["conditions.csv"].read_text()
@@ -99,9 +100,13 @@ def test_stats_condition_minus_control(complete: dict[str, Path]) -> None:
     assert len(pick) == 1
     assert pick["mean_diff"].iloc[0] == pytest.approx(0.010) and pick["n"].iloc[0] == 3
     assert pd.isna(pick["p_value"].iloc[0])
-    model = stats[(stats["kind"] == "model - model") & (stats["group"] == "control")
-                  & (stats["reference_model"] == "adlif") & (stats["metric"] == "s_comm")]  # fmt: skip
+    model = stats[(stats["kind"] == "model - model") & (stats["group"] == "reference")
+                  & (stats["reference_model"] == "adlif")
+                  & (stats["metric"] == "s_comm_one_step")]  # fmt: skip
     assert model["mean_diff"].iloc[0] == pytest.approx(0.002 - 0.04)
+    mapped = stats[(stats["kind"] == "mapped - trained") & (stats["group"] == "control")
+                   & (stats["model"] == "lif") & (stats["metric"] == "r2_closed_loop")]  # fmt: skip
+    assert len(mapped) == 1 and mapped["mean_diff"].iloc[0] == pytest.approx(0.0)
 
 
 def test_missing_metric_and_file_give_gaps_and_warnings(
@@ -156,7 +161,8 @@ def test_summary_mentions_every_condition_even_without_any_file(
     assert "— (n=0)" in out["conditions.md"].read_text()
     claims = pd.read_csv(out["claims.csv"])
     mutant_rows = claims[claims["comparison"].str.contains("mutant_nav16")]
-    assert len(mutant_rows) == 5 and set(mutant_rows["verdict"]) == {"not evaluable"}
+    # Claims 1-3 and the bridge's claim 5 (claim 4 is on the trained arms, no condition).
+    assert len(mutant_rows) == 4 and set(mutant_rows["verdict"]) == {"not evaluable"}
 
 
 def test_outputs_are_byte_identical_on_rerun(tmp_path: Path, config: dict) -> None:
@@ -226,7 +232,10 @@ def test_run_paths_follow_the_autoencoder_stage(tmp_path: Path, config: dict) ->
     [
         (lambda c: c["autoencoder"].update(benchmark_scenario="s9"), "autoencoder.benchmark"),
         (lambda c: c["regressor"].pop("paper_values"), "regressor.paper_values"),
-        (lambda c: c["compare"]["claims"].update(accuracy_horizon="free_run"), "accuracy_horizon"),
+        (
+            lambda c: c["compare"]["claims"].update(accuracy_horizons=["free_run"]),
+            "accuracy_horizons",
+        ),
     ],
 )
 def test_keys_read_from_the_stage_sections_name_the_key(config: dict, edit, message: str) -> None:
@@ -246,29 +255,37 @@ def test_paper_values_and_benchmark_come_from_the_stage_sections(config: dict) -
     }
 
 
-@pytest.mark.parametrize("judged", ["closed_loop", "closed_loop_first_lyapunov_time"])
-def test_summary_shows_claim_4_at_every_horizon(tmp_path: Path, config: dict, judged: str) -> None:
-    config["compare"]["claims"]["accuracy_horizon"] = judged
+@pytest.mark.parametrize(
+    "judged", [["one_step", "closed_loop_first_lyapunov_time"], ["closed_loop"]]
+)
+def test_summary_shows_claim_4_at_every_horizon(
+    tmp_path: Path, config: dict, judged: list[str]
+) -> None:
+    config["compare"]["claims"]["accuracy_horizons"] = judged
     write_stage_outputs(tmp_path / "results", config)
     out = run_stage(tmp_path, config)
-    claim4 = out["summary.md"].read_text().split("### 4.")[1].split("## Against")[0]
+    claim4 = out["summary.md"].read_text().split("### 4.")[1].split("### 5.")[0]
     header = next(line for line in claim4.splitlines() if line.startswith("| runs"))
-    titles = ("one step", "closed loop, 1st Lyapunov time", "closed loop, test span")
-    for title in titles:
-        assert f"R² {title}" in header and f"sMAPE % {title}" in header
-    assert header.count("(judged)") == 2
-    judged_title = {"closed_loop": titles[2], "closed_loop_first_lyapunov_time": titles[1]}
-    assert f"R² {judged_title[judged]} (judged)" in header
+    titles = {
+        "one_step": "one step",
+        "closed_loop_first_lyapunov_time": "closed loop, 1st Lyapunov time",
+        "closed_loop": "closed loop, test span",
+    }
+    for title in titles.values():
+        assert f"R², {title}" in header and f"sMAPE % z, {title}" in header
+    assert header.count("(judged)") == 4 * len(judged)  # every accuracy column of a horizon
+    for horizon in judged:
+        assert f"R², {titles[horizon]} (judged)" in header
     # Fixture: one step r2 + 0.5, first Lyapunov time r2 + 0.4, test span r2 (MTC 0.40).
-    mtc = next(line for line in claim4.splitlines() if line.startswith("| control / mtc"))
+    mtc = next(line for line in claim4.splitlines() if line.startswith("| mtc trained"))
     cells = [c.strip() for c in mtc.strip("|").split("|")]
-    assert cells[1].startswith("0.9 ") and cells[3].startswith("0.8 ")
-    assert cells[5].startswith("0.4 ") and cells[-1] == "3 of 3"
-    lif = next(line for line in claim4.splitlines() if line.startswith("| control / lif"))
+    assert cells[1].startswith("0.9 ") and cells[9].startswith("0.4 ") and cells[-1] == "3 of 3"
+    lif = next(line for line in claim4.splitlines() if line.startswith("| lif mapped: control"))
     assert lif.rstrip(" |").endswith("0 of 3")
     claims = pd.read_csv(out["claims.csv"])
     reasons = claims[claims["claim"] == "mtc_accurate_sparse"]["reason"]
-    assert reasons.str.contains(f"r2_{judged} ").all()
+    for horizon in judged:
+        assert reasons.str.contains(f"r2_{horizon} ").all()
 
 
 def test_a_run_whose_identity_breaks_its_contract_is_one_gap(tmp_path: Path, config: dict) -> None:

@@ -47,7 +47,7 @@ def test_tables_summary_and_figures(repo_root: Path, compare_run: Path) -> None:
     assert list(table["condition"]) == list(CONDITIONS)
     n_ae, n_reg = len(config["autoencoder"]["seeds"]), len(config["regressor"]["seeds"])
     assert (table["ae_test_mse_noiseless_n"] == n_ae).all()
-    assert (table["reg_mtc_s_comm_n"] == n_reg).all() and (table["n_gaps"] <= 3).all()
+    assert (table["reg_mtc_s_comm_one_step_n"] == n_reg).all() and (table["n_gaps"] <= 3).all()
     summary = (results / "summary.md").read_text()
     for name in CONDITIONS:
         assert f"**{name}**" in summary

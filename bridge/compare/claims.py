@@ -1,38 +1,45 @@
-"""The papers' claims, judged on this run's numbers by the rules in ``compare.claims``.
+"""The papers' claims and the bridge's own, judged on this run's numbers.
 
-Each claim is tested on several comparisons, all paired by seed:
+Every verdict comes from :mod:`bridge.compare.verdicts` (supported, contradicted, not
+supported, inconclusive, not evaluable) on comparisons paired by seed, needs at least
+``compare.claims.min_n`` paired seeds (fewer: a point estimate, no verdict) and is labelled
+with the protocol its runs come from (``protocol``). The effect floor of a comparison is the
+larger of ``min_relative_effect`` x the reference mean and the median difference between
+two benchmark seeds of the same metric.
 
 1. *Overfiring degrades reconstruction*: test MSE (no input noise) of the paper's
-   overfiring-like scenario minus the benchmark's, and of each overfiring condition's
-   scenario minus the control's, should be > 0.
-2. *Activity is redistributed, not raised*: for the same pairs, the mean layer firing rate
-   is not significantly raised, while at least one layer's rate goes up and at least one
-   goes down (each judged by the directional rule).
-3. *Noise partly compensates*: where claim 1 holds for a pair, the MSE gap at
-   ``compare.noisy_sigma`` is smaller than without noise (gap_0 - gap_noisy > 0, its size
-   relative to gap_0).
-4. *MTC is more accurate and sparser than LIF and AdLIF*: per condition, the MTC regressor
-   against the same condition's LIF and against the AdLIF reference: higher R2, lower sMAPE
-   (at ``accuracy_horizon``), lower S_comm and higher S_comp; every one must hold.
-
-Directional rule (:func:`judge`): fewer than ``min_n`` paired seeds -> not evaluable;
-otherwise supported when the mean difference points the claimed way, is at least
-``min_relative_effect`` of the reference magnitude, and (from 2 seeds on) the confidence
-interval excludes 0. "Overfiring condition": the HH cell fires faster than the control at
-``compare.reference_current_uA_cm2`` or without input; other conditions are reported as
-not evaluable for claims 1-3 (the claim says nothing about them).
+   overfiring-like scenario minus the benchmark's, and of each overfiring condition's arm
+   minus the control's, is higher (directional rule).
+2. *Activity is redistributed, not raised*: the mean layer rate is equivalent to the
+   reference's within ``equivalence_margin`` (two one-sided tests), and the layers' relative
+   rate changes differ (layer x scenario interaction, repeated-measures F) with layers going
+   both ways. Both must hold.
+3. *Noise compensates*: where claim 1 is supported for a pair, the overfiring network's MSE
+   at ``compare.noisy_sigma`` is lower than its own MSE without noise (paired by seed: noise
+   restores quality, not only makes the benchmark worse), and the MSE gap to the reference
+   shrinks. Both must hold.
+4. *MTC is more accurate and sparser than LIF and AdLIF* (the MTC paper's comparison, on the
+   trained arms: results/regressor/reference/{mtc,lif,adlif}): higher R2 and lower z-scored
+   sMAPE at every horizon of ``accuracy_horizons``, lower S_comm and higher S_comp on the
+   one-step run (the same true input for every model). A metric that is the same for every
+   compared run drops out of the conjunction, said so.
+5. *The HH-fitted beta moves the way the paper's label mapping assumes* (this project's
+   bridge): per condition, the change of the fitted beta from the control's against the
+   change of beta = exp(-gNa); judged by the fits' accepted-region intervals (the mapping is
+   a deterministic fit, without seeds): disjoint intervals the label's way supported, the
+   other way contradicted, overlapping inconclusive.
 
 Gates: claims 1-3 are not evaluable when the benchmark autoencoder (and, for a condition
-pair, the control's) did not beat the mean-image baseline without noise; claim 4 is not
-evaluable when a model of ``gate_models`` did not beat repeat-last-value's R2 at every
-horizon of ``gate_horizons``.
+pair, the control's) did not beat the mean-image baseline without noise; claim 4 when a
+model of ``gate_models`` did not beat repeat-last-value's R2 at every ``gate_horizons``.
+"Overfiring condition": the HH cell fires faster than the control at
+``compare.reference_current_uA_cm2`` or without input; other conditions are not evaluable
+for claims 1-3 (the claim says nothing about them).
 
 Offset arms (``autoencoder.condition_offsets``): condition pairs are judged per arm, frozen
-with frozen (``cond_<c>.frozen`` minus ``cond_<control>.frozen``, gated on the frozen-offset
-benchmark) and trained with trained; each row says its ``offsets`` and the tally counts each
-arm on its own. A pair in which a condition's mapping has beta unidentified is judged and
-marked (``beta_unidentified``) but left out of the tally (:func:`claim_tally`), so it is
-never pooled with identified conditions.
+with frozen (gated on the frozen-offset benchmark) and trained with trained; the tally counts
+each arm on its own. A pair in which a condition's mapping has beta unidentified is judged
+and marked (``beta_unidentified``) but left out of the tally (:func:`claim_tally`).
 """
 
 from __future__ import annotations
@@ -54,24 +61,54 @@ from bridge.compare.comparisons import (
 )
 from bridge.compare.paths import FROZEN, TRAINED, benchmark_arm, condition_scenario
 from bridge.compare.stats import PairedStats, paired_stats
-from bridge.config.compare import ClaimRules, CompareSettings
+from bridge.compare.verdicts import (
+    CONTRADICTED,
+    INCONCLUSIVE,
+    NOT_EVALUABLE,
+    NOT_SUPPORTED,
+    SUPPORTED,
+    VERDICTS,
+    Verdict,
+    conjunction,
+    directional,
+    effect_floor,
+    equivalence,
+    is_degenerate,
+    layer_interaction,
+    redistribution,
+    seed_pair_spread,
+)
+from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import REFERENCE_MODEL
 
-SUPPORTED = "supported"
-NOT_SUPPORTED = "not supported"
-NOT_EVALUABLE = "not evaluable"
-VERDICTS = (SUPPORTED, NOT_SUPPORTED, NOT_EVALUABLE)
+__all__ = [
+    "CLAIMS",
+    "CONTRADICTED",
+    "INCONCLUSIVE",
+    "NOT_EVALUABLE",
+    "NOT_SUPPORTED",
+    "SUPPORTED",
+    "VERDICTS",
+    "evaluate_claims",
+    "claim_tally",
+]
 
-#: Claim 4's key (its rows are judged per condition at compare.claims.accuracy_horizon).
+#: Claim 4's key (the MTC paper's comparison, on the trained regressor arms).
 MTC_CLAIM = "mtc_accurate_sparse"
+#: Claim 5's key (the bridge: fitted beta against the paper's label mapping).
+BRIDGE_CLAIM = "beta_follows_label_mapping"
 CLAIMS = {
     "overfiring_degrades": "Overfiring degrades reconstruction (autoencoder paper)",
     "redistributed_not_raised": (
         "Activity is redistributed across layers, not globally raised (autoencoder paper)"
     ),
     "noise_compensates": "Input noise partly compensates the degradation (autoencoder paper)",
-    MTC_CLAIM: "MTC is more accurate and sparser than LIF and AdLIF (MTC paper)",
+    MTC_CLAIM: "MTC is more accurate and sparser than LIF and AdLIF (MTC paper, trained arms)",
+    BRIDGE_CLAIM: (
+        "The HH-fitted β moves with gNa the way the paper's label mapping β = exp(−gNa) "
+        "assumes (this project's bridge)"
+    ),
 }
 CLAIM_COLUMNS = (
     "claim",
@@ -90,66 +127,17 @@ CLAIM_COLUMNS = (
     "ci_low",
     "ci_high",
     "hedges_g",
+    "floor",
+    "min_detectable_effect",
+    "protocol",
     "gate",
 )
-#: Claim 4: metric stem -> claimed sign of MTC minus the other model.
-MTC_DIRECTIONS = {"r2": +1, "smape": -1, "s_comm": -1, "s_comp": +1}
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """A directional verdict with the reason in words and the relative size of the change."""
-
-    verdict: str
-    reason: str
-    relative: float | None
-
-
-def _relative(diff: float, scale: float) -> float:
-    if scale != 0.0:
-        return diff / abs(scale)
-    return 0.0 if diff == 0.0 else math.copysign(math.inf, diff)
-
-
-def judge(
-    stats: PairedStats,
-    direction: int,
-    rules: ClaimRules,
-    scale: float | None = None,
-    claimed: str | None = None,
-) -> Judgement:
-    """The directional rule (module docstring). ``scale`` is the magnitude the change is
-    measured against (default: the reference group's mean); ``claimed`` names the claimed
-    change in the reason (default: increase / decrease)."""
-    if stats.n < rules.min_n or stats.mean_diff is None:
-        return Judgement(NOT_EVALUABLE, f"{stats.n} paired seed(s), min_n {rules.min_n}", None)
-    ref = stats.mean_b if scale is None else scale
-    relative = _relative(stats.mean_diff, float(ref))
-    claimed = claimed or ("increase" if direction > 0 else "decrease")
-    if np.sign(stats.mean_diff) != np.sign(direction):
-        return Judgement(NOT_SUPPORTED, f"no {claimed} ({relative:+.1%})", relative)
-    if abs(relative) < rules.min_relative_effect:
-        return Judgement(
-            NOT_SUPPORTED,
-            f"{claimed} of {abs(relative):.1%} is below min_relative_effect "
-            f"{rules.min_relative_effect:.0%}",
-            relative,
-        )
-    if stats.n >= 2:
-        assert stats.ci_low is not None and stats.ci_high is not None
-        if (direction > 0 and stats.ci_low <= 0) or (direction < 0 and stats.ci_high >= 0):
-            return Judgement(
-                NOT_SUPPORTED,
-                f"{claimed} of {abs(relative):.1%} but the interval "
-                f"[{md.fmt(stats.ci_low)}, {md.fmt(stats.ci_high)}] includes 0",
-                relative,
-            )
-        return Judgement(
-            SUPPORTED, f"{claimed} of {abs(relative):.1%}, interval excludes 0", relative
-        )
-    return Judgement(
-        SUPPORTED, f"{claimed} of {abs(relative):.1%} (n = 1: point estimate only)", relative
-    )
+#: Claim 4: metric stem -> claimed sign of MTC minus the other model. Accuracy stems are
+#: judged at every compare.claims.accuracy_horizons, activity stems at ACTIVITY_HORIZON.
+MTC_ACCURACY = {"r2": +1, "smape_z": -1}
+MTC_ACTIVITY = {"s_comm": -1, "s_comp": +1}
+#: The run whose input is the same true series for every model.
+ACTIVITY_HORIZON = "one_step"
 
 
 @dataclass(frozen=True)
@@ -234,11 +222,13 @@ def overfiring(runs: pd.DataFrame, condition: str, control: str) -> tuple[bool |
 
 @dataclass(frozen=True)
 class AutoencoderPair:
-    """One comparison for claims 1-3: ``group`` scenario minus ``reference`` scenario."""
+    """One comparison for claims 1-3: ``group`` scenario minus ``reference`` scenario;
+    ``benchmark`` is the scenario whose seed-to-seed spread sets the effect floor."""
 
     label: str
     group: str
     reference: str
+    benchmark: str
     gates: tuple[Gate, ...]
     applicable: bool | None
     applicability: str
@@ -255,6 +245,7 @@ def autoencoder_pairs(runs: pd.DataFrame, settings: CompareSettings) -> list[Aut
             f"{rules.overfiring_scenario} − {rules.benchmark_scenario}",
             rules.overfiring_scenario,
             rules.benchmark_scenario,
+            rules.benchmark_scenario,
             (autoencoder_gate(runs, rules.benchmark_scenario),),
             True,
             "the paper's overfiring-like scenario",
@@ -262,7 +253,8 @@ def autoencoder_pairs(runs: pd.DataFrame, settings: CompareSettings) -> list[Aut
     ]
     ref = settings.reference_condition
     for mode in settings.ae_condition_offsets:
-        bench_gate = autoencoder_gate(runs, benchmark_arm(settings, mode))
+        bench = benchmark_arm(settings, mode)
+        bench_gate = autoencoder_gate(runs, bench)
         ref_gate = autoencoder_gate(runs, condition_scenario(ref, mode))
         suffix = " (frozen offsets)" if mode == FROZEN else ""
         for condition in settings.conditions:
@@ -274,6 +266,7 @@ def autoencoder_pairs(runs: pd.DataFrame, settings: CompareSettings) -> list[Aut
                     f"{condition} − {ref}{suffix}",
                     condition_scenario(condition, mode),
                     condition_scenario(ref, mode),
+                    bench,
                     (bench_gate, ref_gate),
                     applicable,
                     text,
@@ -284,35 +277,33 @@ def autoencoder_pairs(runs: pd.DataFrame, settings: CompareSettings) -> list[Aut
     return pairs
 
 
-def _stats(runs, settings, metric, group, reference, sigma) -> PairedStats:
-    a = seed_values(runs, "autoencoder", metric, scenario=group, sigma=sigma)
-    b = seed_values(runs, "autoencoder", metric, scenario=reference, sigma=sigma)
-    return paired_stats(a, b, settings.confidence, settings.min_n_p_value)
-
-
 def _row(
     claim: str,
     comparison: str,
-    verdict: str,
-    reason: str,
+    judged: Verdict,
+    protocol: str,
     *,
     metric: str = "",
     sigma: float | None = None,
     stats: PairedStats | None = None,
-    relative: float | None = None,
     gate: str = "",
+    lead: str = "",
 ) -> dict[str, Any]:
     row: dict[str, Any] = {
         "claim": claim,
         "comparison": comparison,
         "offsets": "",
         "beta_unidentified": None,
-        "verdict": verdict,
-        "reason": reason,
+        "verdict": judged.verdict,
+        "reason": lead + judged.reason,
         "metric": metric,
         "sigma": sigma,
-        "relative_diff": relative,
+        "relative_diff": judged.relative,
+        "floor": judged.floor,
+        "min_detectable_effect": judged.mde,
+        "protocol": protocol,
         "gate": gate,
+        "n": 0,
     }
     if stats is not None:
         row.update(
@@ -324,8 +315,6 @@ def _row(
             ci_high=stats.ci_high,
             hedges_g=stats.hedges_g,
         )
-    else:
-        row["n"] = 0
     return row
 
 
@@ -341,157 +330,243 @@ def _precondition(pair: AutoencoderPair) -> tuple[str | None, str]:
     return None, gate_text
 
 
-def _claim_degrades(runs, settings, pair: AutoencoderPair) -> tuple[dict[str, Any], str]:
-    claim = "overfiring_degrades"
-    sigma = settings.noiseless_sigma
-    stats = _stats(runs, settings, "test_mse_final", pair.group, pair.reference, sigma)
-    blocked, gate = _precondition(pair)
-    if blocked:
-        row = _row(
-            claim,
-            pair.label,
-            NOT_EVALUABLE,
-            blocked,
-            metric="test_mse_final",
-            sigma=sigma,
-            stats=stats,
-            gate=gate,
+@dataclass(frozen=True)
+class _Context:
+    """What every autoencoder claim of one pair needs."""
+
+    runs: pd.DataFrame
+    settings: CompareSettings
+    pair: AutoencoderPair
+
+    @property
+    def protocol(self) -> str:
+        return self.settings.protocols.get("autoencoder", "")
+
+    def values(self, metric: str, scenario: str, sigma: float) -> dict[int, float]:
+        return seed_values(self.runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
+
+    def stats(self, a: dict[int, float], b: dict[int, float]) -> PairedStats:
+        return paired_stats(a, b, self.settings.confidence, self.settings.min_n_p_value)
+
+    def floor(self, metric: str, reference_mean: float | None, sigma: float) -> float:
+        spread = seed_pair_spread(self.values(metric, self.pair.benchmark, sigma))
+        return effect_floor(reference_mean, self.settings.claims.min_relative_effect, spread)
+
+    def directional(self, stats: PairedStats, direction: int, floor: float, **kw) -> Verdict:
+        rules = self.settings.claims
+        return directional(
+            stats,
+            direction,
+            floor,
+            min_n=rules.min_n,
+            confidence=self.settings.confidence,
+            power=rules.power,
+            **kw,
         )
-        return row, NOT_EVALUABLE
-    j = judge(stats, +1, settings.claims)
-    row = _row(
-        claim,
-        pair.label,
-        j.verdict,
-        f"test MSE: {j.reason}",
-        metric="test_mse_final",
-        sigma=sigma,
-        stats=stats,
-        relative=j.relative,
-        gate=gate,
-    )
-    return row, j.verdict
 
-
-def _claim_redistributed(runs, settings, pair: AutoencoderPair) -> dict[str, Any]:
-    claim = "redistributed_not_raised"
-    sigma = settings.noiseless_sigma
-    rules = settings.claims
-    mean_stats = _stats(runs, settings, "mean_layer_rate", pair.group, pair.reference, sigma)
-    blocked, gate = _precondition(pair)
-    common = dict(metric="mean_layer_rate", sigma=sigma, stats=mean_stats, gate=gate)
-    if blocked:
-        return _row(claim, pair.label, NOT_EVALUABLE, blocked, **common)
-    raised = judge(mean_stats, +1, rules)
-    if raised.verdict == NOT_EVALUABLE:
-        return _row(claim, pair.label, NOT_EVALUABLE, f"mean layer rate: {raised.reason}", **common)
-    up, down = [], []
-    for metric in layer_rate_metrics(runs):
-        stats = _stats(runs, settings, metric, pair.group, pair.reference, sigma)
-        layer = metric.removeprefix("rate_")
-        if judge(stats, +1, rules).verdict == SUPPORTED:
-            up.append(f"{layer} {md.fmt(stats.mean_b)}→{md.fmt(stats.mean_a)}")
-        elif judge(stats, -1, rules).verdict == SUPPORTED:
-            down.append(f"{layer} {md.fmt(stats.mean_b)}→{md.fmt(stats.mean_a)}")
-    not_raised = raised.verdict != SUPPORTED
-    rel = raised.relative
-    parts = [
-        f"mean layer rate {md.fmt(mean_stats.mean_b)}→{md.fmt(mean_stats.mean_a)} "
-        f"({rel:+.1%}: {'not raised' if not_raised else 'raised'})",
-        f"up: {', '.join(up) or 'none'}",
-        f"down: {', '.join(down) or 'none'}",
-    ]
-    verdict = SUPPORTED if (not_raised and up and down) else NOT_SUPPORTED
-    return _row(claim, pair.label, verdict, "; ".join(parts), relative=rel, **common)
-
-
-def _claim_compensates(runs, settings, pair: AutoencoderPair, degraded: str) -> dict[str, Any]:
-    claim = "noise_compensates"
-    noisy = settings.noisy_sigma
-    blocked, gate = _precondition(pair)
-    if blocked:
+    def blocked(self, claim: str, reason: str, gate: str, **kw) -> dict[str, Any]:
         return _row(
-            claim, pair.label, NOT_EVALUABLE, blocked, metric="test_mse_gap", sigma=noisy, gate=gate
+            claim, self.pair.label, Verdict(NOT_EVALUABLE, reason), self.protocol, gate=gate, **kw
         )
+
+
+def _claim_degrades(ctx: _Context) -> tuple[dict[str, Any], str]:
+    claim, metric, sigma = "overfiring_degrades", "test_mse_final", ctx.settings.noiseless_sigma
+    a = ctx.values(metric, ctx.pair.group, sigma)
+    b = ctx.values(metric, ctx.pair.reference, sigma)
+    stats = ctx.stats(a, b)
+    blocked, gate = _precondition(ctx.pair)
+    common = dict(metric=metric, sigma=sigma, stats=stats, gate=gate)
+    if blocked:
+        return ctx.blocked(claim, blocked, **common), NOT_EVALUABLE
+    judged = ctx.directional(
+        stats, +1, ctx.floor(metric, stats.mean_b, sigma), degenerate=is_degenerate(a, b)
+    )
+    return _row(claim, ctx.pair.label, judged, ctx.protocol, lead="test MSE: ", **common), (
+        judged.verdict
+    )
+
+
+def _claim_redistributed(ctx: _Context) -> dict[str, Any]:
+    claim, sigma = "redistributed_not_raised", ctx.settings.noiseless_sigma
+    rules = ctx.settings.claims
+    a = ctx.values("mean_layer_rate", ctx.pair.group, sigma)
+    b = ctx.values("mean_layer_rate", ctx.pair.reference, sigma)
+    stats = ctx.stats(a, b)
+    blocked, gate = _precondition(ctx.pair)
+    common = dict(metric="mean_layer_rate", sigma=sigma, stats=stats, gate=gate)
+    if blocked:
+        return ctx.blocked(claim, blocked, **common)
+    margin = rules.equivalence_margin * abs(stats.mean_b) if stats.mean_b is not None else 0.0
+    not_raised = equivalence(
+        stats,
+        margin,
+        min_n=rules.min_n,
+        confidence=ctx.settings.confidence,
+        what="mean layer rate",
+    )
+    layers = layer_rate_metrics(ctx.runs)
+    interaction = layer_interaction(
+        {m.removeprefix("rate_"): ctx.values(m, ctx.pair.group, sigma) for m in layers},
+        {m.removeprefix("rate_"): ctx.values(m, ctx.pair.reference, sigma) for m in layers},
+    )
+    shifted = redistribution(interaction, min_n=rules.min_n, confidence=ctx.settings.confidence)
+    judged = conjunction([("not raised", not_raised), ("redistributed", shifted)])
+    return _row(claim, ctx.pair.label, judged, ctx.protocol, **common)
+
+
+def _claim_compensates(ctx: _Context, degraded: str) -> dict[str, Any]:
+    claim, noisy, quiet = (
+        "noise_compensates",
+        ctx.settings.noisy_sigma,
+        ctx.settings.noiseless_sigma,
+    )
+    metric = "test_mse_final"
+    blocked, gate = _precondition(ctx.pair)
+    if blocked:
+        return ctx.blocked(claim, blocked, gate, metric="test_mse_gap", sigma=noisy)
+    # Part 1: the overfiring network's own MSE falls with noise (paired by seed).
+    own_noisy = ctx.values(metric, ctx.pair.group, noisy)
+    own_quiet = ctx.values(metric, ctx.pair.group, quiet)
+    restore_stats = ctx.stats(own_noisy, own_quiet)
+    restored = ctx.directional(
+        restore_stats,
+        -1,
+        ctx.floor(metric, restore_stats.mean_b, quiet),
+        claimed="MSE decrease with noise",
+        degenerate=is_degenerate(own_noisy, own_quiet),
+    )
+    # Part 2: the gap to the reference shrinks (gap_0 - gap_noisy > 0).
     gaps = {}
-    for sigma in (settings.noiseless_sigma, noisy):
-        a = seed_values(runs, "autoencoder", "test_mse_final", scenario=pair.group, sigma=sigma)
-        b = seed_values(runs, "autoencoder", "test_mse_final", scenario=pair.reference, sigma=sigma)
+    for sigma in (quiet, noisy):
+        a = ctx.values(metric, ctx.pair.group, sigma)
+        b = ctx.values(metric, ctx.pair.reference, sigma)
         gaps[sigma] = {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
-    stats = paired_stats(
-        gaps[settings.noiseless_sigma], gaps[noisy], settings.confidence, settings.min_n_p_value
-    )
-    common = dict(metric="test_mse_gap", sigma=noisy, stats=stats, gate=gate)
+    gap_stats = ctx.stats(gaps[quiet], gaps[noisy])
+    common = dict(metric="test_mse_gap", sigma=noisy, stats=gap_stats, gate=gate)
     if degraded != SUPPORTED:
-        reason = "no degradation without noise to compensate (claim 1 not supported here)"
-        return _row(claim, pair.label, NOT_EVALUABLE, reason, **common)
-    j = judge(stats, +1, settings.claims, scale=stats.mean_a, claimed="gap reduction")
-    if j.verdict == NOT_EVALUABLE:
-        return _row(claim, pair.label, NOT_EVALUABLE, j.reason, **common)
-    gap0, gap_noisy = stats.mean_a, stats.mean_b
-    closed = "fully closed or reversed" if gap_noisy <= 0 else f"{1 - gap_noisy / gap0:.0%} closed"
-    reason = (
-        f"MSE gap {md.fmt(gap0)} at sigma 0, {md.fmt(gap_noisy)} at sigma {noisy:g} "
-        f"({closed}): {j.reason}"
+        reason = f"no degradation without noise to compensate (claim 1 here: {degraded})"
+        return ctx.blocked(claim, reason, **common)
+    shrinks = ctx.directional(
+        gap_stats,
+        +1,
+        ctx.floor(metric, gap_stats.mean_a, quiet),
+        claimed="gap reduction",
+        scale=gap_stats.mean_a,
     )
-    return _row(claim, pair.label, j.verdict, reason, relative=j.relative, **common)
+    judged = conjunction([("own MSE with noise", restored), ("gap", shrinks)])
+    return _row(claim, ctx.pair.label, judged, ctx.protocol, **common)
+
+
+def _trained_values(runs: pd.DataFrame, model: str, metric: str) -> dict[int, float]:
+    return seed_values(runs, "regressor", metric, condition=REGRESSOR_REFERENCE_LABEL, model=model)
 
 
 def _mtc_rows(runs: pd.DataFrame, settings: CompareSettings) -> list[dict[str, Any]]:
-    claim = MTC_CLAIM
     rules = settings.claims
-    horizon = rules.accuracy_horizon
+    protocol = settings.protocols.get("regressor", "")
     metrics = {
-        f"r2_{horizon}": MTC_DIRECTIONS["r2"],
-        f"smape_{horizon}": MTC_DIRECTIONS["smape"],
-        "s_comm": MTC_DIRECTIONS["s_comm"],
-        "s_comp": MTC_DIRECTIONS["s_comp"],
+        f"{stem}_{h}": d for h in rules.accuracy_horizons for stem, d in MTC_ACCURACY.items()
     }
+    metrics.update({f"{stem}_{ACTIVITY_HORIZON}": d for stem, d in MTC_ACTIVITY.items()})
+    rows = []
+    for other, name in (("lif", "LIF"), (REFERENCE_MODEL, "AdLIF")):
+        label = f"MTC − {name} (trained)"
+        gates = [
+            regressor_gate(runs, REGRESSOR_REFERENCE_LABEL, m, h)
+            for m in rules.gate_models
+            if m in ("mtc", other)
+            for h in rules.gate_horizons
+        ]
+        passed, gate_text = _gates_block(gates)
+        parts, first = [], None
+        for metric, direction in metrics.items():
+            a = _trained_values(runs, "mtc", metric)
+            b = _trained_values(runs, other, metric)
+            stats = paired_stats(a, b, settings.confidence, settings.min_n_p_value)
+            first = first or stats
+            floor = effect_floor(stats.mean_b, rules.min_relative_effect, seed_pair_spread(b))
+            judged = directional(
+                stats,
+                direction,
+                floor,
+                min_n=rules.min_n,
+                confidence=settings.confidence,
+                power=rules.power,
+                degenerate=is_degenerate(a, b),
+            )
+            parts.append((f"{metric} {md.fmt(stats.mean_a)} vs {md.fmt(stats.mean_b)}", judged))
+        judged = conjunction(parts)
+        lead = ""
+        if not passed:
+            judged = Verdict(NOT_EVALUABLE, judged.reason)
+            lead = _gate_failure(gates, "repeat-last-value") + "; "
+        rows.append(
+            _row(
+                MTC_CLAIM,
+                label,
+                judged,
+                protocol,
+                metric=next(iter(metrics)),
+                stats=first,
+                gate=gate_text,
+                lead=lead,
+            )
+        )
+    return rows
+
+
+def _interval(runs: pd.DataFrame, condition: str) -> tuple[float | None, ...]:
+    return tuple(
+        condition_value(runs, "mapping", condition, m)
+        for m in ("beta_fit", "beta_fit_low", "beta_fit_high", "gnabar")
+    )
+
+
+def _bridge_rows(runs: pd.DataFrame, settings: CompareSettings) -> list[dict[str, Any]]:
+    """Claim 5 per condition: the fitted beta's change from the control's against the label
+    mapping's (module docstring)."""
+    ref = settings.reference_condition
+    protocol = settings.protocols.get("mapping", "")
+    beta0, low0, high0, g0 = _interval(runs, ref)
     rows = []
     for condition in settings.conditions:
-        runs_of = {
-            "mtc": condition,
-            "lif": condition,
-            REFERENCE_MODEL: REGRESSOR_REFERENCE_LABEL,
-        }
-        for other in ("lif", REFERENCE_MODEL):
-            label = f"MTC − {other.upper() if other == 'lif' else 'AdLIF'} ({condition})"
-            gates = [
-                regressor_gate(runs, runs_of[m], m, h)
-                for m in rules.gate_models
-                if m in ("mtc", other)
-                for h in rules.gate_horizons
-            ]
-            passed, gate_text = _gates_block(gates)
-            verdicts, parts, first = [], [], None
-            for metric, direction in metrics.items():
-                a = seed_values(runs, "regressor", metric, condition=condition, model="mtc")
-                b = seed_values(runs, "regressor", metric, condition=runs_of[other], model=other)
-                stats = paired_stats(a, b, settings.confidence, settings.min_n_p_value)
-                first = first or stats
-                j = judge(stats, direction, rules)
-                verdicts.append(j.verdict)
-                parts.append(
-                    f"{metric} {md.fmt(stats.mean_a)} vs {md.fmt(stats.mean_b)}: {j.verdict}"
-                )
-            if not passed:
-                verdict, lead = NOT_EVALUABLE, _gate_failure(gates, "repeat-last-value") + "; "
-            elif NOT_EVALUABLE in verdicts:
-                verdict, lead = NOT_EVALUABLE, ""
-            else:
-                verdict = SUPPORTED if all(v == SUPPORTED for v in verdicts) else NOT_SUPPORTED
-                lead = ""
-            rows.append(
-                _row(
-                    claim,
-                    label,
-                    verdict,
-                    lead + "; ".join(parts),
-                    metric=f"r2_{horizon}",
-                    stats=first,
-                    gate=gate_text,
-                )
+        if condition == ref:
+            continue
+        beta, low, high, g = _interval(runs, condition)
+        label = f"{condition} − {ref}"
+        common = dict(metric="beta_fit")
+        if None in (beta, low, high, g, beta0, low0, high0, g0):
+            judged = Verdict(NOT_EVALUABLE, "fitted β, its interval or gNa missing (gaps.csv)")
+            rows.append(_row(BRIDGE_CLAIM, label, judged, protocol, **common))
+            continue
+        if beta_unidentified(runs, condition, ref):
+            judged = Verdict(NOT_EVALUABLE, "the mapping left β unidentified")
+            rows.append(_row(BRIDGE_CLAIM, label, judged, protocol, **common))
+            continue
+        label_change = math.exp(-g) - math.exp(-g0)
+        fit_change = beta - beta0
+        text = (
+            f"fitted β {md.fmt(beta0)} [{md.fmt(low0)}, {md.fmt(high0)}] → {md.fmt(beta)} "
+            f"[{md.fmt(low)}, {md.fmt(high)}] ({fit_change:+.3f}); label exp(−gNa) "
+            f"{md.fmt(math.exp(-g0))} → {md.fmt(math.exp(-g))} ({label_change:+.3f})"
+        )
+        if label_change == 0.0:
+            verdict, why = NOT_EVALUABLE, "gNa unchanged: the label mapping predicts no change"
+        elif low > high0 or high < low0:
+            same = np.sign(fit_change) == np.sign(label_change)
+            verdict = SUPPORTED if same else CONTRADICTED
+            why = (
+                "intervals disjoint, the label's way"
+                if same
+                else "intervals disjoint, against the label's way"
             )
+        else:
+            verdict, why = INCONCLUSIVE, "the fits' accepted β ranges overlap: no direction"
+        judged = Verdict(verdict, f"{text}: {why}", fit_change / abs(beta0) if beta0 else None)
+        row = _row(BRIDGE_CLAIM, label, judged, protocol, **common)
+        row.update(mean_group=beta, mean_reference=beta0, mean_diff=fit_change, n=1)
+        rows.append(row)
     return rows
 
 
@@ -499,23 +574,30 @@ def evaluate_claims(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFra
     """One row per claim x comparison (``claims.csv``), in the order of :data:`CLAIMS`."""
     degrade_rows, redistribute_rows, compensate_rows = [], [], []
     for pair in autoencoder_pairs(runs, settings):
-        row, degraded = _claim_degrades(runs, settings, pair)
+        ctx = _Context(runs, settings, pair)
+        row, degraded = _claim_degrades(ctx)
         marks = {"offsets": pair.offsets, "beta_unidentified": pair.unidentified}
         degrade_rows.append({**row, **marks})
-        redistribute_rows.append({**_claim_redistributed(runs, settings, pair), **marks})
-        compensate_rows.append({**_claim_compensates(runs, settings, pair, degraded), **marks})
-    rows = degrade_rows + redistribute_rows + compensate_rows + _mtc_rows(runs, settings)
+        redistribute_rows.append({**_claim_redistributed(ctx), **marks})
+        compensate_rows.append({**_claim_compensates(ctx, degraded), **marks})
+    rows = (
+        degrade_rows
+        + redistribute_rows
+        + compensate_rows
+        + _mtc_rows(runs, settings)
+        + _bridge_rows(runs, settings)
+    )
     return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
 
 
 def _tally(rows: pd.DataFrame) -> str:
     counts = {v: int((rows["verdict"] == v).sum()) for v in VERDICTS}
-    evaluable = counts[SUPPORTED] + counts[NOT_SUPPORTED]
+    evaluable = len(rows) - counts[NOT_EVALUABLE]
     if evaluable == 0:
         return f"not evaluable in any of its {len(rows)} comparison(s)"
+    decided = ", ".join(f"{counts[v]} {v}" for v in VERDICTS[:-1] if counts[v])
     return (
-        f"supported in {counts[SUPPORTED]} of {evaluable} evaluable comparison(s)"
-        f" ({counts[NOT_EVALUABLE]} not evaluable)"
+        f"{decided} of {evaluable} evaluable comparison(s) ({counts[NOT_EVALUABLE]} not evaluable)"
     )
 
 
@@ -525,9 +607,9 @@ def _is_true(value: Any) -> bool:
 
 
 def claim_tally(claims: pd.DataFrame, claim: str) -> str:
-    """'supported in k of m evaluable comparisons (j not evaluable)', per offset arm when the
-    claim has rows of both; comparisons with beta unidentified are counted apart, never
-    pooled with the identified ones."""
+    """'k supported, j contradicted, ... of m evaluable comparisons (i not evaluable)', per
+    offset arm when the claim has rows of both; comparisons with beta unidentified are
+    counted apart, never pooled with the identified ones."""
     rows = claims[claims["claim"] == claim]
     offsets = rows["offsets"] if "offsets" in rows else pd.Series("", index=rows.index)
     apart = (

@@ -124,6 +124,9 @@ MAPPING_FIELDS = (
     _f("beta_analytic"),
     _f("beta_membrane", reason=("beta_membrane_detail", "reason")),
     _f("beta_fit"),
+    # The fit's accepted-region interval of beta (claim 5 judges the direction by it).
+    _f("beta_fit_low", ("intervals", "beta", 0)),
+    _f("beta_fit_high", ("intervals", "beta", 1)),
     _f("tau_fit_ms"),
     _f("bias_fit"),
     _f("w_per_nA"),
@@ -160,31 +163,51 @@ AUTOENCODER_FIELDS = (
 AUTOENCODER_LAYER_RATES = ("firing_rate_final_epoch_test",)
 #: The regressor's closed loop scored over its first Lyapunov time only.
 FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
+#: The regressor's evaluation horizons and the per-horizon numbers collected as
+#: ``{metric}_{horizon}`` (bridge.regressor.stage's metrics.json layout).
+REGRESSOR_HORIZONS = ("one_step", "closed_loop", FIRST_LYAPUNOV)
+REGRESSOR_HORIZON_METRICS = (
+    "r2",
+    "smape",
+    "smape_z",
+    "skill_vs_repeat_last",
+    "skill_vs_ridge_ar",
+    "s_comm",
+    "activation_sparsity",
+    "synaptic_ops",
+    "s_comp",
+)
+#: Fallbacks of metrics that older metrics.json files kept only in ``headline``.
+_REGRESSOR_HEADLINE = {
+    "r2_closed_loop": ("headline", "r2"),
+    "smape_closed_loop": ("headline", "smape"),
+    "r2_one_step": ("headline", "r2_one_step"),
+    "smape_one_step": ("headline", "smape_one_step"),
+}
+#: The baselines' numbers, ``{short}_{metric}_{horizon}``.
+_REGRESSOR_BASELINES = (("repeat_last", "repeat_last_value"), ("ridge_ar", "ridge_ar"))
 REGRESSOR_FIELDS = (
-    _f("r2_closed_loop", ("evaluation", "closed_loop", "r2"), ("headline", "r2")),
-    _f("smape_closed_loop", ("evaluation", "closed_loop", "smape"), ("headline", "smape")),
-    _f("r2_one_step", ("evaluation", "one_step", "r2"), ("headline", "r2_one_step")),
-    _f("smape_one_step", ("evaluation", "one_step", "smape"), ("headline", "smape_one_step")),
+    *(
+        _f(
+            f"{metric}_{horizon}",
+            ("evaluation", horizon, metric),
+            *(
+                (_REGRESSOR_HEADLINE[f"{metric}_{horizon}"],)
+                if f"{metric}_{horizon}" in _REGRESSOR_HEADLINE
+                else ()
+            ),
+        )
+        for horizon in REGRESSOR_HORIZONS
+        for metric in REGRESSOR_HORIZON_METRICS
+    ),
+    # One-step S_comm / S_comp under their old names (headline first), until the claims move.
     _f("s_comm", ("headline", "s_comm"), ("evaluation", "one_step", "s_comm")),
     _f("s_comp", ("headline", "s_comp"), ("evaluation", "one_step", "s_comp")),
-    _f("repeat_last_r2_one_step", ("baselines", "repeat_last_value", "one_step", "r2")),
-    _f("repeat_last_r2_closed_loop", ("baselines", "repeat_last_value", "closed_loop", "r2")),
-    _f("repeat_last_smape_one_step", ("baselines", "repeat_last_value", "one_step", "smape")),
-    _f(
-        "repeat_last_smape_closed_loop",
-        ("baselines", "repeat_last_value", "closed_loop", "smape"),
-    ),
-    _f("ridge_ar_r2_one_step", ("baselines", "ridge_ar", "one_step", "r2")),
-    _f("ridge_ar_r2_closed_loop", ("baselines", "ridge_ar", "closed_loop", "r2")),
-    _f(f"r2_{FIRST_LYAPUNOV}", ("evaluation", FIRST_LYAPUNOV, "r2")),
-    _f(f"smape_{FIRST_LYAPUNOV}", ("evaluation", FIRST_LYAPUNOV, "smape")),
-    _f(
-        f"repeat_last_r2_{FIRST_LYAPUNOV}",
-        ("baselines", "repeat_last_value", FIRST_LYAPUNOV, "r2"),
-    ),
-    _f(
-        f"repeat_last_smape_{FIRST_LYAPUNOV}",
-        ("baselines", "repeat_last_value", FIRST_LYAPUNOV, "smape"),
+    *(
+        _f(f"{short}_{metric}_{horizon}", ("baselines", key, horizon, metric))
+        for short, key in _REGRESSOR_BASELINES
+        for horizon in REGRESSOR_HORIZONS
+        for metric in ("r2", "smape", "smape_z")
     ),
     _f("beats_repeat_last_value", ("headline", "beats_repeat_last_value"), kind="bool"),
     _f("validation_flags", ("neuron", "validation_flags"), kind="text"),

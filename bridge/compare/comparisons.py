@@ -13,8 +13,11 @@ Rows (all paired by seed, see :mod:`bridge.compare.stats`):
 Autoencoder rows say their ``offsets`` (trained or frozen: never pooled) and whether a
 condition in them has a mapping whose beta is unidentified (``beta_unidentified``; the claims
 keep those comparisons apart from identified ones).
-* ``model - model``: per condition, the MTC regressor minus the LIF regressor of the same
-  condition and minus the AdLIF reference.
+* ``model - model``: the trained MTC regressor (``reference`` label) minus the trained LIF
+  and minus the AdLIF (claim 4's comparisons), and per condition the mapped MTC minus the
+  mapped LIF of the same condition;
+* ``mapped - trained``: per condition, each mapped (frozen) regressor minus the trained arm
+  of the same model and seed: what the channelopathy's fixed neuron costs or gains.
 """
 
 from __future__ import annotations
@@ -33,18 +36,15 @@ from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder metrics compared (per-layer rates ``rate_<layer>`` are added as found).
 AUTOENCODER_METRICS = ("test_mse_final", "msed_train", "mean_layer_rate", "network_rate")
-REGRESSOR_METRICS = (
-    "r2_closed_loop",
-    "smape_closed_loop",
-    "r2_one_step",
-    "smape_one_step",
-    "s_comm",
-    "s_comp",
-)
+#: Regressor horizons and metric stems compared (``<stem>_<horizon>``).
+REGRESSOR_HORIZONS = ("one_step", "closed_loop_first_lyapunov_time", "closed_loop")
+REGRESSOR_STEMS = ("r2", "smape", "smape_z", "s_comm", "activation_sparsity", "s_comp")
+REGRESSOR_METRICS = tuple(f"{stem}_{h}" for h in REGRESSOR_HORIZONS for stem in REGRESSOR_STEMS)
 LAYER_RATE_PREFIX = "rate_"
 KIND_CONDITION = "condition - control"
 KIND_SCENARIO = "scenario - benchmark"
 KIND_MODEL = "model - model"
+KIND_MAPPED = "mapped - trained"
 STATS_COLUMNS = (
     "kind",
     "stage",
@@ -255,29 +255,27 @@ def stats_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
             for c in settings.conditions
         ]
     rows += _autoencoder_rows(runs, settings, KIND_SCENARIO, pairs, ae_metrics)
-    for condition in settings.conditions:
-        for other, other_condition in (("lif", condition), (REFERENCE_MODEL, None)):
-            label = condition if other_condition else REGRESSOR_REFERENCE_LABEL
+    trained = REGRESSOR_REFERENCE_LABEL
+    model_pairs = [(trained, "mtc", trained, other) for other in ("lif", REFERENCE_MODEL)]
+    model_pairs += [(c, "mtc", c, "lif") for c in settings.conditions]
+    mapped_pairs = [(c, m, trained, m) for c in settings.conditions for m in CONDITION_MODELS]
+    for kind, pairs in ((KIND_MODEL, model_pairs), (KIND_MAPPED, mapped_pairs)):
+        for group, model, reference, reference_model in pairs:
             for metric in REGRESSOR_METRICS:
-                a = seed_values(runs, "regressor", metric, condition=condition, model="mtc")
+                a = seed_values(runs, "regressor", metric, condition=group, model=model)
                 b = seed_values(
-                    runs,
-                    "regressor",
-                    metric,
-                    condition=other_condition or REGRESSOR_REFERENCE_LABEL,
-                    model=other,
+                    runs, "regressor", metric, condition=reference, model=reference_model
                 )
-                result = _stats(settings, a, b)
                 rows.append(
                     _row(
-                        KIND_MODEL,
+                        kind,
                         "regressor",
-                        condition,
-                        label,
+                        group,
+                        reference,
                         metric,
-                        result,
-                        model="mtc",
-                        reference_model=other,
+                        _stats(settings, a, b),
+                        model=model,
+                        reference_model=reference_model,
                     )
                 )
     return pd.DataFrame(rows, columns=list(STATS_COLUMNS))

@@ -75,7 +75,15 @@ AUTOENCODER_COLUMNS = (
     ("ae_mean_image_mse", "baseline_mean_image_mse", False),
 )
 #: Regressor metrics per model, in table order.
-REGRESSOR_COLUMNS = ("r2_closed_loop", "smape_closed_loop", "r2_one_step", "s_comm", "s_comp")
+REGRESSOR_COLUMNS = (
+    "r2_one_step",
+    "r2_closed_loop_first_lyapunov_time",
+    "r2_closed_loop",
+    "smape_z_one_step",
+    "smape_closed_loop",
+    "s_comm_one_step",
+    "s_comp_one_step",
+)
 
 
 def summarise(values: Sequence[float]) -> tuple[float | None, float | None, int]:
@@ -239,11 +247,13 @@ def conditions_markdown(table: pd.DataFrame, settings: CompareSettings, prov_lin
         reg = _mean_sd_frame(
             table,
             [
-                ("R² closed loop", f"reg_{model}_r2_closed_loop"),
-                ("sMAPE closed loop (%)", f"reg_{model}_smape_closed_loop"),
                 ("R² one step", f"reg_{model}_r2_one_step"),
-                ("S_comm", f"reg_{model}_s_comm"),
-                ("S_comp", f"reg_{model}_s_comp"),
+                ("R² 1st Lyapunov time", f"reg_{model}_r2_closed_loop_first_lyapunov_time"),
+                ("R² closed loop", f"reg_{model}_r2_closed_loop"),
+                ("sMAPE z one step (%)", f"reg_{model}_smape_z_one_step"),
+                ("sMAPE closed loop (%)", f"reg_{model}_smape_closed_loop"),
+                ("S_comm one step", f"reg_{model}_s_comm_one_step"),
+                ("S_comp one step", f"reg_{model}_s_comp_one_step"),
             ],
         )
         parts += ["", f"## Regressor: {model.upper()} (Mackey–Glass)", "", md.table(reg)]

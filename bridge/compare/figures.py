@@ -1,11 +1,11 @@
 """Dose-response figure of the comparison stage: each network metric against gnabar or beta.
 
 One panel per metric: the autoencoder's test MSE (no noise and ``compare.noisy_sigma``),
-MSEd and mean layer rate of each condition's scenario, and the regressor's R2 / sMAPE at the
-claims' accuracy horizon, S_comm and S_comp for MTC and LIF. Points are means over seeds with
-SD bars, labelled with the condition; dashed lines are the trivial baselines (mean image,
-repeat-last-value) where one exists. A condition without an x value or without runs is left
-out and counted in the panel title.
+MSEd and mean layer rate of each condition's scenario, and the regressor's R2 / sMAPE at
+the first of the claims' accuracy horizons, S_comm and S_comp (one step) for MTC and LIF.
+Points are means over seeds with SD bars, labelled with the condition; dashed lines are the
+trivial baselines (mean image, repeat-last-value) where one exists. A condition without an x
+value or without runs is left out and counted in the panel title.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _x_value(runs: pd.DataFrame, condition: str, x: str) -> float | None:
 
 
 def _panels(settings: CompareSettings) -> list[dict]:
-    horizon = settings.claims.accuracy_horizon
+    horizon = settings.claims.accuracy_horizons[0]
     noisy = settings.noisy_sigma
     ae = [
         ("test MSE, σ = 0", "test_mse_final", 0.0, "baseline_mean_image_mse"),
@@ -57,8 +57,8 @@ def _panels(settings: CompareSettings) -> list[dict]:
             f"smape_{horizon}",
             f"repeat_last_smape_{horizon}",
         ),
-        ("S_comm (one step)", "s_comm", None),
-        ("S_comp (one step)", "s_comp", None),
+        ("S_comm (one step)", "s_comm_one_step", None),
+        ("S_comp (one step)", "s_comp_one_step", None),
     ]
     return [
         {"stage": "autoencoder", "title": f"Autoencoder: {t}", "metric": m, "sigma": s, "base": b}

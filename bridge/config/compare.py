@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Annotated, Any, Literal
 
 from annotated_types import Ge
@@ -22,7 +23,6 @@ from bridge.config.base import (
     NonNegativeFloat,
     OpenUnitFloat,
     PositiveFloat,
-    PositiveInt,
     Section,
     Str,
     field,
@@ -50,25 +50,39 @@ class StatisticsConfig(Section):
 
 
 class ClaimsConfig(Section):
-    """When a comparison supports a directional claim."""
+    """When a comparison supports, contradicts or cannot decide a claim
+    (:mod:`bridge.compare.verdicts`)."""
 
-    min_n: PositiveInt = field(
-        "fewer paired seeds than this: not evaluable (count; with 1 the verdict rests on the "
-        "point estimate)"
+    min_n: Annotated[Int, Ge(3)] = field(
+        "fewer paired seeds than this: a point estimate, no verdict (count, >= 3: a verdict "
+        "needs at least 3 paired seeds)"
     )
     min_relative_effect: NonNegativeFloat = field(
-        "smallest mean paired difference that counts, as a fraction of the reference mean"
+        "effect floor, as a fraction of the reference mean; the floor used is the larger of "
+        "this and the median difference between benchmark runs of two seeds"
+    )
+    power: OpenUnitFloat = field(
+        "power at which an inconclusive comparison's minimum detectable effect is reported, "
+        "in (0, 1)"
+    )
+    equivalence_margin: PositiveFloat = field(
+        "claim 2: the mean layer rate counts as not raised when the two one-sided tests put "
+        "its change inside +- this fraction of the reference mean rate"
     )
     overfiring_scenario: Name = field(
         "the paper's overfiring-like scenario compared with autoencoder.benchmark_scenario "
         "(one of autoencoder.paper_scenarios)"
     )
-    accuracy_horizon: Horizon = field(
-        "horizon at which claim 4 compares accuracy: closed_loop (NeuroBench's free run), "
-        "one_step, or closed_loop_first_lyapunov_time"
+    accuracy_horizons: Annotated[
+        tuple[Horizon, ...], Field(min_length=1), AfterValidator(unique)
+    ] = field(
+        "horizons at which claim 4's accuracy must hold, all of them (one_step, "
+        "closed_loop_first_lyapunov_time; closed_loop, the full free run, is reported only: "
+        "there every forecast of a chaotic series has lost its phase)"
     )
     gate_models: Annotated[tuple[RegressorModel, ...], AfterValidator(unique)] = field(
-        "claim 4 is not evaluable unless these models beat the repeat-last-value baseline's R2"
+        "claim 4 is not evaluable unless these trained models beat the repeat-last-value "
+        "baseline's R2"
     )
     gate_horizons: Annotated[tuple[Horizon, ...], Field(min_length=1), AfterValidator(unique)] = (
         field("horizons at which the gate models must beat the baseline")
@@ -124,6 +138,8 @@ class CompareSettings:
     paper_values: Mapping[str, str]
     #: ``autoencoder.condition_offsets``: the condition arms' offset modes (trained, frozen).
     ae_condition_offsets: tuple[str, ...] = ("trained",)
+    #: Stage -> the training protocol in words (:func:`protocol_labels`), on every verdict.
+    protocols: Mapping[str, str] = dataclass_field(default_factory=dict)
 
     @property
     def noiseless_sigma(self) -> float:
@@ -147,12 +163,44 @@ def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
             "benchmark_scenario": ae.get("benchmark_scenario"),
             "paper_values": ae.get("paper_values"),
             "condition_offsets": list(ae.get("condition_offsets", ["trained"])),
+            # What the protocol labels on the verdicts say.
+            "data": ae.get("data", {}),
+            "training": {k: ae.get("training", {}).get(k) for k in ("epochs", "lr")},
+            "model": {"precision": ae.get("model", {}).get("precision")},
         },
         "regressor": {
             "seeds": reg.get("seeds", []),
             "paper_values": reg.get("paper_values"),
+            "n_hidden": reg.get("n_hidden"),
+            "training": {k: reg.get("training", {}).get(k) for k in ("epochs", "learning_rate")},
         },
     }
+
+
+#: Training digits of the full MNIST set (autoencoder.data.source mnist_idx).
+MNIST_TRAIN_DIGITS = 60_000
+
+
+def protocol_labels(view: Mapping[str, Any]) -> dict[str, str]:
+    """Stage -> its training protocol in words, from :func:`compare_config_view`'s view
+    (e.g. 'autoencoder: 4,000 training digits (embedded), 12 epochs, lr 0.001, bf16')."""
+    ae, reg = view.get("autoencoder", {}), view.get("regressor", {})
+    data, training = ae.get("data", {}), ae.get("training", {})
+    source = data.get("source")
+    digits = data.get("n_train_embedded") if source == "embedded" else MNIST_TRAIN_DIGITS
+    labels = {"mapping": "mapping: deterministic fit to the HH cell (no seeds)"}
+    if training.get("epochs") is not None:
+        labels["autoencoder"] = (
+            f"autoencoder: {digits:,} training digits ({source}), {training['epochs']} epochs, "
+            f"lr {training.get('lr'):g}, {ae.get('model', {}).get('precision') or 'fp32'}"
+        )
+    reg_training = reg.get("training", {})
+    if reg_training.get("epochs") is not None:
+        labels["regressor"] = (
+            f"regressor: {reg.get('n_hidden')} hidden, {reg_training['epochs']} epochs, "
+            f"lr {reg_training.get('learning_rate'):g}"
+        )
+    return labels
 
 
 def _require(section: Mapping[str, Any], key: str, where: str) -> Any:
@@ -251,4 +299,5 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
         paper_values={
             stage: str(_require(view[stage], "paper_values", stage)) for stage in PAPER_STAGES
         },
+        protocols=protocol_labels(view),
     )
