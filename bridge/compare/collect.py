@@ -200,9 +200,6 @@ REGRESSOR_FIELDS = (
         for horizon in REGRESSOR_HORIZONS
         for metric in REGRESSOR_HORIZON_METRICS
     ),
-    # One-step S_comm / S_comp under their old names (headline first), until the claims move.
-    _f("s_comm", ("headline", "s_comm"), ("evaluation", "one_step", "s_comm")),
-    _f("s_comp", ("headline", "s_comp"), ("evaluation", "one_step", "s_comp")),
     *(
         _f(f"{short}_{metric}_{horizon}", ("baselines", key, horizon, metric))
         for short, key in _REGRESSOR_BASELINES
