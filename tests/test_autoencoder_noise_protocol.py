@@ -33,6 +33,7 @@ from bridge.autoencoder.scenarios import (
     benchmark_of,
     checked_section,
     condition_arms,
+    label_arms,
     paper_arms,
     planned_runs,
     resolve_scenario,
@@ -245,11 +246,16 @@ def test_full_config_trains_per_step_noise_under_its_own_names(tmp_path: Path) -
     runs = planned_runs(full, CONDITIONS)
     extra = [r for r in runs if parse_arm(r.scenario).protocol is not None]
     main = [r for r in runs if parse_arm(r.scenario).protocol is None]
-    n_scenarios = len(paper_arms(full, CONDITIONS) + condition_arms(full, CONDITIONS))
-    assert n_scenarios == 5 + 1 + 3 * 2
+    n_scenarios = len(
+        paper_arms(full, CONDITIONS)
+        + condition_arms(full, CONDITIONS)
+        + label_arms(full, CONDITIONS)
+    )
+    # paper scenarios + the frozen benchmark, 2 offset arms and a label arm per condition
+    assert n_scenarios == 5 + 1 + 3 * 2 + 3
     assert len(main) == n_scenarios * 4 * 3
     # every scenario again at the three noisy sigmas (the noiseless runs are shared)
-    assert len(extra) == n_scenarios * 3 * 3 == 108
+    assert len(extra) == n_scenarios * 3 * 3 == 135
     assert {r.sigma for r in extra} == {0.1, 0.2, 0.3}
     assert {parse_arm(r.scenario).protocol for r in extra} == {"per_step_clean"}
     assert len({(r.scenario, r.sigma, r.seed) for r in runs}) == len(runs)

@@ -188,8 +188,9 @@ def test_run_grid_and_null_pairs() -> None:
     full = section()
     # three seeds: every pair at every sigma, no extra runs
     assert len(null_pairs(full)) == 3 * 4
-    # ... and every scenario again under per-step noise at the three noisy sigmas
-    assert len(planned_runs(full, ["control"])) == (5 + 1 + 2) * 4 * 3 + (5 + 1 + 2) * 3 * 3
+    # ... with the condition's label arm, and every scenario again under per-step noise at
+    # the three noisy sigmas
+    assert len(planned_runs(full, ["control"])) == (5 + 1 + 2 + 1) * 4 * 3 + (5 + 1 + 2 + 1) * 3 * 3
 
 
 def test_training_section_leaves_out_what_does_not_change_a_run() -> None:

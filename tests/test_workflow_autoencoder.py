@@ -5,6 +5,7 @@ that a new condition schedules only its own runs."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -20,7 +21,8 @@ from bridge.io import write_json
 
 pytestmark = pytest.mark.workflow
 
-AE_RULES = ["autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_msel",
+AE_RULES = ["autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_label_run",
+            "autoencoder_msel",
             "autoencoder_msel_null", "autoencoder_summary", "autoencoder_figures",
             "autoencoder_all"]  # fmt: skip
 HEADER = (
@@ -50,6 +52,7 @@ def setup_workdir(
     sigmas: list[float],
     paper: list[str],
     protocols: list[dict[str, str]] | None = None,
+    label_arm: bool = False,
 ) -> Path:
     rows = [f"{name}\t0.12\t0.036\t0.0003\t\t\t\t\t\ttest row" for name in conditions]
     (root / "conditions.tsv").write_text("\n".join([HEADER, *rows]) + "\n")
@@ -58,7 +61,7 @@ def setup_workdir(
     noise: dict = {"sigmas": sigmas, "clamp": False}
     if protocols is not None:
         noise["protocols"] = protocols
-    override = {"noise": noise, "run_paper_scenarios": paper}
+    override = {"noise": noise, "run_paper_scenarios": paper, "label_arm": label_arm}
     (root / "override.yaml").write_text(yaml.safe_dump({"autoencoder": override}))
     return root
 
@@ -105,9 +108,12 @@ def test_dag_trains_each_condition_from_its_own_mapping(repo_root: Path, tmp_pat
     assert arms.count(".frozen") == arms.count("") == 6
 
 
-def test_full_config_dry_run_adds_the_per_step_protocol(repo_root: Path, tmp_path: Path) -> None:
-    """The full protocol (config.yaml alone) trains every scenario again under per-step noise
-    at the three noisy sigmas, under its own names; the noiseless runs are shared."""
+def test_full_config_dry_run_adds_per_step_noise_and_label_arms(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """The full protocol (config.yaml alone) trains a label-mapping arm per condition and every
+    scenario again under per-step noise at the three noisy sigmas, under their own names; the
+    noiseless runs are shared."""
     setup_workdir(tmp_path, {"control": True, "intermediate": True, "hyper": True}, [0.0], [])
     cmd = [
         sys.executable, "-m", "snakemake",
@@ -123,41 +129,61 @@ def test_full_config_dry_run_adds_the_per_step_protocol(repo_root: Path, tmp_pat
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     output = result.stdout + result.stderr
     jobs = scheduled_jobs(output)
-    # Main protocol: (5 paper scenarios + the frozen-offset benchmark) and 3 conditions x 2
-    # offset arms, x 4 sigmas x 3 seeds = 72 + 72 runs; per-step noise: the same 6 + 6
-    # scenarios x 3 noisy sigmas x 3 seeds = 54 + 54. MSEl: 4 paper scenarios + 6 condition
-    # arms per protocol (the benchmark arms are the references).
+    # Main protocol: (5 paper scenarios + the frozen-offset benchmark), 3 conditions x 2
+    # offset arms and 3 label arms, x 4 sigmas x 3 seeds = 72 + 72 + 36 runs; per-step noise:
+    # the same 6 + 6 + 3 scenarios x 3 noisy sigmas x 3 seeds = 54 + 54 + 27. MSEl: 4 paper
+    # scenarios + 6 condition arms + 3 label arms per protocol (the benchmark arms are the
+    # references).
     assert jobs == {"autoencoder_paper_run": 72 + 54, "autoencoder_condition_run": 72 + 54,
-                    "autoencoder_msel": 10 + 10, "autoencoder_msel_null": 1,
+                    "autoencoder_label_run": 36 + 27,
+                    "autoencoder_msel": 13 + 13, "autoencoder_msel_null": 1,
                     "autoencoder_summary": 1, "autoencoder_figures": 1,
                     "autoencoder_all": 1}, jobs  # fmt: skip
     per_step = re.findall(r"output: results/autoencoder/([^/]+)/sigma([^/]+)/seed", output)
     extra = [(name, sigma) for name, sigma in per_step if name.endswith(".per_step_clean")]
-    assert len(extra) == 108 and {sigma for _, sigma in extra} == {"0.1", "0.2", "0.3"}
+    assert len(extra) == 108 + 27 and {sigma for _, sigma in extra} == {"0.1", "0.2", "0.3"}
     assert "results/autoencoder/msel/cond_hyper.frozen.per_step_clean.json" in output
+    # a label arm reads no mapping file: its jobs have no input
+    blocks = re.findall(r"rule autoencoder_label_run:\n\s+(\w+): ([^\n]*)", output)
+    assert len(blocks) == 63 and all(key == "output" for key, _ in blocks), blocks[:2]
+    assert {re.match(r"results/autoencoder/(cond_\w+\.label)", out).group(1)
+            for _, out in blocks} == {"cond_control.label", "cond_intermediate.label",
+                                      "cond_hyper.label"}  # fmt: skip
 
 
 def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_path: Path) -> None:
-    # Twenty-one script jobs (each mostly Python and torch start-up): the benchmark at both
+    # Twenty-six script jobs (each mostly Python and torch start-up): the benchmark at both
     # sigmas and at the null seed, the frozen-offset benchmark and one condition's two offset
-    # arms at both sigmas, the four again under per-step noise at sigma 0.2, the arms' MSEl,
-    # the null MSEl, tables, figures. Two sigmas: the compare stage's noisy level must be one.
+    # arms and label arm at both sigmas, the five again under per-step noise at sigma 0.2, the
+    # arms' MSEl, the null MSEl, tables, figures. Two sigmas: the compare stage's noisy level
+    # must be one.
     protocols = [{"sampling": "per_image", "target": "clean"},
                  {"sampling": "per_step", "target": "clean"}]  # fmt: skip
-    workdir = setup_workdir(tmp_path, {"control": True}, [0.0, 0.2], ["s1_benchmark"], protocols)
+    workdir = setup_workdir(
+        tmp_path, {"control": True}, [0.0, 0.2], ["s1_benchmark"], protocols, label_arm=True
+    )
     result = snakemake(repo_root, workdir)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     out = workdir / "results" / "autoencoder"
     runs = pd.read_csv(out / "summary" / "runs.csv")
     step = ".per_step_clean"
     assert sorted(runs["scenario"]) == sorted(
-        ["cond_control"] * 2 + ["cond_control.frozen"] * 2 + ["s1_benchmark"] * 3
-        + ["s1_benchmark.frozen"] * 2
+        ["cond_control"] * 2 + ["cond_control.frozen"] * 2 + ["cond_control.label"] * 2
+        + ["s1_benchmark"] * 3 + ["s1_benchmark.frozen"] * 2
         + [f"{name}{step}" for name in ("s1_benchmark", "s1_benchmark.frozen", "cond_control",
-                                        "cond_control.frozen")]
+                                        "cond_control.frozen", "cond_control.label")]
     )  # fmt: skip
     assert (runs["status"] == "ok").all() and runs["test_mse_final"].notna().all()
-    assert (runs.loc[runs["scenario"].str.startswith("cond_control"), "bias"] == 0.05).all()
+    label = runs["scenario"].str.startswith("cond_control.label")
+    fitted = runs["scenario"].str.startswith("cond_control") & ~label
+    assert (runs.loc[fitted, "bias"] == 0.05).all() and (runs.loc[fitted, "beta"] == 0.8).all()
+    assert (runs.loc[fitted, "beta_source"] == "fitted").all()
+    # the label arm: beta = exp(-gnabar) of the row (0.12), the benchmark's other constants
+    assert (runs.loc[label, "beta_source"] == "label").all()
+    assert runs.loc[label, "beta"].tolist() == pytest.approx([math.exp(-0.12)] * 3)
+    assert (runs.loc[label, "label_gnabar"] == 0.12).all()
+    assert (runs.loc[label, ["bias", "alpha", "beta_syn"]] == [0.0, 0.9, 0.9]).all().all()
+    assert (runs.loc[~label & ~fitted, "beta_source"] == "config").all()
     per_step = runs["scenario"].str.endswith(step)
     assert (runs.loc[per_step, "noise_sampling"] == "per_step").all()
     assert (runs.loc[per_step, "sigma"] == 0.2).all()
@@ -171,7 +197,8 @@ def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_
     assert (runs.loc[runs["bias"] > 0, "bias_over_input_sd_EC_Lk1"] > 0).all()
     table = pd.read_csv(out / "summary" / "table2.csv")
     assert list(table["scenario"]) == [
-        "s1_benchmark", "s1_benchmark.frozen", "cond_control", "cond_control.frozen"
+        "s1_benchmark", "s1_benchmark.frozen", "cond_control", "cond_control.frozen",
+        "cond_control.label",
     ]  # fmt: skip
     msel_files = json.loads((out / "msel" / "cond_control.frozen.json").read_text())
     assert {c["reference"] for c in msel_files["comparisons"]} == {"s1_benchmark.frozen"}
@@ -195,10 +222,10 @@ def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_
     result = snakemake(repo_root, workdir, "--dry-run")
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     jobs = scheduled_jobs(result.stdout + result.stderr)
-    # two offset arms x 2 sigmas, and again under per-step noise at sigma 0.2
-    assert jobs == {"autoencoder_condition_run": 4 + 2, "autoencoder_msel": 2 + 2,
-                    "autoencoder_summary": 1, "autoencoder_figures": 1,
-                    "autoencoder_all": 1}, jobs  # fmt: skip
+    # two offset arms and the label arm x 2 sigmas, and again under per-step noise at 0.2
+    assert jobs == {"autoencoder_condition_run": 4 + 2, "autoencoder_label_run": 2 + 1,
+                    "autoencoder_msel": 3 + 3, "autoencoder_summary": 1,
+                    "autoencoder_figures": 1, "autoencoder_all": 1}, jobs  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -28,6 +28,20 @@ beta_unidentified: a condition whose mapping has LIF status (or status flag)
 ``beta_unidentified: true`` in their metrics, or are skipped when
 ``autoencoder.exclude_beta_unidentified`` is true.
 
+Label-mapping arms (``autoencoder.label_arm``): ``cond_<condition>.label`` runs the paper's own
+premise on the same network, beside the fitted ``cond_<condition>``. The paper maps a
+conductance to the LIF decay alone, beta = exp(-dt/tau) with tau = C/g and dt = C, so
+beta = exp(-g) (Eq. 3-4, :func:`bridge.mapping.analytic.beta_analytic`, g the number in the
+condition's ``gnabar``); it sets the Synaptic layers' alpha and beta_syn separately, as
+scenarios of their own, never from g, and has no bias. So the label arm takes beta =
+exp(-gnabar) for every Leaky layer and the benchmark scenario's alpha, beta_syn and bias (the
+paper's healthy 0.9, 0.9, 0): the paper's rule throughout, not the fitted alpha_syn, beta_syn
+and bias_fit (a bias fitted together with another beta means nothing beside this one). It
+needs no mapping file, keeps the trained offsets (no mapped bias to cancel) and is compared
+with the benchmark like every arm and with ``cond_<condition>`` at the same seed by the compare
+stage. Its metrics say ``beta_source: label``, ``beta`` and ``label_gnabar``; a fitted arm's
+say ``beta_source: fitted``, a paper scenario's ``config``.
+
 Noise protocols (``autoencoder.noise.protocols``): the first is the main one, whose runs keep
 the plain names (the default, per-image noise scored against the clean image, is the current
 protocol: README, "Noise protocol"). Every other protocol trains every scenario again at the
@@ -65,6 +79,7 @@ from bridge.config.autoencoder import (
     split_arm,
 )
 from bridge.contracts import MappingPart, MappingRecord, StageFileError, read_mapping_record
+from bridge.mapping.analytic import LABEL_MAPPING_TEXT, beta_analytic
 
 #: Mapping fields a usable condition scenario reads, and the NeuronParams field each sets.
 MAPPING_FIELDS = {
@@ -73,6 +88,11 @@ MAPPING_FIELDS = {
     "beta_syn": "beta_syn",
     "bias_fit": "bias",
 }
+
+
+#: Where a scenario's beta comes from: the config (a paper scenario), the mapping's fit (a
+#: condition arm) or the paper's label mapping exp(-gnabar) (a label arm).
+BETA_SOURCES = ("config", "fitted", "label")
 
 
 class ScenarioError(ValueError):
@@ -100,6 +120,9 @@ class Scenario:
     #: the run's noise protocol (autoencoder.noise.protocols; the name says it for an extra one)
     noise_sampling: str = DEFAULT_SAMPLING
     noise_target: str = DEFAULT_TARGET
+    #: one of BETA_SOURCES; a label arm's gnabar (the number exp(-x) was taken of)
+    beta_source: str = "config"
+    label_gnabar: float | None = None
 
     @property
     def skipped(self) -> bool:
@@ -120,6 +143,9 @@ class Scenario:
             "validation_flags": list(self.validation_flags),
             "noise_sampling": self.noise_sampling,
             "noise_target": self.noise_target,
+            "beta_source": self.beta_source,
+            "beta": None if self.params is None else self.params.beta,
+            "label_gnabar": self.label_gnabar,
         }
 
 
@@ -218,6 +244,7 @@ def condition_scenario(
     common = dict(
         name=arm_name(condition_scenario_name(name), offsets),
         kind="condition",
+        beta_source="fitted",
         source=str(source),
         condition=name,
         mapping_status=None if status is None else str(status),
@@ -269,6 +296,35 @@ def load_condition_scenario(
     )
 
 
+def label_scenario(section: Mapping[str, Any], condition: str, gnabar: float) -> Scenario:
+    """The label-mapping arm of ``condition`` (module docstring): beta = exp(-gnabar), the
+    benchmark scenario's alpha, beta_syn and bias."""
+    benchmark = section.get("benchmark_scenario")
+    if benchmark is None:
+        raise ScenarioError(
+            "config key 'autoencoder.benchmark_scenario' is missing: a label arm takes the "
+            "benchmark's alpha, beta_syn and bias"
+        )
+    try:
+        label = beta_analytic(gnabar, name=f"gnabar of condition {condition!r}")
+    except ValueError as err:
+        raise ScenarioError(f"conditions table: {err}") from err
+    bench = paper_scenario(section, benchmark)
+    assert bench.params is not None
+    return Scenario(
+        name=arm_name(condition_scenario_name(condition), "trained", label=True),
+        kind="condition",
+        params=replace(bench.params, beta=label.beta),
+        source=(
+            f"conditions table: gnabar {label.value:g}; {LABEL_MAPPING_TEXT}; alpha, beta_syn "
+            f"and bias of {benchmark!r}"
+        ),
+        condition=condition,
+        beta_source="label",
+        label_gnabar=label.value,
+    )
+
+
 def scenario_table(
     section: Mapping[str, Any], mapping_paths: Mapping[str, str | Path]
 ) -> list[Scenario]:
@@ -293,14 +349,32 @@ def run_protocol(section: Mapping[str, Any], scenario: str) -> tuple[str, str]:
 
 
 def resolve_scenario(
-    section: Mapping[str, Any], name: str, mapping_path: str | Path | None = None
+    section: Mapping[str, Any],
+    name: str,
+    mapping_path: str | Path | None = None,
+    *,
+    gnabar: float | None = None,
 ) -> Scenario:
-    """The scenario behind a run's name: a paper scenario, or ``cond_<c>`` from its mapping;
-    either with the suffix of the frozen-offset arm (``.frozen``) and of an extra noise
-    protocol (``.<sampling>_<target>``)."""
+    """The scenario behind a run's name: a paper scenario, ``cond_<c>`` from its mapping, or
+    the label arm ``cond_<c>.label`` from ``gnabar`` (its conditions-table row; default: the
+    section's ``label_gnabar``, a training rule's copy); with the suffix of the frozen-offset
+    arm (``.frozen``) and of an extra noise protocol (``.<sampling>_<target>``)."""
     arm = parse_arm(name)
     sampling, target = run_protocol(section, name)
-    if arm.base.startswith(CONDITION_PREFIX):
+    if arm.label:
+        if gnabar is None:
+            gnabar = section.get("label_gnabar")
+        if gnabar is None or mapping_path is not None:
+            raise ScenarioError(
+                f"label arm {name!r} needs its condition's gnabar and no mapping file "
+                f"(got gnabar {gnabar!r}, mapping {mapping_path})"
+            )
+        if not arm.base.startswith(CONDITION_PREFIX):
+            raise ScenarioError(f"{name!r}: only a condition (cond_<c>) has a label arm")
+        scenario = label_scenario(section, arm.base.removeprefix(CONDITION_PREFIX), gnabar)
+    elif gnabar is not None:
+        raise ScenarioError(f"scenario {name!r} takes no gnabar (only a label arm does)")
+    elif arm.base.startswith(CONDITION_PREFIX):
         if mapping_path is None:
             raise ScenarioError(f"scenario {name!r} needs its condition's mapping file")
         scenario = load_condition_scenario(
@@ -319,14 +393,26 @@ def resolve_scenario(
     return replace(scenario, name=name, noise_sampling=sampling, noise_target=target)
 
 
+def label_training_section(
+    section: Mapping[str, Any], scenario: str, gnabar: float
+) -> dict[str, Any]:
+    """A label arm's training rule params: :func:`training_section` plus its condition's
+    ``gnabar`` (``label_gnabar``), so a changed conditions-table row reruns the arm."""
+    if not parse_arm(scenario).label:
+        raise ScenarioError(f"{scenario!r} is no label arm (cond_<condition>.label)")
+    return {**training_section(section, scenario), "label_gnabar": float(gnabar)}
+
+
 def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any]:
     """The part of the ``autoencoder`` section that one run of ``scenario`` depends on.
 
     The workflow passes this, not the whole section, as a training rule's parameters, so that
     adding a noise level, seed, scenario or condition (or changing a figure setting) reruns
     no existing run. A condition arm also depends on ``exclude_beta_unidentified`` and
-    ``exclude_flagged``; a run under a protocol other than the default on its ``sampling`` and
-    ``target`` (``noise``). Applied to its own result it returns the same dict.
+    ``exclude_flagged``; a label arm on the benchmark's constants (``benchmark_scenario``; its
+    gnabar is a rule parameter of its own); a run under a protocol other than the default on
+    its ``sampling`` and ``target`` (``noise``). Applied to its own result it returns the same
+    dict.
     """
     reduced = {key: section[key] for key in TRAINING_KEYS if key in section}
     reduced["noise"] = {"clamp": section["noise"]["clamp"]}
@@ -335,7 +421,16 @@ def training_section(section: Mapping[str, Any], scenario: str) -> dict[str, Any
     sampling, target = run_protocol(section, scenario)
     if (sampling, target) != (DEFAULT_SAMPLING, DEFAULT_TARGET):
         reduced["noise"].update(sampling=sampling, target=target)
-    base = split_arm(scenario)[0]
+    arm = parse_arm(scenario)
+    if arm.label:
+        # The paper's rule: the benchmark's constants, beta from gnabar (label_training_section).
+        benchmark = section["benchmark_scenario"]
+        reduced["paper_scenarios"] = {benchmark: section["paper_scenarios"][benchmark]}
+        reduced["benchmark_scenario"] = benchmark
+        if "label_gnabar" in section:
+            reduced["label_gnabar"] = section["label_gnabar"]
+        return reduced
+    base = arm.base
     own = {base: section["paper_scenarios"][base]} if base in section["paper_scenarios"] else {}
     reduced["paper_scenarios"] = own
     if base.startswith(CONDITION_PREFIX):
@@ -369,6 +464,13 @@ def condition_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> lis
         for mode in condition_offsets(section)
         for c in conditions
     ]
+
+
+def label_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
+    """The label-mapping arms ``cond_<c>.label`` when ``autoencoder.label_arm`` (checked)."""
+    if not checked_section(section).label_arm:
+        return []
+    return [arm_name(condition_scenario_name(c), "trained", label=True) for c in conditions]
 
 
 def paper_arms(section: Mapping[str, Any], conditions: Sequence[str]) -> list[str]:
@@ -408,9 +510,11 @@ def noisy_sigmas(section: Mapping[str, Any]) -> list[float]:
 
 
 def planned_runs(section: Mapping[str, Any], conditions: Sequence[str]) -> list[RunKey]:
-    """Every training run: scenario x sigma x seed, then the benchmark's null-seed runs, then
-    per extra noise protocol every scenario x noisy sigma x seed."""
+    """Every training run: scenario x sigma x seed (paper scenarios, condition arms, label
+    arms), then the benchmark's null-seed runs, then per extra noise protocol every scenario x
+    noisy sigma x seed."""
     names = paper_arms(section, conditions) + condition_arms(section, conditions)
+    names += label_arms(section, conditions)
     runs = [
         RunKey(name, sigma, seed)
         for name, sigma, seed in itertools.product(names, sigmas(section), seeds(section))
@@ -460,6 +564,6 @@ def compared_scenarios(section: Mapping[str, Any], conditions: Sequence[str]) ->
 
 def scenario_order(section: Mapping[str, Any], conditions: Iterable[str]) -> list[str]:
     """Display order: paper scenarios as run (the frozen-offset benchmark after them), then
-    the condition arms, per offset mode, as in the conditions table; then the same per extra
-    noise protocol."""
+    the condition arms, per offset mode, as in the conditions table, then the label arms;
+    then the same per extra noise protocol."""
     return list(dict.fromkeys(r.scenario for r in planned_runs(section, list(conditions))))

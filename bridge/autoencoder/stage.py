@@ -51,15 +51,19 @@ def run_scenario(
     out_dir: str | Path,
     *,
     mapping_path: str | Path | None = None,
+    gnabar: float | None = None,
     num_threads: int | None = None,
 ) -> dict[str, Any]:
     """Train (or skip) one run of ``scenario`` at noise ``sigma`` and ``seed`` into ``out_dir``.
 
-    ``section`` is the config's ``autoencoder`` section; a condition scenario (``cond_<c>``)
-    reads only ``mapping_path``. ``num_threads`` (the workflow's thread count) overrides the
-    section's ``num_threads``. Returns the metrics written to ``out_dir/metrics.json``.
+    ``section`` is the config's ``autoencoder`` section (or a training rule's part of it); a
+    condition scenario (``cond_<c>``) reads only ``mapping_path``, a label arm
+    (``cond_<c>.label``) only ``gnabar`` (its conditions-table row; else the section's
+    ``label_gnabar``, where the workflow puts it). ``num_threads`` (the workflow's thread
+    count) overrides the section's ``num_threads``. Returns the metrics written to
+    ``out_dir/metrics.json``.
     """
-    resolved = resolve_scenario(section, scenario, mapping_path)
+    resolved = resolve_scenario(section, scenario, mapping_path, gnabar=gnabar)
     run_cfg = RunConfig.from_config(section, scenario=scenario, sigma=sigma, seed=seed)
     if num_threads:
         run_cfg = replace(run_cfg, num_threads=int(num_threads))

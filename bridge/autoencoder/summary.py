@@ -5,7 +5,9 @@
 says whether the run trained its layer biases and BatchNorm shifts (``trained``) or kept them
 at 0 (``frozen``, scenarios ``*.frozen``); ``noise_sampling`` and ``noise_target`` give the
 run's noise protocol (an extra protocol's scenarios end in ``.<sampling>_<target>`` and have
-no noiseless runs); ``beta_unidentified`` marks a condition whose
+no noiseless runs); ``beta_source`` says where beta came from (``config``: a paper scenario,
+``fitted``: a condition's mapping, ``label``: the label arm ``cond_<c>.label``, beta =
+exp(-``label_gnabar``)); ``beta_unidentified`` marks a condition whose
 mapping could not identify beta. Per spiking layer, ``bias_over_input_sd_<layer>`` is the
 mapped bias over the SD of that layer's input current on the saved test batch after training
 (empty for bias 0 or a constant input): how much of the input the mapped drive still is.
@@ -59,7 +61,7 @@ LEARNED, NOT_LEARNED = "learned", "not_learned"
 SCENARIO_KIND, NULL_KIND = KINDS
 RUN_COLUMNS = [
     "scenario", "kind", "condition", "offsets", "noise_sampling", "noise_target",
-    "beta_unidentified", "validation_flags",
+    "beta_source", "label_gnabar", "beta_unidentified", "validation_flags",
     "sigma", "seed", "null_only", "status", "reason", "mapping_status", "beta", "alpha",
     "beta_syn", "bias",
     "data_source", "n_train", "n_test",
@@ -99,6 +101,11 @@ def _run_row(record: AutoencoderMetrics, config_seeds: Sequence[int]) -> dict[st
         # Runs from before noise protocols were a choice all used the default.
         "noise_sampling": run.get("noise_sampling", DEFAULT_SAMPLING),
         "noise_target": run.get("noise_target", DEFAULT_TARGET),
+        # Runs from before label arms existed: a condition's beta was the fitted one.
+        "beta_source": run.get(
+            "beta_source", "fitted" if run.get("kind") == "condition" else "config"
+        ),
+        "label_gnabar": run.get("label_gnabar"),
         "beta_unidentified": bool(run.get("beta_unidentified", False)),
         "validation_flags": ";".join(run.get("validation_flags") or []),
         "null_only": record.seed not in config_seeds,

@@ -29,6 +29,13 @@ def condition_scenario(condition: str, offsets: str = TRAINED) -> str:
     return arm_name(f"{CONDITION_SCENARIO_PREFIX}{condition}", offsets)
 
 
+def label_scenario(condition: str) -> str:
+    """The autoencoder's label-mapping arm of ``condition`` (``cond_<condition>.label``: beta
+    = exp(-gnabar), the benchmark's alpha, beta_syn and bias; autoencoder.label_arm), compared
+    with :func:`condition_scenario` (the fitted beta) at the same seed."""
+    return arm_name(f"{CONDITION_SCENARIO_PREFIX}{condition}", TRAINED, label=True)
+
+
 def benchmark_arm(settings: CompareSettings, offsets: str = TRAINED) -> str:
     """The benchmark trained with ``offsets``: the reference of that arm's comparisons."""
     return arm_name(settings.claims.benchmark_scenario, offsets)

@@ -36,6 +36,9 @@ OFFSET_MODES: tuple[str, ...] = ("trained", "frozen")
 #: Suffix of a frozen-offset arm's scenario name (cond_<condition>.frozen and
 #: <benchmark>.frozen). A name never holds a dot, so no scenario or condition can clash.
 FROZEN_SUFFIX = ".frozen"
+#: Suffix of a condition's label-mapping arm (cond_<condition>.label): every Leaky layer's beta
+#: is the autoencoder paper's label mapping exp(-gnabar) instead of the HH-fitted beta.
+LABEL_SUFFIX = ".label"
 #: The mapping's LIF status (or status flag) that says beta alone is not identified.
 BETA_UNIDENTIFIED = "beta_unidentified"
 #: Name of the MSEl null comparison's file; no scenario may take it.
@@ -234,6 +237,16 @@ class AutoencoderRunConfig(AutoencoderRunFields):
         description="a condition run's copy of autoencoder.exclude_flagged (paper runs do not "
         "read it)",
     )
+    benchmark_scenario: Name | None = Field(
+        default=None,
+        description="a label arm's copy of autoencoder.benchmark_scenario (its alpha, beta_syn "
+        "and bias are the benchmark's; other runs do not read it)",
+    )
+    label_gnabar: NonNegativeFloat | None = Field(
+        default=None,
+        description="a label arm's gnabar from the conditions table (beta = exp(-gnabar); "
+        "other runs do not read it)",
+    )
 
 
 def protocol_tag(sampling: str, target: str) -> str:
@@ -253,8 +266,9 @@ PROTOCOL_TAGS: dict[str, tuple[str, str]] = {
 
 @dataclass(frozen=True)
 class Arm:
-    """The parts of a scenario name: ``base[.frozen][.<sampling>_<target>]``.
+    """The parts of a scenario name: ``base[.frozen|.label][.<sampling>_<target>]``.
 
+    ``label``: a condition's label-mapping arm (beta = exp(-gnabar); offsets trained).
     ``protocol`` is the tag of a protocol run beside the main one (None: the main protocol's
     run, named without it). A name never holds a dot otherwise, so the parts cannot clash.
     """
@@ -262,21 +276,25 @@ class Arm:
     base: str
     offsets: str = "trained"
     protocol: str | None = None
+    label: bool = False
 
     @property
     def name(self) -> str:
-        name = arm_name(self.base, self.offsets)
-        return name if self.protocol is None else f"{name}.{self.protocol}"
+        return arm_name(self.base, self.offsets, self.protocol, label=self.label)
 
 
-def arm_name(base: str, offsets: str, protocol: str | None = None) -> str:
-    """The scenario name of ``base`` run with ``offsets`` (a trained arm keeps the name) under
-    the extra noise protocol ``protocol`` (a :data:`PROTOCOL_TAGS` key; None: the main one)."""
+def arm_name(base: str, offsets: str, protocol: str | None = None, *, label: bool = False) -> str:
+    """The scenario name of ``base`` run with ``offsets`` (a trained arm keeps the name), as
+    the label-mapping arm when ``label`` (trained offsets only), under the extra noise
+    protocol ``protocol`` (a :data:`PROTOCOL_TAGS` key; None: the main one)."""
     if offsets not in OFFSET_MODES:
         raise ValueError(f"offsets must be one of {OFFSET_MODES}, got {offsets!r}")
     if protocol is not None and protocol not in PROTOCOL_TAGS:
         raise ValueError(f"protocol must be one of {sorted(PROTOCOL_TAGS)}, got {protocol!r}")
+    if label and offsets != "trained":
+        raise ValueError("a label-mapping arm keeps the trained offsets (it has no mapped bias)")
     name = base + FROZEN_SUFFIX if offsets == "frozen" else base
+    name += LABEL_SUFFIX if label else ""
     return name if protocol is None else f"{name}.{protocol}"
 
 
@@ -288,6 +306,8 @@ def parse_arm(scenario: str) -> Arm:
         name, protocol = head, tail
     if name.endswith(FROZEN_SUFFIX):
         return Arm(name.removesuffix(FROZEN_SUFFIX), "frozen", protocol)
+    if name.endswith(LABEL_SUFFIX):
+        return Arm(name.removesuffix(LABEL_SUFFIX), "trained", protocol, label=True)
     return Arm(name, "trained", protocol)
 
 
@@ -327,6 +347,12 @@ class AutoencoderConfig(TrainingJobs, AutoencoderRunFields):
         "skip condition arms whose mapping's autoencoder gate carries a validation flag "
         "(transient_mismatch: the mapped LIF's spikes in the first ms after a step from rest "
         "differ from the HH cell's); false: train them and carry the flag into the tables"
+    )
+    label_arm: Bool = field(
+        "also train cond_<condition>.label per condition: every Leaky layer's beta the paper's "
+        "label mapping exp(-gnabar) (gnabar from the conditions table), alpha, beta_syn and "
+        "bias the benchmark scenario's, offsets trained; compared with cond_<condition> (the "
+        "fitted beta) at the same seed, and with the benchmark"
     )
     null_seeds: Annotated[tuple[NonNegativeInt, ...], AfterValidator(unique)] = field(
         "extra benchmark seeds trained only at sigma 0 for the MSEl null comparison"

@@ -12,6 +12,9 @@
 # layer biases and BatchNorm shifts, cond_<condition>.frozen fixes them at 0; a frozen arm's
 # MSEl reference is <benchmark>.frozen (the benchmark trained the same way), a paper rule run.
 
+# Label arms (autoencoder.label_arm): cond_<condition>.label, beta = exp(-gnabar) (the paper's
+# label mapping; gnabar from the conditions table, a rule param) with the benchmark's alpha,
+# beta_syn and bias; no mapping file.
 # Noise protocols (autoencoder.noise.protocols): the first one's runs keep the plain names;
 # each other protocol trains every scenario again at the noisy sigmas as
 # <scenario>.<sampling>_<target> (e.g. cond_control.per_step_clean), against the benchmark
@@ -19,14 +22,14 @@
 
 import re
 
-from bridge.config.autoencoder import FROZEN_SUFFIX, PROTOCOL_TAGS
+from bridge.config.autoencoder import FROZEN_SUFFIX, LABEL_SUFFIX, PROTOCOL_TAGS
 
-# The arm suffix of a condition run's folder: none (offsets trained) or ".frozen", then none
-# (the main noise protocol) or ".<sampling>_<target>".
-AE_ARM_PATTERN = (
-    f"(?:{re.escape(FROZEN_SUFFIX)})?"
-    f"(?:\\.(?:{'|'.join(re.escape(tag) for tag in PROTOCOL_TAGS)}))?"
-)
+# The protocol suffix of a run's folder: none (the main noise protocol) or
+# ".<sampling>_<target>".
+AE_PROTOCOL_PATTERN = f"(?:\\.(?:{'|'.join(re.escape(tag) for tag in PROTOCOL_TAGS)}))?"
+# The arm suffix of a condition run's folder: none (offsets trained) or ".frozen", then the
+# protocol's.
+AE_ARM_PATTERN = f"(?:{re.escape(FROZEN_SUFFIX)})?" + AE_PROTOCOL_PATTERN
 
 
 rule autoencoder_paper_run:
@@ -89,6 +92,42 @@ rule autoencoder_condition_run:
         seed=lambda wc: int(wc.seed),
         autoencoder=lambda wc: training_section(
             AUTOENCODER, f"cond_{wc.condition}{wc.arm}"
+        ),
+        out_dir=lambda wc, output: str(Path(output.metrics).parent),
+    script:
+        "../scripts/autoencoder_train.py"
+
+
+rule autoencoder_label_run:
+    """Train one run of a condition's label-mapping arm (cond_<condition>.label): every Leaky
+    layer's beta = exp(-gnabar), the paper's label mapping of the condition's gnabar, and the
+    benchmark scenario's alpha, beta_syn and bias; offsets trained. Needs no mapping file.
+    """
+    output:
+        metrics=f"results/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}/metrics.json",
+        features=f"results/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}/features.npz",
+    log:
+        f"results/logs/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}.log",
+    benchmark:
+        f"results/benchmarks/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}.tsv"
+    wildcard_constraints:
+        condition=r"[A-Za-z][A-Za-z0-9_-]*",
+        protocol=AE_PROTOCOL_PATTERN,
+        sigma=r"[0-9][0-9.e+-]*",
+        seed=r"\d+",
+    conda:
+        "../../envs/training.yaml"
+    threads: AUTOENCODER["threads"]
+    resources:
+        **AE_TRAIN_RESOURCES,
+    params:
+        scenario=lambda wc: f"cond_{wc.condition}{LABEL_SUFFIX}{wc.protocol}",
+        sigma=lambda wc: float(wc.sigma),
+        seed=lambda wc: int(wc.seed),
+        autoencoder=lambda wc: label_training_section(
+            AUTOENCODER,
+            f"cond_{wc.condition}{LABEL_SUFFIX}{wc.protocol}",
+            CONDITIONS[wc.condition].gnabar,
         ),
         out_dir=lambda wc, output: str(Path(output.metrics).parent),
     script:

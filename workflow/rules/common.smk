@@ -105,6 +105,7 @@ from bridge.autoencoder.scenarios import (
     RunKey,
     benchmark_of,
     compared_scenarios,
+    label_training_section,
     null_pairs,
     paper_rule_scenarios,
     planned_runs,
