@@ -468,7 +468,8 @@ class AutoencoderMetrics(RunMetrics):
 @dataclass(frozen=True)
 class RegressorMetrics(RunMetrics):
     """``regressor/{condition}/{model}/seed{seed}/metrics.json`` (condition ``reference``
-    for the runs without a mapping)."""
+    for the trained arms, the runs without a mapping whose neuron parameters train; the
+    layout is in :mod:`bridge.regressor.stage`)."""
 
     IDENTITY: ClassVar[dict[str, Callable[[Mapping[str, Any], str, str], Any]]] = {
         "condition": _text_field,
