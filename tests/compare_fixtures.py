@@ -12,8 +12,7 @@ import pandas as pd
 import yaml
 
 from bridge.compare.paths import (
-    autoencoder_metrics_path,
-    autoencoder_scenarios,
+    expected_runs,
     hh_fi_curve_path,
     hh_summary_path,
     mapping_path,
@@ -47,6 +46,9 @@ def small_config() -> dict[str, Any]:
     config["regressor"]["seeds"] = list(REG_SEEDS)
     # The trained-offset arm only; tests/test_compare_offset_arms.py adds the frozen one.
     config["autoencoder"]["condition_offsets"] = ["trained"]
+    # The main noise protocol and no label arm, as the quick run; tests add them.
+    config["autoencoder"]["noise"]["protocols"] = config["autoencoder"]["noise"]["protocols"][:1]
+    config["autoencoder"]["label_arm"] = False
     return config
 
 
@@ -279,15 +281,12 @@ def write_stage_outputs(
         write_json(hh_summary_path(results, condition), hh_summary(condition, rate_at_10))
         write_csv(hh_fi_curve_path(results, condition), fi_curve(rate_at_10[condition]))
         write_json(mapping_path(results, condition), mapping_json(condition))
-    scenarios = autoencoder_scenarios(compare_settings(config, CONDITIONS))
-    for scenario in scenarios:
-        for sigma in config["autoencoder"]["noise"]["sigmas"]:
-            for seed in config["autoencoder"]["seeds"]:
-                mse, rates = ae(scenario, float(sigma), seed)
-                write_json(
-                    autoencoder_metrics_path(results, scenario, sigma, seed),
-                    ae_metrics(scenario, sigma, seed, mse, rates),
-                )
+    # Every autoencoder run the compare stage expects (label and extra-protocol arms too).
+    for key, path in expected_runs(compare_settings(config, CONDITIONS), results):
+        if key.stage == "autoencoder":
+            assert key.sigma is not None and key.seed is not None
+            mse, rates = ae(key.scenario, key.sigma, key.seed)
+            write_json(path, ae_metrics(key.scenario, key.sigma, key.seed, mse, rates))
     for seed in config["regressor"]["seeds"]:
         for condition in CONDITIONS:
             for model in CONDITION_MODELS:

@@ -267,3 +267,49 @@ def test_missing_runs_are_named_not_mistaken_for_a_failed_baseline(tmp_path: Pat
     assert row["verdict"] == NOT_EVALUABLE
     assert "no runs to judge: autoencoder s1_benchmark" in row["reason"]
     assert "NO RUNS" in row["gate"]
+
+
+def test_claim_3_is_judged_again_under_an_extra_noise_protocol(tmp_path: Path) -> None:
+    """Per-step noise runs (``<scenario>.per_step_clean``) share the noiseless runs; here
+    per-step noise restores nothing, so claim 3 holds per image and fails per step."""
+    config = small_config()
+    config["autoencoder"]["noise"]["protocols"] = [
+        {"sampling": "per_image", "target": "clean"},
+        {"sampling": "per_step", "target": "clean"},
+    ]
+
+    def per_step_hurts(scenario, sigma, seed):
+        base, _, tag = scenario.partition(".per_step_clean")
+        if scenario.endswith(".per_step_clean"):
+            mse, rates = papers_pattern(base, 0.0, seed)
+            return mse + 0.004, rates
+        return papers_pattern(scenario, sigma, seed)
+
+    claims = claims_for(tmp_path, ae=per_step_hurts, config=config)
+    main = row_of(claims, COMPENSATES, "s3_syn_beta − s1_benchmark")
+    step = row_of(claims, COMPENSATES, "s3_syn_beta − s1_benchmark [per step clean noise]")
+    assert main["verdict"] == SUPPORTED
+    assert step["verdict"] in (NOT_SUPPORTED, CONTRADICTED)
+    assert "noise per-step, clean target" in step["protocol"]
+    assert "noise per-image, clean target" in main["protocol"]
+
+
+def test_label_arm_rows_pair_the_label_mapping_with_the_fitted_beta(tmp_path: Path) -> None:
+    from bridge.compare.comparisons import KIND_LABEL, stats_table
+
+    config = small_config()
+    config["autoencoder"]["label_arm"] = True
+
+    def label_worse(scenario, sigma, seed):
+        mse, rates = papers_pattern(scenario.removesuffix(".label"), sigma, seed)
+        return (mse + 0.003 if scenario.endswith(".label") else mse), rates
+
+    write_stage_outputs(tmp_path / "results", config, ae=label_worse)
+    settings = compare_settings(config, CONDITIONS)
+    runs = collect_runs(settings, tmp_path / "results").runs
+    stats = stats_table(runs, settings)
+    rows = stats[(stats["kind"] == KIND_LABEL) & (stats["metric"] == "test_mse_final")]
+    assert len(rows) == len(CONDITIONS) * 2  # two noise levels
+    assert set(rows["group"]) == {f"cond_{c}.label" for c in CONDITIONS}
+    assert rows["mean_diff"].to_numpy() == pytest.approx(0.003)
+    assert (rows["n"] == 3).all()

@@ -307,3 +307,14 @@ def test_a_run_whose_identity_breaks_its_contract_is_one_gap(tmp_path: Path, con
     assert gaps.loc[str(moved), "reason"] == "the file says seed = 7, its path says 123"
     assert not found.runs["file"].isin([str(bad), str(moved)]).any()
     assert found.runs["file"].eq(str(regressor_metrics_path(results, "control", "mtc", 2))).any()
+
+
+def test_summary_shows_the_bridge_claim_and_the_label_arm(tmp_path: Path, config: dict) -> None:
+    config["autoencoder"]["label_arm"] = True
+    write_stage_outputs(tmp_path / "results", config)
+    summary = run_stage(tmp_path, config)["summary.md"].read_text()
+    claim5 = summary.split("### 5.")[1].split("## Against")[0]
+    assert "label mapping β = exp(−gNa)" in claim5
+    assert "| hyperexcitable − control | contradicted |" in claim5
+    assert "test MSE σ=0, label β" in claim5 and "0.3679" in claim5
+    assert "Protocol: mapping: deterministic fit" in claim5

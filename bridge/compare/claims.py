@@ -17,7 +17,8 @@ two benchmark seeds of the same metric.
 3. *Noise compensates*: where claim 1 is supported for a pair, the overfiring network's MSE
    at ``compare.noisy_sigma`` is lower than its own MSE without noise (paired by seed: noise
    restores quality, not only makes the benchmark worse), and the MSE gap to the reference
-   shrinks. Both must hold.
+   shrinks. Both must hold. Judged under the main noise protocol and again under every extra
+   one (``autoencoder.noise.protocols``; its noisy runs ``<scenario>.<tag>``).
 4. *MTC is more accurate and sparser than LIF and AdLIF* (the MTC paper's comparison, on the
    trained arms: results/regressor/reference/{mtc,lif,adlif}): higher R2 and lower z-scored
    sMAPE at every horizon of ``accuracy_horizons``, lower S_comm and higher S_comp on the
@@ -59,7 +60,13 @@ from bridge.compare.comparisons import (
     layer_rate_metrics,
     seed_values,
 )
-from bridge.compare.paths import FROZEN, TRAINED, benchmark_arm, condition_scenario
+from bridge.compare.paths import (
+    FROZEN,
+    TRAINED,
+    benchmark_arm,
+    condition_scenario,
+    protocol_scenario,
+)
 from bridge.compare.stats import PairedStats, paired_stats
 from bridge.compare.verdicts import (
     CONTRADICTED,
@@ -78,6 +85,7 @@ from bridge.compare.verdicts import (
     redistribution,
     seed_pair_spread,
 )
+from bridge.config.autoencoder import PROTOCOL_TAGS
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import REFERENCE_MODEL
@@ -415,18 +423,39 @@ def _claim_redistributed(ctx: _Context) -> dict[str, Any]:
     return _row(claim, ctx.pair.label, judged, ctx.protocol, **common)
 
 
-def _claim_compensates(ctx: _Context, degraded: str) -> dict[str, Any]:
+def _claim_compensates(
+    ctx: _Context, degraded: str, tag: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Claim 3 for one pair; ``tag`` names an extra noise protocol whose noisy runs
+    (``<scenario>.<tag>``) replace the main protocol's (the noiseless runs are shared).
+    Returns the comparison's label and the row."""
     claim, noisy, quiet = (
         "noise_compensates",
         ctx.settings.noisy_sigma,
         ctx.settings.noiseless_sigma,
     )
     metric = "test_mse_final"
+    label = ctx.pair.label if tag is None else f"{ctx.pair.label} [{tag.replace('_', ' ')} noise]"
+    protocol = ctx.protocol
+    if tag is not None:
+        sampling, target = PROTOCOL_TAGS[tag]
+        protocol = (
+            f"{protocol.rsplit(', noise ', 1)[0]}, noise {sampling.replace('_', '-')}, "
+            f"{target} target"
+        )
+
+    def scenario(name: str, sigma: float) -> str:
+        return name if tag is None or sigma == quiet else protocol_scenario(name, tag)
+
     blocked, gate = _precondition(ctx.pair)
     if blocked:
-        return ctx.blocked(claim, blocked, gate, metric="test_mse_gap", sigma=noisy)
+        row = _row(
+            claim, label, Verdict(NOT_EVALUABLE, blocked), protocol, gate=gate,
+            metric="test_mse_gap", sigma=noisy,
+        )  # fmt: skip
+        return label, row
     # Part 1: the overfiring network's own MSE falls with noise (paired by seed).
-    own_noisy = ctx.values(metric, ctx.pair.group, noisy)
+    own_noisy = ctx.values(metric, scenario(ctx.pair.group, noisy), noisy)
     own_quiet = ctx.values(metric, ctx.pair.group, quiet)
     restore_stats = ctx.stats(own_noisy, own_quiet)
     restored = ctx.directional(
@@ -439,14 +468,14 @@ def _claim_compensates(ctx: _Context, degraded: str) -> dict[str, Any]:
     # Part 2: the gap to the reference shrinks (gap_0 - gap_noisy > 0).
     gaps = {}
     for sigma in (quiet, noisy):
-        a = ctx.values(metric, ctx.pair.group, sigma)
-        b = ctx.values(metric, ctx.pair.reference, sigma)
+        a = ctx.values(metric, scenario(ctx.pair.group, sigma), sigma)
+        b = ctx.values(metric, scenario(ctx.pair.reference, sigma), sigma)
         gaps[sigma] = {s: a[s] - b[s] for s in sorted(set(a) & set(b))}
     gap_stats = ctx.stats(gaps[quiet], gaps[noisy])
     common = dict(metric="test_mse_gap", sigma=noisy, stats=gap_stats, gate=gate)
     if degraded != SUPPORTED:
         reason = f"no degradation without noise to compensate (claim 1 here: {degraded})"
-        return ctx.blocked(claim, reason, **common)
+        return label, _row(claim, label, Verdict(NOT_EVALUABLE, reason), protocol, **common)
     shrinks = ctx.directional(
         gap_stats,
         +1,
@@ -455,7 +484,7 @@ def _claim_compensates(ctx: _Context, degraded: str) -> dict[str, Any]:
         scale=gap_stats.mean_a,
     )
     judged = conjunction([("own MSE with noise", restored), ("gap", shrinks)])
-    return _row(claim, ctx.pair.label, judged, ctx.protocol, **common)
+    return label, _row(claim, label, judged, protocol, **common)
 
 
 def _trained_values(runs: pd.DataFrame, model: str, metric: str) -> dict[int, float]:
@@ -579,7 +608,8 @@ def evaluate_claims(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFra
         marks = {"offsets": pair.offsets, "beta_unidentified": pair.unidentified}
         degrade_rows.append({**row, **marks})
         redistribute_rows.append({**_claim_redistributed(ctx), **marks})
-        compensate_rows.append({**_claim_compensates(ctx, degraded), **marks})
+        for tag in (None, *settings.ae_extra_protocols):
+            compensate_rows.append({**_claim_compensates(ctx, degraded, tag)[1], **marks})
     rows = (
         degrade_rows
         + redistribute_rows

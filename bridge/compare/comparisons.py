@@ -16,6 +16,11 @@ keep those comparisons apart from identified ones).
 * ``model - model``: the trained MTC regressor (``reference`` label) minus the trained LIF
   and minus the AdLIF (claim 4's comparisons), and per condition the mapped MTC minus the
   mapped LIF of the same condition;
+* ``label - fitted`` (``autoencoder.label_arm``): per condition and noise level, the
+  label-mapping arm (beta = exp(-gNa)) minus the fitted-beta arm, paired by seed: the paper's
+  premise and the fitted bridge on the same network;
+* extra noise protocols (``autoencoder.noise.protocols[1:]``): every scenario - benchmark
+  row again under that protocol, at its noisy sigmas;
 * ``mapped - trained``: per condition, each mapped (frozen) regressor minus the trained arm
   of the same model and seed: what the channelopathy's fixed neuron costs or gains.
 """
@@ -28,7 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridge.compare.paths import TRAINED, benchmark_arm, condition_scenario
+from bridge.compare.paths import (
+    TRAINED,
+    benchmark_arm,
+    condition_scenario,
+    label_scenario,
+    protocol_scenario,
+)
 from bridge.compare.stats import PairedStats, paired_stats
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
@@ -45,6 +56,7 @@ KIND_CONDITION = "condition - control"
 KIND_SCENARIO = "scenario - benchmark"
 KIND_MODEL = "model - model"
 KIND_MAPPED = "mapped - trained"
+KIND_LABEL = "label - fitted"
 STATS_COLUMNS = (
     "kind",
     "stage",
@@ -182,15 +194,17 @@ def _autoencoder_rows(
     kind: str,
     pairs: Sequence[tuple[str, str, str, str, str]],
     metrics: Sequence[str],
+    sigmas: Sequence[float] | None = None,
 ) -> list[dict[str, Any]]:
-    """pairs: (group label, group scenario, reference label, reference scenario, offsets)."""
+    """pairs: (group label, group scenario, reference label, reference scenario, offsets),
+    at ``sigmas`` (default: every autoencoder noise level)."""
     rows = []
     for group, scenario, reference, ref_scenario, offsets in pairs:
         unidentified = beta_unidentified(
             runs,
             *runs.loc[runs["scenario"].isin([scenario, ref_scenario]), "condition"].unique(),
         )
-        for sigma in settings.ae_sigmas:
+        for sigma in settings.ae_sigmas if sigmas is None else sigmas:
             for metric in metrics:
                 a = seed_values(runs, "autoencoder", metric, scenario=scenario, sigma=sigma)
                 b = seed_values(runs, "autoencoder", metric, scenario=ref_scenario, sigma=sigma)
@@ -255,6 +269,21 @@ def stats_table(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFrame:
             for c in settings.conditions
         ]
     rows += _autoencoder_rows(runs, settings, KIND_SCENARIO, pairs, ae_metrics)
+    noisy = [s for s in settings.ae_sigmas if s > 0]
+    for tag in settings.ae_extra_protocols:
+        tagged = [
+            (protocol_scenario(g, tag), protocol_scenario(gs, tag), protocol_scenario(r, tag),
+             protocol_scenario(rs, tag), mode)
+            for g, gs, r, rs, mode in pairs
+        ]  # fmt: skip
+        rows += _autoencoder_rows(runs, settings, KIND_SCENARIO, tagged, ae_metrics, noisy)
+    if settings.ae_label_arm:
+        label_pairs = [
+            (label_scenario(c), label_scenario(c), condition_scenario(c), condition_scenario(c),
+             TRAINED)
+            for c in settings.conditions
+        ]  # fmt: skip
+        rows += _autoencoder_rows(runs, settings, KIND_LABEL, label_pairs, ae_metrics)
     trained = REGRESSOR_REFERENCE_LABEL
     model_pairs = [(trained, "mtc", trained, other) for other in ("lif", REFERENCE_MODEL)]
     model_pairs += [(c, "mtc", c, "lif") for c in settings.conditions]

@@ -107,7 +107,8 @@ def regressor_metrics_path(results_dir: str | Path, condition: str, model: str, 
 
 def autoencoder_scenarios(settings: CompareSettings) -> tuple[str, ...]:
     """The paper's scenarios that run (and the frozen-offset benchmark when a frozen condition
-    arm runs), then the condition arms per offset mode (the autoencoder stage's order)."""
+    arm runs), then the condition arms per offset mode, then the label-mapping arms when
+    ``autoencoder.label_arm`` (the autoencoder stage's order; main noise protocol)."""
     paper = settings.paper_scenarios
     if settings.conditions and FROZEN in settings.ae_condition_offsets:
         paper += (benchmark_arm(settings, FROZEN),)
@@ -116,15 +117,29 @@ def autoencoder_scenarios(settings: CompareSettings) -> tuple[str, ...]:
         for mode in settings.ae_condition_offsets
         for c in settings.conditions
     )
-    return paper + arms
+    labels = tuple(label_scenario(c) for c in settings.conditions) if settings.ae_label_arm else ()
+    return paper + arms + labels
+
+
+def protocol_scenario(scenario: str, protocol: str) -> str:
+    """``scenario`` trained under the extra noise protocol ``protocol`` (its tag)."""
+    return f"{scenario}.{protocol}"
 
 
 def expected_runs(settings: CompareSettings, results_dir: str | Path) -> list[tuple[RunKey, Path]]:
-    """Every per-run network file the config implies, with its key (autoencoder first)."""
+    """Every per-run network file the config implies, with its key (autoencoder first; runs
+    of an extra noise protocol at its noisy sigmas only)."""
     runs: list[tuple[RunKey, Path]] = []
-    for scenario in autoencoder_scenarios(settings):
+    main = [(s, settings.ae_sigmas) for s in autoencoder_scenarios(settings)]
+    noisy = tuple(s for s in settings.ae_sigmas if s > 0)
+    extra = [
+        (protocol_scenario(s, tag), noisy)
+        for tag in settings.ae_extra_protocols
+        for s in autoencoder_scenarios(settings)
+    ]
+    for scenario, sigmas in main + extra:
         condition = scenario_condition(scenario)
-        for sigma in settings.ae_sigmas:
+        for sigma in sigmas:
             for seed in settings.ae_seeds:
                 key = RunKey("autoencoder", condition, scenario, "", float(sigma), seed)
                 runs.append((key, autoencoder_metrics_path(results_dir, scenario, sigma, seed)))

@@ -7,6 +7,7 @@ gaps. Verdicts come from :mod:`bridge.compare.claims`; the rules are restated in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from bridge.compare import markdown as md
 from bridge.compare.claims import (
+    BRIDGE_CLAIM,
     CLAIMS,
     MTC_CLAIM,
     autoencoder_gate,
@@ -22,9 +24,9 @@ from bridge.compare.claims import (
     regressor_gate,
 )
 from bridge.compare.collect import GAP_COLUMNS
-from bridge.compare.comparisons import seed_values
+from bridge.compare.comparisons import condition_value, seed_values
 from bridge.compare.conditions import summarise
-from bridge.compare.paths import FROZEN, benchmark_arm, condition_scenario
+from bridge.compare.paths import FROZEN, benchmark_arm, condition_scenario, label_scenario
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
@@ -278,6 +280,8 @@ def _claims_section(
         protocols = ", ".join(p for p in dict.fromkeys(rows["protocol"].fillna("")) if p)
         if protocols:
             lines += [f"Protocol: {protocols}.", ""]
+        if claim == BRIDGE_CLAIM:
+            lines += _label_arm_lines(runs, settings)
         if claim == MTC_CLAIM:
             lines += [
                 "Accuracy at every horizon (mean ± SD over seeds; the verdicts use those marked "
@@ -298,6 +302,39 @@ def _claims_section(
                 "",
             ]
     return lines
+
+
+def _label_arm_lines(runs: pd.DataFrame, settings: CompareSettings) -> list[str]:
+    """The same autoencoder with the label mapping's beta and with the fitted beta."""
+    if not settings.ae_label_arm:
+        return [
+            "The autoencoder arms with the label mapping's β (`cond_<c>.label`) are not run by "
+            "this config (`autoencoder.label_arm: false`; the full config runs them).",
+            "",
+        ]
+    out: dict[str, list[str]] = {"condition": [], "β label": [], "β fitted": []}
+    for condition in settings.conditions:
+        g = condition_value(runs, "mapping", condition, "gnabar")
+        out["condition"].append(condition)
+        out["β label"].append(md.fmt(math.exp(-g)) if g is not None else "")
+        out["β fitted"].append(md.fmt(condition_value(runs, "mapping", condition, "beta_fit")))
+        for sigma in (settings.noiseless_sigma, settings.noisy_sigma):
+            for name, scenario in (
+                ("label", label_scenario(condition)),
+                ("fitted", condition_scenario(condition)),
+            ):
+                values = seed_values(
+                    runs, "autoencoder", "test_mse_final", scenario=scenario, sigma=sigma
+                )
+                column = f"test MSE σ={sigma:g}, {name} β"
+                out.setdefault(column, []).append(md.mean_sd(*summarise(list(values.values()))))
+    return [
+        "The same autoencoder with the label mapping's β (α, β_syn and bias the benchmark's) "
+        "and with the fitted mapping (paired rows `label - fitted` in `compare/stats.csv`):",
+        "",
+        md.table(pd.DataFrame(out)),
+        "",
+    ]
 
 
 def _paper_section(paper_ae: pd.DataFrame, paper_reg: pd.DataFrame) -> list[str]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from annotated_types import Ge
 from pydantic import AfterValidator, Field
 
+from bridge.config.autoencoder import protocol_tag
 from bridge.config.base import (
     ConfigError,
     Float,
@@ -138,6 +139,11 @@ class CompareSettings:
     paper_values: Mapping[str, str]
     #: ``autoencoder.condition_offsets``: the condition arms' offset modes (trained, frozen).
     ae_condition_offsets: tuple[str, ...] = ("trained",)
+    #: ``autoencoder.label_arm``: each condition also runs ``cond_<c>.label`` (beta exp(-gNa)).
+    ae_label_arm: bool = False
+    #: Tags (``<sampling>_<target>``) of the noise protocols beyond the main one
+    #: (``autoencoder.noise.protocols[1:]``): their runs exist at the noisy sigmas only.
+    ae_extra_protocols: tuple[str, ...] = ()
     #: Stage -> the training protocol in words (:func:`protocol_labels`), on every verdict.
     protocols: Mapping[str, str] = dataclass_field(default_factory=dict)
 
@@ -154,7 +160,11 @@ def compare_config_view(config: Mapping[str, Any]) -> dict[str, Any]:
         "compare": config.get("compare", {}),
         "mapping": {"reference_condition": config.get("mapping", {}).get("reference_condition")},
         "autoencoder": {
-            "noise": {"sigmas": ae.get("noise", {}).get("sigmas", [])},
+            "noise": {
+                "sigmas": ae.get("noise", {}).get("sigmas", []),
+                "protocols": ae.get("noise", {}).get("protocols", []),
+            },
+            "label_arm": bool(ae.get("label_arm", False)),
             "seeds": ae.get("seeds", []),
             "paper_scenarios": list(ae.get("paper_scenarios", {})),
             "run_paper_scenarios": list(
@@ -189,10 +199,17 @@ def protocol_labels(view: Mapping[str, Any]) -> dict[str, str]:
     source = data.get("source")
     digits = data.get("n_train_embedded") if source == "embedded" else MNIST_TRAIN_DIGITS
     labels = {"mapping": "mapping: deterministic fit to the HH cell (no seeds)"}
+    protocols = ae.get("noise", {}).get("protocols") or [{}]
+    main = protocols[0]
+    noise = (
+        f"noise {main.get('sampling', 'per_image').replace('_', '-')}, "
+        f"{main.get('target', 'clean')} target"
+    )
     if training.get("epochs") is not None:
         labels["autoencoder"] = (
             f"autoencoder: {digits:,} training digits ({source}), {training['epochs']} epochs, "
-            f"lr {training.get('lr'):g}, {ae.get('model', {}).get('precision') or 'fp32'}"
+            f"lr {training.get('lr'):g}, {ae.get('model', {}).get('precision') or 'fp32'}, "
+            f"{noise}"
         )
     reg_training = reg.get("training", {})
     if reg_training.get("epochs") is not None:
@@ -300,4 +317,9 @@ def compare_settings(config: Mapping[str, Any], conditions: Sequence[str]) -> Co
             stage: str(_require(view[stage], "paper_values", stage)) for stage in PAPER_STAGES
         },
         protocols=protocol_labels(view),
+        ae_label_arm=bool(view["autoencoder"]["label_arm"]),
+        ae_extra_protocols=tuple(
+            protocol_tag(p["sampling"], p["target"])
+            for p in view["autoencoder"]["noise"]["protocols"][1:]
+        ),
     )
