@@ -465,6 +465,26 @@ class AutoencoderMetrics(RunMetrics):
     sigma: float = 0.0  # input-noise SD
 
 
+#: The regressor's closed loop scored over its first Lyapunov time only.
+FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
+#: Evaluation horizons of a regressor metrics.json (keys of ``evaluation`` and of each
+#: baseline): one step ahead, the whole closed loop, its first Lyapunov time.
+REGRESSOR_HORIZONS = ("one_step", "closed_loop", FIRST_LYAPUNOV)
+#: Numbers of each ``evaluation.<horizon>`` block that the tables carry as
+#: ``<metric>_<horizon>`` (accuracy, skill against the baselines, activity).
+REGRESSOR_HORIZON_METRICS = (
+    "r2",
+    "smape",
+    "smape_z",
+    "skill_vs_repeat_last",
+    "skill_vs_ridge_ar",
+    "s_comm",
+    "activation_sparsity",
+    "synaptic_ops",
+    "s_comp",
+)
+
+
 @dataclass(frozen=True)
 class RegressorMetrics(RunMetrics):
     """``regressor/{condition}/{model}/seed{seed}/metrics.json`` (condition ``reference``

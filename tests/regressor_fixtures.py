@@ -6,7 +6,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from bridge.neurons.mtc import MTC_PRESETS
+from bridge.neurons.mtc import MTC_GAIN_FIELDS, MTC_OFFSET_FIELDS, MTC_PRESETS
+
+#: Gains and offsets: what the MTC paper trains of an MTC neuron.
+PAPER_MTC_FIELDS = MTC_GAIN_FIELDS + MTC_OFFSET_FIELDS
 
 #: Seconds, not minutes: 2 Lyapunov times of training (150 samples), 1 of test (75).
 TINY_REGRESSOR_CFG: dict[str, Any] = {
@@ -37,16 +40,7 @@ TINY_REGRESSOR_CFG: dict[str, Any] = {
     "mtc": {"step_time_units": 1.0, "reference_preset": "tonic"},
     "lif": {"reference_beta": 0.9},
     "trained": {
-        "mtc_trainable": [
-            "a_fast",
-            "a_slow_pos",
-            "a_slow_neg",
-            "a_ultraslow",
-            "delta_fast",
-            "delta_slow_pos",
-            "delta_slow_neg",
-            "delta_ultraslow",
-        ],
+        "mtc_trainable": list(PAPER_MTC_FIELDS),
         "lif_train_beta": True,
     },
     "baselines": {"ridge_order": 4, "ridge_alpha": 1.0e-4},

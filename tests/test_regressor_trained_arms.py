@@ -11,19 +11,7 @@ from bridge.regressor.data import load_regressor_data, training_windows
 from bridge.regressor.model import SpikingRegressor, parameter_counts
 from bridge.regressor.neuron_setup import neuron_setup
 from bridge.regressor.training import train_bptt
-from tests.regressor_fixtures import mapping_json, tiny_cfg
-
-#: Gains and offsets: what the paper trains of an MTC neuron.
-PAPER_MTC_FIELDS = (
-    "a_fast",
-    "a_slow_pos",
-    "a_slow_neg",
-    "a_ultraslow",
-    "delta_fast",
-    "delta_slow_pos",
-    "delta_slow_neg",
-    "delta_ultraslow",
-)
+from tests.regressor_fixtures import PAPER_MTC_FIELDS, mapping_json, tiny_cfg
 
 
 def _settings(**overrides) -> RegressorRunConfig:

@@ -50,6 +50,8 @@ from bridge.compare.paths import (
 )
 from bridge.config.compare import CompareSettings
 from bridge.contracts import (
+    REGRESSOR_HORIZON_METRICS,
+    REGRESSOR_HORIZONS,
     VALIDATION_HEADLINE_KEYS,
     AutoencoderMetrics,
     RegressorMetrics,
@@ -161,22 +163,6 @@ AUTOENCODER_FIELDS = (
 )
 #: Final-epoch firing rate per layer on the test set (the paper's Eq. 11), one metric each.
 AUTOENCODER_LAYER_RATES = ("firing_rate_final_epoch_test",)
-#: The regressor's closed loop scored over its first Lyapunov time only.
-FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
-#: The regressor's evaluation horizons and the per-horizon numbers collected as
-#: ``{metric}_{horizon}`` (bridge.regressor.stage's metrics.json layout).
-REGRESSOR_HORIZONS = ("one_step", "closed_loop", FIRST_LYAPUNOV)
-REGRESSOR_HORIZON_METRICS = (
-    "r2",
-    "smape",
-    "smape_z",
-    "skill_vs_repeat_last",
-    "skill_vs_ridge_ar",
-    "s_comm",
-    "activation_sparsity",
-    "synaptic_ops",
-    "s_comp",
-)
 #: Fallbacks of metrics that older metrics.json files kept only in ``headline``.
 _REGRESSOR_HEADLINE = {
     "r2_closed_loop": ("headline", "r2"),

@@ -43,12 +43,12 @@ from bridge.compare.paths import (
 from bridge.compare.stats import PairedStats, paired_stats
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
+from bridge.contracts import REGRESSOR_HORIZONS
 from bridge.neurons.registry import CONDITION_MODELS, REFERENCE_MODEL
 
 #: Autoencoder metrics compared (per-layer rates ``rate_<layer>`` are added as found).
 AUTOENCODER_METRICS = ("test_mse_final", "msed_train", "mean_layer_rate", "network_rate")
-#: Regressor horizons and metric stems compared (``<stem>_<horizon>``).
-REGRESSOR_HORIZONS = ("one_step", "closed_loop_first_lyapunov_time", "closed_loop")
+#: Regressor metric stems compared at every horizon (``<stem>_<horizon>``).
 REGRESSOR_STEMS = ("r2", "smape", "smape_z", "s_comm", "activation_sparsity", "s_comp")
 REGRESSOR_METRICS = tuple(f"{stem}_{h}" for h in REGRESSOR_HORIZONS for stem in REGRESSOR_STEMS)
 LAYER_RATE_PREFIX = "rate_"

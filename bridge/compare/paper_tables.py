@@ -30,12 +30,11 @@ from bridge.compare.comparisons import seed_values
 from bridge.compare.conditions import summarise
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
+from bridge.contracts import REGRESSOR_HORIZONS
 from bridge.paper_values import PaperRecords
 
 #: Paper quantity -> our autoencoder metric.
 AUTOENCODER_QUANTITIES = {"test_mse": "test_mse_final", "msed": "msed_train"}
-#: Regressor horizons of the paper-vs-ours table, in column order.
-REGRESSOR_HORIZONS = ("one_step", "closed_loop_first_lyapunov_time", "closed_loop")
 #: Paper quantity -> the stem of our regressor metric (``<stem>_<horizon>``).
 REGRESSOR_QUANTITIES: dict[str, str] = {
     "r2": "r2",

@@ -33,26 +33,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bridge.contracts import RegressorMetrics
+from bridge.contracts import (
+    FIRST_LYAPUNOV,
+    REGRESSOR_HORIZON_METRICS,
+    REGRESSOR_HORIZONS,
+    RegressorMetrics,
+)
 from bridge.neurons.registry import MODEL_NAMES
 from bridge.paper_values import PaperValue
 
-#: The closed loop scored over its first Lyapunov time only.
-FIRST_LYAPUNOV = "closed_loop_first_lyapunov_time"
-#: Evaluation horizons (keys of metrics.json ``evaluation`` and of each baseline).
-HORIZONS = ("one_step", "closed_loop", FIRST_LYAPUNOV)
-#: Per-horizon numbers of a run's evaluation block that the table takes a median of.
-HORIZON_METRICS = (
-    "r2",
-    "smape",
-    "smape_z",
-    "skill_vs_repeat_last",
-    "skill_vs_ridge_ar",
-    "s_comm",
-    "activation_sparsity",
-    "synaptic_ops",
-    "s_comp",
-)
+#: Evaluation horizons and the per-horizon numbers the table takes a median of (the
+#: metrics.json contract).
+HORIZONS = REGRESSOR_HORIZONS
+HORIZON_METRICS = REGRESSOR_HORIZON_METRICS
 #: Per-horizon numbers of the baselines (short name, key under ``baselines``).
 BASELINE_METRICS = ("r2", "smape", "smape_z")
 BASELINES = (("repeat_last", "repeat_last_value"), ("ridge_ar", "ridge_ar"))
