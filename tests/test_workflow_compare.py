@@ -55,7 +55,8 @@ def test_tables_summary_and_figures(repo_root: Path, compare_run: Path) -> None:
     assert "point estimate" in summary
     claims = pd.read_csv(results / "compare" / "claims.csv")
     assert set(claims["claim"]) == {"overfiring_degrades", "redistributed_not_raised",
-                                    "noise_compensates", "mtc_accurate_sparse"}  # fmt: skip
+                                    "noise_compensates", "mtc_accurate_sparse",
+                                    "beta_follows_label_mapping"}  # fmt: skip
     for name in ("dose_response_gnabar", "dose_response_beta"):
         assert (results / "compare" / "figures" / f"{name}.png").stat().st_size > 20_000
         assert (results / "compare" / "figures" / f"{name}.svg").exists()
