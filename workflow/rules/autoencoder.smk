@@ -34,7 +34,8 @@ AE_ARM_PATTERN = f"(?:{re.escape(FROZEN_SUFFIX)})?" + AE_PROTOCOL_PATTERN
 
 rule autoencoder_paper_run:
     """Train one run of a paper scenario (its frozen decay constants from config), or of the
-    frozen-offset benchmark (<benchmark>.frozen); either under an extra noise protocol too."""
+    frozen-offset benchmark (<benchmark>.frozen); either under an extra noise protocol too.
+    """
     output:
         metrics=f"{AE_RUN_DIR}/metrics.json",
         features=f"{AE_RUN_DIR}/features.npz",

@@ -46,7 +46,8 @@ if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
 
 def regressor_run_metrics():
     """metrics.json of every regressor run: condition x per-condition model x seed (mapped,
-    frozen), then every model's trained arm per seed (models from bridge.neurons.registry)."""
+    frozen), then every model's trained arm per seed (models from bridge.neurons.registry).
+    """
     seeds = config["regressor"]["seeds"]
     per_condition = expand(
         "results/regressor/{condition}/{model}/seed{seed}/metrics.json",
