@@ -253,3 +253,62 @@ def test_config_model_names_are_the_registry_s() -> None:
     from bridge.neurons.registry import MODEL_NAMES
 
     assert set(get_args(RegressorModel)) == set(MODEL_NAMES)
+
+
+def test_bom_and_crlf_tables_parse_as_the_plain_one(repo_root: Path, tmp_path: Path) -> None:
+    # What spreadsheet programs write: UTF-8 with a byte-order mark, and/or CRLF line ends.
+    plain = (repo_root / "config" / "conditions.tsv").read_text()
+    expected = load_conditions(repo_root / "config" / "conditions.tsv")
+    variants = {
+        "bom": b"\xef\xbb\xbf" + plain.encode(),
+        "crlf": plain.replace("\n", "\r\n").encode(),
+        "bom-crlf": b"\xef\xbb\xbf" + plain.replace("\n", "\r\n").encode(),
+    }
+    for label, data in variants.items():
+        path = tmp_path / f"{label}.tsv"
+        path.write_bytes(data)
+        assert load_conditions(path) == expected, label
+
+
+def test_crlf_table_errors_keep_their_line_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "conditions.tsv"
+    body = HEADER + "a\t0.12\t0.036\t0.0003\tx\n\nb\tfast\t0.036\t0.0003\ty\n"
+    path.write_bytes(b"\xef\xbb\xbf" + body.replace("\n", "\r\n").encode())
+    with pytest.raises(ConfigError, match=r"line 4 \(condition 'b'\), column 'gnabar': 'fast'"):
+        load_conditions(path)
+
+
+def test_latin1_byte_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "conditions.tsv"
+    # 'Na+ gain, 37 °C' saved as Latin-1: the degree sign is the single byte 0xB0.
+    body = HEADER + "a\t0.12\t0.036\t0.0003\tx\nb\t0.2\t0.036\t0.0003\tNa+ gain, 37 \xb0C\n"
+    path.write_bytes(body.encode("latin-1"))
+    with pytest.raises(
+        ConfigError, match=r"line 3, byte 33: not UTF-8 text \(byte\(s\) b'\\xb0'\)"
+    ):
+        load_conditions(path)
+    with pytest.raises(ConfigError) as info:
+        load_conditions(path)
+    assert str(path) in str(info.value)
+
+
+def test_names_differing_only_in_case_are_rejected_naming_both_lines(tmp_path: Path) -> None:
+    body = "control\t0.12\t0.036\t0.0003\tx\nmid\t0.2\t0.036\t0.0003\ty\nControl\t1\t0.036\t0.0003\tz\n"
+    path = write_table(tmp_path, body)
+    expected = (
+        r"line 4 \(condition 'Control'\), column 'name': duplicate name, "
+        r"first used on line 2 as 'control' \(names are compared case-insensitively\)"
+    )
+    with pytest.raises(ConfigError, match=expected):
+        load_conditions(path)
+
+
+@pytest.mark.parametrize("name", ["reference", "Reference"])
+def test_reserved_name_is_rejected_naming_its_line(tmp_path: Path, name: str) -> None:
+    path = write_table(tmp_path, f"a\t0.12\t0.036\t0.0003\tx\n{name}\t0.2\t0.036\t0.0003\ty\n")
+    expected = (
+        rf"line 3 \(condition '{name}'\), column 'name': '{name}' is reserved: "
+        r"the regressor stage writes its trained arms under results/regressor/reference/"
+    )
+    with pytest.raises(ConfigError, match=expected):
+        load_conditions(path)

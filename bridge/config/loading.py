@@ -23,8 +23,17 @@ from pydantic import ValidationError
 from bridge import SCHEMA_DIR
 from bridge.config.base import ConfigError, config_error
 from bridge.config.model import BridgeConfig
+from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 
 CONDITIONS_SCHEMA = SCHEMA_DIR / "conditions.schema.yaml"
+
+#: Condition names other stages write results under (casefolded), with the reason.
+RESERVED_CONDITION_NAMES: dict[str, str] = {
+    REGRESSOR_REFERENCE_LABEL.casefold(): (
+        "the regressor stage writes its trained arms under "
+        f"results/regressor/{REGRESSOR_REFERENCE_LABEL}/"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,27 @@ def _parse_cell(text: str) -> Any:
         return text
 
 
+def _read_table_lines(path: Path) -> list[str]:
+    """The table's lines as text: UTF-8 with or without a byte-order mark (spreadsheet
+    programs write one), LF or CRLF line ends; a byte that is not UTF-8 is reported with
+    its line and column."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        bad = data[error.start : error.end]
+        raise ConfigError(
+            f"{path}: line {line}, byte {column}: not UTF-8 text (byte(s) {bad!r}); "
+            "save the table as UTF-8"
+        ) from None
+    # Split on newlines only (str.splitlines also splits on form feeds and other separators,
+    # which would shift the line numbers in messages); a CRLF's '\r' is dropped here.
+    lines = text.split("\n")
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _row_error(path: Path, line: int, name: str | None, column: str, message: str) -> ConfigError:
     who = f" (condition '{name}')" if name else ""
     return ConfigError(f"{path}: line {line}{who}, column '{column}': {message}")
@@ -110,7 +140,7 @@ def load_conditions(path: str | Path) -> list[Condition]:
     allowed = set(schema["properties"])
     numeric = {c for c, rule in schema["properties"].items() if rule.get("type") == "number"}
     required = list(schema["required"])
-    text_lines = path.read_text().splitlines()
+    text_lines = _read_table_lines(path)
     rows = [(i + 1, line) for i, line in enumerate(text_lines) if line.strip()]
     if not rows:
         raise ConfigError(f"{path}: empty file, expected a header line with columns {required}")
@@ -130,7 +160,7 @@ def load_conditions(path: str | Path) -> list[Condition]:
 
     validator = jsonschema.Draft202012Validator(schema)
     conditions: list[Condition] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, str]] = {}  # casefolded name -> (line, name)
     for line_no, line in rows[1:]:
         cells = line.split("\t")
         if len(cells) > len(header):
@@ -167,11 +197,28 @@ def load_conditions(path: str | Path) -> list[Condition]:
                 message = err.message
             raise _row_error(path, line_no, name, column, message)
         assert name is not None  # guaranteed by the schema's "required"
-        if name in seen:
+        # Names become folder names: on a case-insensitive filesystem (macOS, Windows)
+        # 'control' and 'Control' would write into the same folder, so compare casefolded.
+        key = name.casefold()
+        if key in seen:
+            first_line, first_name = seen[key]
             raise _row_error(
-                path, line_no, name, "name", f"duplicate name, first used on line {seen[name]}"
+                path,
+                line_no,
+                name,
+                "name",
+                f"duplicate name, first used on line {first_line} as '{first_name}' "
+                "(names are compared case-insensitively)",
             )
-        seen[name] = line_no
+        if key in RESERVED_CONDITION_NAMES:
+            raise _row_error(
+                path,
+                line_no,
+                name,
+                "name",
+                f"'{name}' is reserved: {RESERVED_CONDITION_NAMES[key]}",
+            )
+        seen[key] = (line_no, name)
         conditions.append(Condition(**record))
     if not conditions:
         raise ConfigError(f"{path}: no condition rows below the header")

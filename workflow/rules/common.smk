@@ -13,11 +13,12 @@ from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
 validate_config(config)
 validate(config, "../schemas/config.schema.yaml")
 
+# load_conditions reads the table (UTF-8 with or without BOM, LF or CRLF) and rejects
+# malformed rows, duplicate names (case-insensitively) and reserved names, naming the line;
+# Snakemake's validate then checks the same parsed rows against the schema.
 CONDITIONS = {c.name: c for c in load_conditions(config["conditions"])}
 validate(
-    pd.read_csv(
-        config["conditions"], sep="\t", dtype={"name": str, "description": str}
-    ),
+    pd.DataFrame([c.to_dict() for c in CONDITIONS.values()]),
     "../schemas/conditions.schema.yaml",
 )
 CONDITION_NAMES = list(CONDITIONS)
@@ -34,14 +35,6 @@ def hh_outputs():
         name=["fi_curve.csv", "features.csv", "summary.json", "crosscheck.csv"],
     )
     return per_condition + ["results/hh/figures/hh_overview.png"]
-
-
-# The regressor stage writes its trained arms under this name, so no condition may use it.
-if REGRESSOR_REFERENCE_LABEL in CONDITIONS:
-    raise ValueError(
-        f"{config['conditions']}: a condition may not be named '{REGRESSOR_REFERENCE_LABEL}' "
-        "(the regressor stage writes its trained arms under results/regressor/reference/)"
-    )
 
 
 def regressor_run_metrics():
