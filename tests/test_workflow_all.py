@@ -22,7 +22,7 @@ pytestmark = pytest.mark.workflow
 
 NEW_ROW = "extra\t0.5\t0.036\t0.0003\t\t\t\t\t\tadded by a test\n"
 #: Rules that run once per condition (or per condition-derived scenario) and their run keys.
-PER_CONDITION_RULES = {"hh_simulate", "hh_crosscheck", "mapping_condition",
+PER_CONDITION_RULES = {"hh_simulate", "hh_crosscheck", "mapping_condition", "mapping_nir",
                        "autoencoder_condition_run", "autoencoder_msel",
                        "regressor_condition"}  # fmt: skip
 #: Rules whose single job spans every condition: a new row must re-run them.
@@ -89,6 +89,7 @@ def test_new_row_schedules_only_its_own_jobs(repo_root: Path, full_run: Path) ->
         "hh_simulate": 1,
         "hh_crosscheck": 1,
         "mapping_condition": 1,
+        "mapping_nir": 1,
         "autoencoder_condition_run": n_ae_runs,
         "autoencoder_msel": n_arms,
         "regressor_condition": 2 * len(reg["seeds"]),  # MTC and LIF

@@ -64,6 +64,22 @@ def test_mappings_table_and_figures(mapping_run: Path) -> None:
         assert (out / "figures" / f"{name}.svg").is_file()
 
 
+def test_nir_export_per_condition(mapping_run: Path) -> None:
+    """A graph exactly for the usable LIF mappings; every condition has its sidecar."""
+    out = mapping_run / "results" / "mapping"
+    for name in NAMES:
+        record = json.loads((out / f"{name}.json").read_text())
+        sidecar = json.loads((out / "nir" / name / "export.json").read_text())
+        assert sidecar["exported"] is record["use_downstream"], name
+        assert (out / "nir" / name / "lif.nir").is_file() is record["use_downstream"], name
+        if record["use_downstream"]:
+            assert sidecar["parameters"]["beta"] == record["beta_fit"]
+            assert sidecar["parameters"]["tau_exact_ms"] == pytest.approx(record["tau_fit_ms"])
+        else:
+            assert record["status"] in sidecar["reason"]
+    assert (mapping_run / "results/logs/mapping_nir/control.log").is_file()
+
+
 def test_new_condition_schedules_only_its_own_mapping(repo_root: Path, mapping_run: Path) -> None:
     """Adding a row re-runs nothing of the existing conditions (dry run after the full run)."""
     table = mapping_run / "conditions.tsv"
@@ -74,7 +90,8 @@ def test_new_condition_schedules_only_its_own_mapping(repo_root: Path, mapping_r
         assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
         jobs = scheduled_jobs(result.stdout + result.stderr)
         # the new condition's HH run and mapping, the table across conditions, the target
-        expected = {"hh_simulate": 1, "mapping_condition": 1, "mapping_collect": 1}
+        expected = {"hh_simulate": 1, "mapping_condition": 1, "mapping_nir": 1,
+                    "mapping_collect": 1}  # fmt: skip
         assert jobs == {**expected, "mapping_all": 1}, jobs
         assert "results/mapping/extra.json" in result.stdout + result.stderr
     finally:

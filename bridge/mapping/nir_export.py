@@ -35,6 +35,7 @@ restores the bridge's reset on a network snntorch imported.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -49,6 +50,8 @@ import torch
 from bridge.contracts import MappingRecord, read_mapping_record
 from bridge.io import write_json
 from bridge.mapping.lif import THRESHOLD, tau_from_beta
+
+log = logging.getLogger(__name__)
 
 #: ``dt`` (s) that snntorch's NIR export writes and its import assumes (snntorch.import_nir).
 SNNTORCH_NIR_DT_S = 1e-4
@@ -235,6 +238,10 @@ def export_mapping_nir(
         graph_path.unlink(missing_ok=True)
     sidecar["mapping_file"] = str(mapping_path)
     write_json(out_dir / SIDECAR_NAME, sidecar)
+    if usable:
+        log.info("%s: NIR graph %s (beta %.6g)", record.condition, graph_path, params.beta)
+    else:
+        log.info("%s: no NIR graph (%s)", record.condition, sidecar["reason"])
     return sidecar
 
 

@@ -69,9 +69,12 @@ def mapping_outputs():
     per_condition = expand(
         "results/mapping/{condition}.json", condition=CONDITION_NAMES
     )
+    # NIR exports: a folder per condition (lif.nir only for a usable LIF mapping).
+    nir_exports = expand("results/mapping/nir/{condition}", condition=CONDITION_NAMES)
     return (
         ["results/mapping/reference.json"]
         + per_condition
+        + nir_exports
         + [
             "results/mapping/mappings.csv",
             "results/mapping/summary.json",

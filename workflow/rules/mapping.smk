@@ -73,6 +73,26 @@ rule mapping_condition:
         "../scripts/mapping_condition.py"
 
 
+rule mapping_nir:
+    """A usable LIF mapping as a NIR graph (lif.nir) and its export.json; no graph otherwise."""
+    input:
+        mapping="results/mapping/{condition}.json",
+    output:
+        nir=directory("results/mapping/nir/{condition}"),
+    log:
+        "results/logs/mapping_nir/{condition}.log",
+    benchmark:
+        "results/benchmarks/mapping_nir/{condition}.tsv"
+    conda:
+        "../../envs/training.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/mapping_nir.py"
+
+
 rule mapping_collect:
     """mappings.csv across conditions, trend summary, f-I overlay and parameter-curve figures."""
     input:
