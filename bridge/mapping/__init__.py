@@ -12,4 +12,5 @@ Modules (docs/mapping.md explains the fits):
 * ``synthetic_tables`` f-I tables of a known LIF or MTC in the HH contract format;
 * ``summary``    the table across conditions and whether analytic and fitted beta agree;
 * ``figures``    the f-I overlay and parameter-curve figures.
+* ``nir_export`` a usable LIF mapping as a NIR graph (lif.nir) with its conventions sidecar.
 """
