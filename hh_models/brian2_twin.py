@@ -1,7 +1,8 @@
 """Brian2 twin of the NEURON HH cell: the f-I step protocol, all amplitudes in one NeuronGroup.
 
-Same model as NEURON's ``hh`` (and the ``hhx`` variant with Na shifts and a persistent-Na
-fraction, see ``hh_models.params.rates``): ena/ek/el from ``HHParams``, rates scaled by
+Same model as NEURON's ``hh`` (and the ``hhx`` variant: a mutant Na population with shifts,
+slope and time-constant factors and persistent Na beside a wild-type one, and a K shift; see
+``hh_models.params.rates``): ena/ek/el from ``HHParams``, rates scaled by
 q10 = 3^((celsius - 6.3)/10). Integrated with ``exponential_euler`` because the equations are
 stiff at gnabar 1.0 (explicit RK4 goes wrong there).
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge import REPO_ROOT
-from hh_models.params import HHParams, StepProtocol, rates
+from hh_models.params import H_PIVOT_mV, HHParams, M_PIVOT_mV, StepProtocol, rates
 
 LOG = logging.getLogger(__name__)
 
@@ -36,20 +37,29 @@ CYTHON_CACHE_DIR = REPO_ROOT / "build" / "brian2_cython"
 # vtrap handles by a Taylor branch, and is accurate on both sides of it.
 EQUATIONS = """
 dv/dt = (i_stim - ina - ik - il) / cm_area : volt
-ina = gnabar * m**3 * ((1 - nap_fraction) * h + nap_fraction) * (v - ena) : amp/meter**2
+ina = gnabar * (mut_fraction * m**3 * ((1 - nap_fraction) * h + nap_fraction)
+    + (1 - mut_fraction) * mw**3 * hw) * (v - ena) : amp/meter**2
 ik = gkbar * n**4 * (v - ek) : amp/meter**2
 il = gl * (v - el) : amp/meter**2
 i_stim = amp_stim * int(timestep(t, dt) >= step_on) * int(timestep(t, dt) < step_off)
     : amp/meter**2
-dm/dt = q10 * (alpha_m * (1 - m) - beta_m * m) : 1
-dh/dt = q10 * (alpha_h * (1 - h) - beta_h * h) : 1
+dm/dt = q10 / m_tau_factor * (alpha_m * (1 - m) - beta_m * m) : 1
+dh/dt = q10 / h_tau_factor * (alpha_h * (1 - h) - beta_h * h) : 1
 dn/dt = q10 * (alpha_n * (1 - n) - beta_n * n) : 1
-alpha_m = (1 / ms) / exprel(-(v - m_shift + 40 * mV) / (10 * mV)) : Hz
-beta_m = (4 / ms) * exp(-(v - m_shift + 65 * mV) / (18 * mV)) : Hz
-alpha_h = (0.07 / ms) * exp(-(v - h_shift + 65 * mV) / (20 * mV)) : Hz
-beta_h = (1 / ms) / (exp(-(v - h_shift + 35 * mV) / (10 * mV)) + 1) : Hz
-alpha_n = (0.1 / ms) / exprel(-(v + 55 * mV) / (10 * mV)) : Hz
-beta_n = (0.125 / ms) * exp(-(v + 65 * mV) / (80 * mV)) : Hz
+dmw/dt = q10 * (alpha_mw * (1 - mw) - beta_mw * mw) : 1
+dhw/dt = q10 * (alpha_hw * (1 - hw) - beta_hw * hw) : 1
+vm = m_pivot + (v - m_shift - m_pivot) / m_slope : volt
+vh = h_pivot + (v - h_shift - h_pivot) / h_slope : volt
+alpha_m = (1 / ms) / exprel(-(vm + 40 * mV) / (10 * mV)) : Hz
+beta_m = (4 / ms) * exp(-(vm + 65 * mV) / (18 * mV)) : Hz
+alpha_h = (0.07 / ms) * exp(-(vh + 65 * mV) / (20 * mV)) : Hz
+beta_h = (1 / ms) / (exp(-(vh + 35 * mV) / (10 * mV)) + 1) : Hz
+alpha_mw = (1 / ms) / exprel(-(v + 40 * mV) / (10 * mV)) : Hz
+beta_mw = (4 / ms) * exp(-(v + 65 * mV) / (18 * mV)) : Hz
+alpha_hw = (0.07 / ms) * exp(-(v + 65 * mV) / (20 * mV)) : Hz
+beta_hw = (1 / ms) / (exp(-(v + 35 * mV) / (10 * mV)) + 1) : Hz
+alpha_n = (0.1 / ms) / exprel(-(v - n_shift + 55 * mV) / (10 * mV)) : Hz
+beta_n = (0.125 / ms) * exp(-(v - n_shift + 65 * mV) / (80 * mV)) : Hz
 amp_stim : amp/meter**2 (constant)
 """
 
@@ -80,11 +90,24 @@ def steady_state_gates(params: HHParams, v_mV: float | None = None) -> dict[str,
     """m, h, n at their steady state at ``v_mV`` (default: params.v_init_mV, as NEURON's
     finitialize sets them)."""
     v_mV = params.v_init_mV if v_mV is None else v_mV
-    r = rates(np.array([v_mV]), params.m_shift_mV, params.h_shift_mV)
-    return {
+    r = rates(
+        np.array([v_mV]),
+        params.m_shift_mV,
+        params.h_shift_mV,
+        params.m_slope_factor,
+        params.h_slope_factor,
+        params.n_shift_mV,
+    )
+    wt = rates(np.array([v_mV]))
+    gates = {
         gate: float(r[f"alpha_{gate}"][0] / (r[f"alpha_{gate}"][0] + r[f"beta_{gate}"][0]))
         for gate in ("m", "h", "n")
     }
+    for gate in ("m", "h"):
+        gates[f"{gate}w"] = float(
+            wt[f"alpha_{gate}"][0] / (wt[f"alpha_{gate}"][0] + wt[f"beta_{gate}"][0])
+        )
+    return gates
 
 
 @contextmanager
@@ -149,6 +172,14 @@ def _simulate(
             "m_shift": params.m_shift_mV * b2.mV,
             "h_shift": params.h_shift_mV * b2.mV,
             "nap_fraction": params.nap_fraction,
+            "m_slope": params.m_slope_factor,
+            "h_slope": params.h_slope_factor,
+            "m_pivot": M_PIVOT_mV * b2.mV,
+            "h_pivot": H_PIVOT_mV * b2.mV,
+            "m_tau_factor": params.m_tau_factor,
+            "h_tau_factor": params.h_tau_factor,
+            "n_shift": params.n_shift_mV * b2.mV,
+            "mut_fraction": params.mutant_fraction_or_all,
             "q10": params.q10_factor,
             # Step on/off as time-step indices: exact, no floating-point comparison of t.
             "step_on": int(round(protocol.delay_ms / dt_ms)),

@@ -29,12 +29,13 @@ MECHANISMS = ("hh", "hhx")
 
 
 def default_mechanism(params: HHParams) -> str:
-    """``hh`` when the condition needs nothing else, ``hhx`` (shifts, persistent Na) otherwise."""
+    """``hh`` when the condition needs nothing else, ``hhx`` (Na/K channelopathy) otherwise."""
     return "hh" if params.uses_builtin_hh else "hhx"
 
 
 def set_globals(params: HHParams, mechanism: str) -> None:
-    """Temperature and the hhx shifts are NEURON globals: one value per simulation."""
+    """Temperature and hhx's shifts, slope and time-constant factors are NEURON globals:
+    one value per simulation."""
     from neuron import h
 
     h.celsius = params.celsius
@@ -42,6 +43,11 @@ def set_globals(params: HHParams, mechanism: str) -> None:
         load_mechanisms()
         h.mshift_hhx = params.m_shift_mV
         h.hshift_hhx = params.h_shift_mV
+        h.mslope_hhx = params.m_slope_factor
+        h.hslope_hhx = params.h_slope_factor
+        h.mtaufac_hhx = params.m_tau_factor
+        h.htaufac_hhx = params.h_tau_factor
+        h.nshift_hhx = params.n_shift_mV
 
 
 def build_cell(params: HHParams, name: str = "hh", mechanism: str | None = None) -> HHCell:
@@ -56,7 +62,10 @@ def build_cell(params: HHParams, name: str = "hh", mechanism: str | None = None)
     if mechanism not in MECHANISMS:
         raise ValueError(f"unknown HH mechanism {mechanism!r}; expected one of {MECHANISMS}")
     if mechanism == "hh" and not params.uses_builtin_hh:
-        raise ValueError("built-in hh has no Na shifts or persistent Na: use hhx")
+        raise ValueError(
+            "built-in hh has no Na/K shifts, slope or time-constant factors, or persistent Na: "
+            "use hhx"
+        )
     set_globals(params, mechanism)
     sec = h.Section(name=name)
     sec.L = sec.diam = diameter_um(params.area_um2)
@@ -72,6 +81,7 @@ def build_cell(params: HHParams, name: str = "hh", mechanism: str | None = None)
     mech.el = params.el_mV
     if mechanism == "hhx":
         mech.nap = params.nap_fraction
+        mech.mutfrac = params.mutant_fraction_or_all
     sec.ena = params.ena_mV
     sec.ek = params.ek_mV
     return HHCell(section=sec, mechanism=mechanism, params=params)

@@ -22,6 +22,10 @@ EL_DEFAULT_mV = -54.3
 V_INIT_DEFAULT_mV = -65.0
 CELSIUS_REF = 6.3
 Q10_BASE = 3.0
+#: Midpoints (mV) of hh's m-infinity and h-infinity: the pivots about which a slope factor
+#: stretches the voltage axis of the gate (the CONSTANTs MPIVOT/HPIVOT of hhx.mod).
+M_PIVOT_mV = -40.02457735236596
+H_PIVOT_mV = -62.3075017836565
 #: 1 uA/cm2 on the 100 um2 compartment is 1e-6 A/cm2 * 1e-6 cm2 = 1e-12 A = 0.001 nA.
 UM2_PER_CM2 = 1e8
 NA_PER_UA = 1e3
@@ -40,6 +44,17 @@ class HHParams:
     m_shift_mV: float = 0.0
     h_shift_mV: float = 0.0
     nap_fraction: float = 0.0
+    #: Boltzmann slope of m-inf / h-inf multiplied by this (mutant population)
+    m_slope_factor: float = 1.0
+    h_slope_factor: float = 1.0
+    #: m / h time constants multiplied by this (mutant population)
+    m_tau_factor: float = 1.0
+    h_tau_factor: float = 1.0
+    #: K activation (n) half-voltage shift, whole cell
+    n_shift_mV: float = 0.0
+    #: mutant-allele fraction of gnabar; None: the whole Na conductance carries the Na
+    #: parameters (as 1.0). Otherwise gnabar*(1-f) is wild type and gnabar*f mutant.
+    mutant_fraction: float | None = None
     celsius: float = CELSIUS_REF
     cm_uF_cm2: float = 1.0
     area_um2: float = 100.0
@@ -58,8 +73,27 @@ class HHParams:
         return V_INIT_DEFAULT_mV
 
     @property
+    def has_na_mutation(self) -> bool:
+        """True when the Na parameters differ from hh's (whatever the mutant fraction)."""
+        return (
+            self.m_shift_mV != 0.0
+            or self.h_shift_mV != 0.0
+            or self.nap_fraction != 0.0
+            or self.m_slope_factor != 1.0
+            or self.h_slope_factor != 1.0
+            or self.m_tau_factor != 1.0
+            or self.h_tau_factor != 1.0
+        )
+
+    @property
+    def mutant_fraction_or_all(self) -> float:
+        """The mutant share of gnabar: ``mutant_fraction``, or 1 when it is not given."""
+        return 1.0 if self.mutant_fraction is None else self.mutant_fraction
+
+    @property
     def uses_builtin_hh(self) -> bool:
-        return self.m_shift_mV == 0.0 and self.h_shift_mV == 0.0 and self.nap_fraction == 0.0
+        """hh can express this cell: no Na mutation (then the fraction is moot), no K shift."""
+        return not self.has_na_mutation and self.n_shift_mV == 0.0
 
     def density_to_nA(self, amp_uA_cm2: np.ndarray | float) -> np.ndarray | float:
         """Convert a current density (uA/cm2) on this compartment to nA."""
@@ -74,31 +108,59 @@ def _vtrap(x: np.ndarray, y: float) -> np.ndarray:
     return np.where(small, y * (1.0 - x / y / 2.0), safe / np.expm1(safe / y))
 
 
-def rates(v_mV: np.ndarray, m_shift_mV: float = 0.0, h_shift_mV: float = 0.0) -> dict:
-    """HH opening/closing rates (1/ms at 6.3 degC) of hh.mod, with half-voltage shifts."""
+def _gate_voltage(v: np.ndarray, shift_mV: float, slope_factor: float, pivot_mV: float):
+    """The potential (mV) at which a shifted, slope-scaled gate evaluates hh's rates."""
+    if slope_factor == 1.0:
+        return v - shift_mV
+    return pivot_mV + (v - shift_mV - pivot_mV) / slope_factor
+
+
+def rates(
+    v_mV: np.ndarray,
+    m_shift_mV: float = 0.0,
+    h_shift_mV: float = 0.0,
+    m_slope_factor: float = 1.0,
+    h_slope_factor: float = 1.0,
+    n_shift_mV: float = 0.0,
+) -> dict:
+    """HH opening/closing rates (1/ms at 6.3 degC) of hh.mod, with half-voltage shifts and
+    slope factors (as hhx.mod). Time-constant factors divide both rates of a gate."""
     v = np.asarray(v_mV, dtype=float)
-    vm = v - m_shift_mV
-    vh = v - h_shift_mV
+    vm = _gate_voltage(v, m_shift_mV, m_slope_factor, M_PIVOT_mV)
+    vh = _gate_voltage(v, h_shift_mV, h_slope_factor, H_PIVOT_mV)
+    vn = v - n_shift_mV
     return {
         "alpha_m": 0.1 * _vtrap(-(vm + 40.0), 10.0),
         "beta_m": 4.0 * np.exp(-(vm + 65.0) / 18.0),
         "alpha_h": 0.07 * np.exp(-(vh + 65.0) / 20.0),
         "beta_h": 1.0 / (np.exp(-(vh + 35.0) / 10.0) + 1.0),
-        "alpha_n": 0.01 * _vtrap(-(v + 55.0), 10.0),
-        "beta_n": 0.125 * np.exp(-(v + 65.0) / 80.0),
+        "alpha_n": 0.01 * _vtrap(-(vn + 55.0), 10.0),
+        "beta_n": 0.125 * np.exp(-(vn + 65.0) / 80.0),
     }
 
 
 def steady_state_currents(params: HHParams, v_mV: np.ndarray | float) -> dict:
-    """Na and K current densities (mA/cm2) with every gate at its steady state."""
-    r = rates(v_mV, params.m_shift_mV, params.h_shift_mV)
+    """Na and K current densities (mA/cm2) with every gate at its steady state
+    (mutant and wild-type Na populations summed)."""
+    r = rates(
+        v_mV,
+        params.m_shift_mV,
+        params.h_shift_mV,
+        params.m_slope_factor,
+        params.h_slope_factor,
+        params.n_shift_mV,
+    )
+    wt = rates(v_mV)
     m = r["alpha_m"] / (r["alpha_m"] + r["beta_m"])
     h = r["alpha_h"] / (r["alpha_h"] + r["beta_h"])
     n = r["alpha_n"] / (r["alpha_n"] + r["beta_n"])
+    mw = wt["alpha_m"] / (wt["alpha_m"] + wt["beta_m"])
+    hw = wt["alpha_h"] / (wt["alpha_h"] + wt["beta_h"])
     h_eff = (1.0 - params.nap_fraction) * h + params.nap_fraction
+    f = params.mutant_fraction_or_all
     v = np.asarray(v_mV, dtype=float)
     return {
-        "ina": params.gnabar * m**3 * h_eff * (v - params.ena_mV),
+        "ina": params.gnabar * (f * m**3 * h_eff + (1.0 - f) * mw**3 * hw) * (v - params.ena_mV),
         "ik": params.gkbar * n**4 * (v - params.ek_mV),
     }
 
@@ -121,6 +183,12 @@ def params_from_condition(condition: Condition, hh_cfg: Mapping[str, Any]) -> HH
         m_shift_mV=condition.m_shift_mV,
         h_shift_mV=condition.h_shift_mV,
         nap_fraction=condition.nap_fraction,
+        m_slope_factor=condition.m_slope_factor,
+        h_slope_factor=condition.h_slope_factor,
+        m_tau_factor=condition.m_tau_factor,
+        h_tau_factor=condition.h_tau_factor,
+        n_shift_mV=condition.n_shift_mV,
+        mutant_fraction=condition.mutant_fraction,
         celsius=condition.celsius if condition.celsius is not None else float(hh_cfg["celsius"]),
         cm_uF_cm2=float(hh_cfg["cm_uF_cm2"]),
         area_um2=float(hh_cfg["area_um2"]),

@@ -36,6 +36,21 @@ RESERVED_CONDITION_NAMES: dict[str, str] = {
 }
 
 
+#: Columns that document a row (provenance of a literature variant) and change nothing in
+#: the model; they travel into the outputs with the condition.
+DESCRIPTIVE_COLUMNS = (
+    "description",
+    "gene",
+    "variant",
+    "measured_changes",
+    "recording_cell",
+    "recording_temperature",
+    "source",
+    "doi",
+    "source_checked",
+)
+
+
 @dataclass(frozen=True)
 class Condition:
     """One channelopathy condition (one row of conditions.tsv). Conductances in S/cm2."""
@@ -47,14 +62,39 @@ class Condition:
     m_shift_mV: float = 0.0
     h_shift_mV: float = 0.0
     nap_fraction: float = 0.0
+    m_slope_factor: float = 1.0
+    h_slope_factor: float = 1.0
+    m_tau_factor: float = 1.0
+    h_tau_factor: float = 1.0
+    n_shift_mV: float = 0.0
+    #: None: the Na columns apply to all of gnabar; f: gnabar*(1-f) wild type, gnabar*f mutant
+    mutant_fraction: float | None = None
     celsius: float | None = None
     v_rest_mV: float | None = None
     description: str = ""
+    # Descriptive columns (DESCRIPTIVE_COLUMNS): where a row comes from; the model ignores them.
+    gene: str = ""
+    variant: str = ""
+    measured_changes: str = ""
+    recording_cell: str = ""
+    recording_temperature: str = ""
+    source: str = ""
+    doi: str = ""
+    source_checked: str = ""
 
     @property
     def needs_custom_mechanism(self) -> bool:
         """True when the built-in ``hh`` cannot express this condition."""
-        return self.m_shift_mV != 0.0 or self.h_shift_mV != 0.0 or self.nap_fraction != 0.0
+        return (
+            self.m_shift_mV != 0.0
+            or self.h_shift_mV != 0.0
+            or self.nap_fraction != 0.0
+            or self.m_slope_factor != 1.0
+            or self.h_slope_factor != 1.0
+            or self.m_tau_factor != 1.0
+            or self.h_tau_factor != 1.0
+            or self.n_shift_mV != 0.0
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -188,6 +228,8 @@ def load_conditions(path: str | Path) -> list[Condition]:
             value = record.get(column)
             if err.validator == "type" and column in numeric:
                 message = f"{value!r} is not a number"
+            elif err.validator == "pattern" and column == "doi":
+                message = f"{value!r} is not a DOI (10.<registrant>/<suffix>, without https://)"
             elif err.validator == "pattern":
                 message = (
                     f"{value!r} is not a path-safe name (letters, digits, '_' or '-', "
