@@ -1,0 +1,100 @@
+"""config/conditions_literature.tsv: a valid, selectable table of real NaV variants that runs
+through the HH and mapping stages for real (tiny protocol)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bridge.config import load_conditions, load_config
+from bridge.hh.stage import run_condition as run_hh
+from bridge.mapping.stage import run_condition as run_mapping
+from bridge.mapping.stage import run_reference
+
+REPO = Path(__file__).resolve().parents[1]
+TABLE = REPO / "config" / "conditions_literature.tsv"
+OVERLAY = REPO / "config" / "literature.yaml"
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    return load_config(
+        [REPO / "config" / "config.yaml", REPO / "tests" / "configs" / "tiny.yaml", OVERLAY]
+    )
+
+
+@pytest.fixture(scope="module")
+def conditions():
+    return load_conditions(TABLE)
+
+
+def test_overlay_selects_the_table_and_its_reference_row(config: dict, conditions) -> None:
+    assert (REPO / config["conditions"]).resolve() == TABLE
+    names = [c.name for c in conditions]
+    assert config["mapping"]["reference_condition"] in names
+    control = next(c for c in conditions if c.name == config["mapping"]["reference_condition"])
+    assert not control.needs_custom_mechanism and control.gene == ""
+
+
+def test_rows_name_gene_variant_source_and_check_status(conditions) -> None:
+    variants = [c for c in conditions if c.gene]
+    assert 4 <= len(variants) <= 8
+    assert {c.gene for c in variants} >= {"SCN1A", "SCN2A"}
+    for c in variants:
+        assert c.variant and c.measured_changes and c.source and c.recording_cell, c.name
+        assert c.source_checked in ("yes", "no"), c.name
+        if c.source_checked == "yes":
+            assert c.doi.startswith("10."), c.name
+    assert any(c.source_checked == "yes" for c in variants)
+    # heterozygous carriers: a mutant population beside the wild type
+    assert any(c.mutant_fraction == 0.5 for c in variants)
+
+
+@pytest.fixture(scope="module")
+def stage(tmp_path_factory: pytest.TempPathFactory, config: dict, conditions) -> Path:
+    root = tmp_path_factory.mktemp("literature")
+    for condition in conditions:
+        run_hh(condition, config["hh"], root / "hh" / condition.name)
+    reference = config["mapping"]["reference_condition"]
+    run_reference(root / "hh" / reference, config, root / "mapping" / "reference.json")
+    for condition in conditions:
+        run_mapping(
+            condition,
+            root / "hh" / condition.name,
+            root / "mapping" / "reference.json",
+            config,
+            root / "mapping" / f"{condition.name}.json",
+        )
+    return root
+
+
+def summary(stage: Path, name: str) -> dict:
+    return json.loads((stage / "hh" / name / "summary.json").read_text())
+
+
+def test_every_row_runs_through_hh_and_mapping(stage: Path, conditions) -> None:
+    for condition in conditions:
+        s = summary(stage, condition.name)
+        assert s["mechanism"] == ("hhx" if condition.needs_custom_mechanism else "hh")
+        assert s["params"]["mutant_fraction"] == condition.mutant_fraction
+        assert s["params"]["m_slope_factor"] == condition.m_slope_factor
+        mapping = json.loads((stage / "mapping" / f"{condition.name}.json").read_text())
+        assert mapping["condition"] == condition.name
+
+
+def test_gain_and_loss_of_function_move_the_hh_cell_apart(stage: Path) -> None:
+    """R1882Q (activation 6 mV lower in half the channels) is more excitable than the wild
+    type; a heterozygous null allele (T1709I, half gnabar) is less excitable."""
+    control = summary(stage, "control")
+    gain = summary(stage, "SCN2A_R1882Q_het")
+    loss = summary(stage, "SCN1A_T1709I_het")
+    assert control["rheobase_single_uA_cm2"] is not None
+    gain_fires_more = gain["spontaneous"] or (
+        gain["rheobase_single_uA_cm2"] < control["rheobase_single_uA_cm2"]
+    )
+    assert gain_fires_more, gain["rheobase_single_uA_cm2"]
+    assert loss["rheobase_single_uA_cm2"] is not None
+    assert loss["rheobase_single_uA_cm2"] > control["rheobase_single_uA_cm2"]
+    assert not loss["spontaneous"]
