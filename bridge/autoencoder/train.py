@@ -31,7 +31,6 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm.auto import tqdm
 
 from bridge.autoencoder.data import (
     DataConfig,
@@ -59,6 +58,7 @@ from bridge.config.autoencoder import (
 )
 from bridge.contracts import AutoencoderMetrics, write_run_metrics
 from bridge.io import atomic_path, write_npz
+from bridge.logs import progress
 from bridge.provenance import config_hash, provenance
 
 log = logging.getLogger(__name__)
@@ -407,11 +407,13 @@ def train_run(
         stream = generator(cfg.seed, STREAM_SHUFFLE_NOISE, epoch)
         order = torch.randperm(n_train, generator=stream)
         batches = range(0, n_train, tcfg.batch_size)
-        bar = tqdm(
+        # A bar only on a terminal; in a job's log a line per PROGRESS_INTERVAL_S (parallel
+        # jobs and SLURM logs would interleave a bar's carriage returns).
+        bar = progress(
             batches,
-            desc=f"{cfg.scenario} s={cfg.sigma:g} seed={cfg.seed} epoch {epoch + 1}/{tcfg.epochs}",
-            disable=not cfg.progress_bar,
-            leave=False,
+            f"{cfg.scenario} s={cfg.sigma:g} seed={cfg.seed} epoch {epoch + 1}/{tcfg.epochs}",
+            log,
+            bar=cfg.progress_bar,
         )
         for iteration, start in enumerate(bar):
             clean = images.train[order[start : start + tcfg.batch_size]]

@@ -218,7 +218,10 @@ class AutoencoderRunFields(Section):
     num_threads: NonNegativeInt = field(
         "torch intra-op threads; 0: torch's default (the workflow passes each rule's threads)"
     )
-    progress_bar: Bool = field("show a progress bar while training")
+    progress_bar: Bool = field(
+        "show a tqdm bar while training when stderr is a terminal; otherwise (a job's log, "
+        "SLURM) or when false, a log line per bridge.logs.PROGRESS_INTERVAL_S (60 s) instead"
+    )
 
 
 #: Keys of the ``autoencoder`` section that change a run's numbers (besides its scenario).

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from bridge.config.mapping import GoodnessOfFitConfig
+from bridge.logs import ProgressLog
 from bridge.mapping.objective import FitTargets, data_status_flags, residual_table
 
 #: Fewer accepted profile points than this give no trade-off correlation.
@@ -71,6 +73,13 @@ class FitProblem:
         self._log_j: list[np.ndarray] = []
         self._log_spont: list[np.ndarray] = []
         self._seen: dict[bytes, tuple[float, float]] = {}
+        # A fit simulates for minutes: a log line per PROGRESS_INTERVAL_S of simulation calls.
+        model = type(self).__name__.removesuffix("Problem").upper()
+        condition = getattr(targets, "condition", None)
+        self._progress = ProgressLog(
+            logging.getLogger(type(self).__module__),
+            f"{model} fit" + (f" of {condition}" if condition else ""),
+        )
 
     @property
     def n_params(self) -> int:
@@ -98,6 +107,12 @@ class FitProblem:
         """(objective, spontaneous rate_hz) of every row of z, in one ``response`` call."""
         self.n_calls += 1
         self.n_simulated += z.shape[0]
+        self._progress.tick(
+            "%d parameter sets so far (%d simulated) in %d simulation calls",
+            self.n_evaluations,
+            self.n_simulated,
+            self.n_calls,
+        )
         rates, lats, spont = self.response(z, self.targets.fit_amp_nA)
         return self.targets.objective_value(rates, lats, spont), np.asarray(spont, dtype=float)
 

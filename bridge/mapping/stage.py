@@ -119,6 +119,7 @@ def run_reference(hh_dir: str | Path, config: Mapping[str, Any], out_json: str |
     fi, summary = _read_hh(hh_dir)
     _check_condition(summary, settings.reference_condition, hh_dir)
     window = step_window_from_config(sections)
+    log.info("reference %s: LIF fit of the input gain", settings.reference_condition)
     lif = fit_reference(fi, summary, settings, window=window)
     log.info(
         "LIF reference %s: w %.4g per nA, status %s, objective %.4g",
@@ -127,6 +128,7 @@ def run_reference(hh_dir: str | Path, config: Mapping[str, Any], out_json: str |
         lif.status,
         lif.result.objective,
     )
+    log.info("reference %s: MTC fit of the input map", settings.reference_condition)
     mtc = fit_mtc_reference(fi, summary, settings, window=window)
     payload = {
         "reference_condition": settings.reference_condition,
@@ -207,6 +209,7 @@ def run_condition(
     # Read before the fits so that a broken file fails in seconds; the fits never see it.
     validation_data = read_validation(hh_dir / VALIDATION_FILE)
     window = step_window_from_config(sections)
+    log.info("condition %s: LIF fit (beta, bias)", name)
     lif = fit_lif_condition(fi, summary, settings, w, window=window, w_source=lif_source)
     log.info(
         "LIF %s: beta %.4g (tau %.4g ms), bias %.4g, status %s, objective %.4g",
@@ -217,6 +220,7 @@ def run_condition(
         lif.status,
         lif.objective,
     )
+    log.info("condition %s: MTC fit (a_fast, i_bias)", name)
     mtc = fit_mtc_condition(fi, summary, settings, mtc_map, window=window)
     lif_dict = lif.to_dict()
     payload = {
@@ -230,6 +234,7 @@ def run_condition(
         "provenance": provenance(sections),
     }
     t1 = time.perf_counter()
+    log.info("condition %s: validation on the held-out segments", name)
     payload["validation"], runs = validation_record(payload, validation_data, settings)
     log.info(
         "validation %s: held-out gamma(+-%g ms) LIF %s, LIF fine %s, MTC %s; flags %s (%.1f s)",

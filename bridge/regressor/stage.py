@@ -328,8 +328,10 @@ def train_regressor(
     neuron = {**setup.used, "trained_parameters": _trained_parameters(network, initial)}
 
     eval_start = time.perf_counter()
+    LOG.info("evaluating on the test span (one step, closed loop)")
     evaluation, predictions = evaluate(network, data, baselines, model)
     eval_seconds = time.perf_counter() - eval_start
+    LOG.info("evaluated in %.1f s", eval_seconds)
     versus = versus_repeat_last_value(evaluation, baselines)
     status = "diverged" if result.diverged else "ok"
     metrics: dict[str, Any] = {

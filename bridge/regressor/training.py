@@ -20,10 +20,12 @@ from dataclasses import dataclass
 import torch
 
 from bridge.config.regressor import TrainingConfig
+from bridge.logs import ProgressLog
 from bridge.regressor.model import SpikingRegressor
 
 LOG = logging.getLogger(__name__)
-#: Progress lines per training run in the log.
+#: Progress lines per training run in the log, besides the first and last epoch's and one
+#: per ``bridge.logs.PROGRESS_INTERVAL_S`` (so a slow run is never silent for long).
 LOG_LINES_PER_RUN = 20
 
 
@@ -75,6 +77,14 @@ def train_bptt(
     curve: list[float] = []
     diverged = False
     start = time.perf_counter()
+    progress = ProgressLog(LOG, "training")
+    progress.log(
+        "%d windows of %d steps, %d batches x %d epochs",
+        n_windows,
+        inputs.shape[0],
+        n_batches,
+        settings.epochs,
+    )
     model.train()
     for epoch in range(settings.epochs):
         order = torch.randperm(n_windows, generator=generator).to(inputs.device)
@@ -96,14 +106,9 @@ def train_bptt(
             LOG.warning("epoch %d: non-finite loss, training stopped", epoch + 1)
             break
         curve.append(total / n_windows)
-        if (epoch + 1) % log_every == 0 or epoch == 0:
-            LOG.info(
-                "epoch %d/%d loss %.5f (%.1f s)",
-                epoch + 1,
-                settings.epochs,
-                curve[-1],
-                time.perf_counter() - start,
-            )
+        scheduled = (epoch + 1) % log_every == 0 or epoch in (0, settings.epochs - 1)
+        if scheduled or progress.due():
+            progress.log("epoch %d/%d loss %.5f", epoch + 1, settings.epochs, curve[-1])
     model.eval()
     return TrainingResult(
         epoch_loss=curve,
