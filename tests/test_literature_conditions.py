@@ -98,3 +98,35 @@ def test_gain_and_loss_of_function_move_the_hh_cell_apart(stage: Path) -> None:
     assert loss["rheobase_single_uA_cm2"] is not None
     assert loss["rheobase_single_uA_cm2"] > control["rheobase_single_uA_cm2"]
     assert not loss["spontaneous"]
+
+
+def test_conditions_csv_shows_each_rows_defining_parameters(
+    stage: Path, config: dict, conditions
+) -> None:
+    """The comparison's conditions table carries the shifts, slopes, time-constant factors
+    and the mutant fraction, so a variant row no longer looks like the control."""
+    from bridge.compare.collect import collect_runs
+    from bridge.compare.conditions import conditions_table
+    from bridge.config.compare import compare_settings
+
+    names = [c.name for c in conditions]
+    settings = compare_settings(config, names)
+    found = collect_runs(settings, stage)
+    table = conditions_table(found.runs, found.gaps, settings).set_index("condition")
+    for c in conditions:
+        row = table.loc[c.name]
+        assert row["m_shift_mV"] == c.m_shift_mV and row["h_shift_mV"] == c.h_shift_mV
+        assert row["m_slope_factor"] == pytest.approx(c.m_slope_factor)
+        assert row["h_slope_factor"] == pytest.approx(c.h_slope_factor)
+        if c.mutant_fraction is None:
+            assert (
+                row["mutant_fraction"] is None or row["mutant_fraction"] != row["mutant_fraction"]
+            )  # empty cell (None or NaN)
+        else:
+            assert row["mutant_fraction"] == c.mutant_fraction
+    # no gap comes from an optional defining parameter (mutant_fraction empty by design)
+    hh_gaps = found.gaps[found.gaps["stage"] == "hh"] if len(found.gaps) else found.gaps
+    assert "mutant_fraction" not in set(hh_gaps.get("metric", []))
+    a1273v = table.loc["SCN1A_A1273V_37C_het"]
+    assert a1273v["gnabar"] == table.loc["control"]["gnabar"]
+    assert a1273v["m_shift_mV"] != table.loc["control"]["m_shift_mV"]

@@ -97,10 +97,37 @@ class Field:
     paths: tuple[PathSpec, ...]
     kind: str = "number"  # number | bool | text
     reason_path: PathSpec | None = None
+    #: absent or null is no gap: a condition's defining parameter that older files lack or
+    #: that is empty by design (mutant_fraction: all of gNa)
+    optional: bool = False
 
 
-def _f(metric: str, *paths: PathSpec, kind: str = "number", reason: PathSpec | None = None):
-    return Field(metric, paths or ((metric,),), kind, reason)
+def _f(
+    metric: str,
+    *paths: PathSpec,
+    kind: str = "number",
+    reason: PathSpec | None = None,
+    optional: bool = False,
+):
+    return Field(metric, paths or ((metric,),), kind, reason, optional)
+
+
+#: The HH cell's defining parameters beyond gnabar/gkbar/gl (``params`` of the HH summary,
+#: from the conditions table), carried into runs.csv and conditions.csv.
+HH_DEFINING_PARAMS = (
+    "m_shift_mV",
+    "h_shift_mV",
+    "nap_fraction",
+    "m_slope_factor",
+    "h_slope_factor",
+    "m_tau_factor",
+    "h_tau_factor",
+    "n_shift_mV",
+    "mutant_fraction",
+    "celsius",
+    "el_mV",
+    "v_rest_target_mV",
+)
 
 
 #: Held-out validation scores of the mapping record (``validation.headline``).
@@ -110,6 +137,7 @@ HH_FIELDS = (
     _f("gnabar", ("params", "gnabar")),
     _f("gkbar", ("params", "gkbar")),
     _f("gl", ("params", "gl")),
+    *(_f(name, ("params", name), optional=True) for name in HH_DEFINING_PARAMS),
     _f("rheobase_single_uA_cm2", reason=("rheobase_single_reason",)),
     _f("rheobase_repetitive_uA_cm2", reason=("rheobase_repetitive_reason",)),
     _f("spontaneous", kind="bool"),
@@ -285,8 +313,12 @@ def _extract(doc: Mapping[str, Any], key: RunKey, fld: Field, path: Path, out: _
         if found:
             break
     else:
+        if fld.optional:
+            return
         where = " or ".join(".".join(map(str, p)) for p in fld.paths)
         out.gap(key, fld.metric, path, "key_missing", f"no key {where}")
+        return
+    if value is None and fld.optional:
         return
     if value is None:
         reason = None

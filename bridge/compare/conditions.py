@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bridge.compare import markdown as md
+from bridge.compare.collect import HH_DEFINING_PARAMS
 from bridge.compare.comparisons import (
     beta_unidentified,
     condition_text,
@@ -34,6 +35,9 @@ HH_COLUMNS = (
     ("gnabar", "gnabar"),
     ("gkbar", "gkbar"),
     ("gl", "gl"),
+    # the rest of the cell's definition (empty: not in the HH summary; mutant_fraction empty:
+    # the Na columns apply to all of gNa)
+    *((name, name) for name in HH_DEFINING_PARAMS),
     ("hh_spontaneous_rate_hz", "spontaneous_rate_hz"),
     ("hh_rheobase_single_uA_cm2", "rheobase_single_uA_cm2"),
     ("hh_rheobase_repetitive_uA_cm2", "rheobase_repetitive_uA_cm2"),
