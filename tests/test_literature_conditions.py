@@ -130,3 +130,18 @@ def test_conditions_csv_shows_each_rows_defining_parameters(
     a1273v = table.loc["SCN1A_A1273V_37C_het"]
     assert a1273v["gnabar"] == table.loc["control"]["gnabar"]
     assert a1273v["m_shift_mV"] != table.loc["control"]["m_shift_mV"]
+
+
+@pytest.mark.workflow
+def test_workflow_dry_run_schedules_every_literature_row(tmp_path: Path) -> None:
+    """The whole workflow (`all`, tiny config) accepts the table: every row gets its HH,
+    cross-check and mapping jobs, once each."""
+    from workflow_helpers import run_snakemake, scheduled_jobs
+
+    (tmp_path / "conditions.tsv").write_bytes(TABLE.read_bytes())
+    result = run_snakemake(REPO, tmp_path, "all", "--dry-run")
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    jobs = scheduled_jobs(result.stdout)
+    n_rows = len(load_conditions(TABLE))
+    for rule in ("hh_simulate", "hh_crosscheck", "mapping_condition"):
+        assert jobs.get(rule) == n_rows, (rule, jobs)
