@@ -169,6 +169,7 @@ def directional(
         return early
     assert stats.mean_diff is not None and stats.ci_low is not None and stats.ci_high is not None
     claimed = claimed or ("increase" if direction > 0 else "decrease")
+    article = "an" if claimed[0] in "aeiou" else "a"
     relative = _relative(stats.mean_diff, stats.mean_b if scale is None else scale)
     mde = minimum_detectable_effect(stats.sd_diff, stats.n, confidence, power)
     # The interval of the change measured the claimed way round.
@@ -193,7 +194,8 @@ def directional(
         if -change >= floor:
             return Verdict(
                 CONTRADICTED,
-                f"the opposite of a {claimed}: {size}, {interval} excludes 0, ≥ floor {fmt(floor)}",
+                f"the opposite of {article} {claimed}: {size}, {interval} excludes 0, "
+                f"≥ floor {fmt(floor)}",
                 **common,
             )
         return Verdict(
@@ -204,12 +206,13 @@ def directional(
     if high < floor:
         return Verdict(
             NOT_SUPPORTED,
-            f"{size}: the {interval} rules out a {claimed} as large as the floor {fmt(floor)}",
+            f"{size}: the {interval} rules out {article} {claimed} as large as the floor "
+            f"{fmt(floor)}",
             **common,
         )
     return Verdict(
         INCONCLUSIVE,
-        f"{size}: the {interval} holds 0 and a {claimed} ≥ floor {fmt(floor)}; "
+        f"{size}: the {interval} holds 0 and {article} {claimed} ≥ floor {fmt(floor)}; "
         f"minimum detectable effect {fmt(mde)} with n = {stats.n}",
         **common,
     )
