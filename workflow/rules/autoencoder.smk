@@ -22,9 +22,6 @@
 
 import re
 
-from snakemake.exceptions import WorkflowError
-
-from bridge.autoencoder.data import mnist_files
 from bridge.config.autoencoder import FROZEN_SUFFIX, LABEL_SUFFIX, PROTOCOL_TAGS
 
 # The protocol suffix of a run's folder: none (the main noise protocol) or
@@ -33,26 +30,6 @@ AE_PROTOCOL_PATTERN = f"(?:\\.(?:{'|'.join(re.escape(tag) for tag in PROTOCOL_TA
 # The arm suffix of a condition run's folder: none (offsets trained) or ".frozen", then the
 # protocol's.
 AE_ARM_PATTERN = f"(?:{re.escape(FROZEN_SUFFIX)})?" + AE_PROTOCOL_PATTERN
-
-# MNIST (autoencoder.data.source mnist_idx): the four IDX files are inputs of every training
-# rule. Missing ones are fetched once by the localrule autoencoder_mnist_download, on the
-# machine Snakemake runs on (a cluster's login node has network, its compute nodes may not);
-# with download false they stop the workflow while the DAG is built, before any job, with a
-# message naming the folder. The embedded source reads no files: no inputs, no download rule.
-AE_DATA = AUTOENCODER["data"]
-AE_MNIST = (
-    mnist_files(AE_DATA["mnist_dir"]) if AE_DATA["source"] == "mnist_idx" else None
-)
-
-
-def autoencoder_mnist_inputs(wildcards):
-    """The MNIST IDX files a training run reads (none for the embedded source)."""
-    if AE_MNIST is None:
-        return []
-    if AE_MNIST.missing and not AE_DATA["download"]:
-        raise WorkflowError(AE_MNIST.missing_message())
-    return list(AE_MNIST.inputs)
-
 
 if AE_MNIST is not None and AE_MNIST.missing and AE_DATA["download"]:
 

@@ -1,7 +1,9 @@
 from pathlib import Path
 
 import pandas as pd
+from snakemake.exceptions import WorkflowError
 
+from bridge.autoencoder.data import mnist_files
 from bridge.config import load_conditions, validate_config
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
 from bridge.neurons.registry import CONDITION_MODELS, MODEL_NAMES
@@ -118,6 +120,27 @@ AE_PAPER_SCENARIOS = paper_rule_scenarios(AUTOENCODER, CONDITION_NAMES)
 AE_BENCHMARK = AUTOENCODER["benchmark_scenario"]
 AE_COMPARED = compared_scenarios(AUTOENCODER, CONDITION_NAMES)
 AE_RUN_DIR = "results/autoencoder/{scenario}/sigma{sigma}/seed{seed}"
+
+# MNIST (autoencoder.data.source mnist_idx): the four IDX files are inputs of every training
+# rule. Missing ones are fetched once by the localrule autoencoder_mnist_download, on the
+# machine Snakemake runs on (a cluster's login node has network, its compute nodes may not);
+# with download false they stop the workflow while the DAG is built, before any job, with a
+# message naming the folder. The embedded source reads no files: no inputs, no download rule.
+AE_DATA = AUTOENCODER["data"]
+AE_MNIST = (
+    mnist_files(AE_DATA["mnist_dir"]) if AE_DATA["source"] == "mnist_idx" else None
+)
+
+
+def autoencoder_mnist_inputs(wildcards):
+    """The MNIST IDX files a training run reads (none for the embedded source)."""
+    if AE_MNIST is None:
+        return []
+    if AE_MNIST.missing and not AE_DATA["download"]:
+        raise WorkflowError(AE_MNIST.missing_message())
+    return list(AE_MNIST.inputs)
+
+
 AE_TRAIN_RESOURCES = dict(
     mem_mb=AUTOENCODER["mem_mb"],
     runtime=AUTOENCODER["runtime_min"],
