@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from workflow_helpers import scheduled_jobs
+from workflow_helpers import run_snakemake, scheduled_jobs
 
 from bridge.config import load_config
 from bridge.config.dose_response import (
@@ -26,6 +27,9 @@ from hh_models.protocols import check_rest_stability
 OVERLAYS = ("config/config.yaml", "config/quick.yaml", "config/dose_response.yaml")
 #: The issue's minimum number of gNa points.
 MIN_GNA_POINTS = 15
+#: Rows run for real through HH and mapping (tiny config): the control, a gNa that fires at
+#: rest with el kept, and its re-balanced twin.
+REAL_ROWS = ("control", "gna0p4800", "gna0p4800_rb")
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +141,24 @@ def test_overlay_selects_the_table_and_its_control(repo_root: Path) -> None:
     names = [c.name for c in load_conditions(repo_root / config["conditions"])]
     assert config["conditions"] == "config/conditions_dose_response.tsv"
     assert config["mapping"]["reference_condition"] in names
+
+
+@pytest.mark.workflow
+def test_hh_and_mapping_run_for_real_on_three_rows(
+    repo_root: Path, table: Path, tmp_path: Path
+) -> None:
+    lines = table.read_text().splitlines(keepends=True)
+    rows = [line for line in lines[1:] if line.split("\t")[0] in REAL_ROWS]
+    (tmp_path / "conditions.tsv").write_text(lines[0] + "".join(rows))
+    targets = [f"results/mapping/{name}.json" for name in REAL_ROWS]
+    result = run_snakemake(repo_root, tmp_path, *targets)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    hh = {n: json.loads((tmp_path / f"results/hh/{n}/summary.json").read_text()) for n in REAL_ROWS}
+    # el kept: fires without input; re-balanced: silent, resting where the table says.
+    assert hh["gna0p4800"]["spontaneous"] is True
+    assert hh["gna0p4800_rb"]["excitability"] == "silent_at_rest"
+    target = next(c for c in load_conditions(tmp_path / "conditions.tsv") if c.name == REAL_ROWS[2])
+    assert hh["gna0p4800_rb"]["v_rest_mV"] == pytest.approx(target.v_rest_mV, abs=0.1)
+    for name in REAL_ROWS:
+        record = json.loads((tmp_path / f"results/mapping/{name}.json").read_text())
+        assert record["condition"] == name and record["reference_condition"] == "control"
