@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from bridge.config import Condition
+from bridge.config.loading import NA_CHANNEL_DEFAULTS, differs_from
 
 ENA_mV = 50.0
 EK_mV = -77.0
@@ -75,15 +76,7 @@ class HHParams:
     @property
     def has_na_mutation(self) -> bool:
         """True when the Na parameters differ from hh's (whatever the mutant fraction)."""
-        return (
-            self.m_shift_mV != 0.0
-            or self.h_shift_mV != 0.0
-            or self.nap_fraction != 0.0
-            or self.m_slope_factor != 1.0
-            or self.h_slope_factor != 1.0
-            or self.m_tau_factor != 1.0
-            or self.h_tau_factor != 1.0
-        )
+        return differs_from(self, NA_CHANNEL_DEFAULTS)
 
     @property
     def mutant_fraction_or_all(self) -> float:

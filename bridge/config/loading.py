@@ -51,6 +51,25 @@ DESCRIPTIVE_COLUMNS = (
 )
 
 
+#: Na-channel columns and the values at which hhx's sodium channel is hh's.
+NA_CHANNEL_DEFAULTS: dict[str, float] = {
+    "m_shift_mV": 0.0,
+    "h_shift_mV": 0.0,
+    "nap_fraction": 0.0,
+    "m_slope_factor": 1.0,
+    "h_slope_factor": 1.0,
+    "m_tau_factor": 1.0,
+    "h_tau_factor": 1.0,
+}
+#: Every column the built-in hh cannot express away from its default value.
+HHX_ONLY_DEFAULTS: dict[str, float] = {**NA_CHANNEL_DEFAULTS, "n_shift_mV": 0.0}
+
+
+def differs_from(obj: Any, defaults: Mapping[str, float]) -> bool:
+    """True when any field named in ``defaults`` is not at its default value on ``obj``."""
+    return any(getattr(obj, name) != value for name, value in defaults.items())
+
+
 @dataclass(frozen=True)
 class Condition:
     """One channelopathy condition (one row of conditions.tsv). Conductances in S/cm2."""
@@ -85,16 +104,7 @@ class Condition:
     @property
     def needs_custom_mechanism(self) -> bool:
         """True when the built-in ``hh`` cannot express this condition."""
-        return (
-            self.m_shift_mV != 0.0
-            or self.h_shift_mV != 0.0
-            or self.nap_fraction != 0.0
-            or self.m_slope_factor != 1.0
-            or self.h_slope_factor != 1.0
-            or self.m_tau_factor != 1.0
-            or self.h_tau_factor != 1.0
-            or self.n_shift_mV != 0.0
-        )
+        return differs_from(self, HHX_ONLY_DEFAULTS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
