@@ -318,3 +318,25 @@ def test_summary_shows_the_bridge_claim_and_the_label_arm(tmp_path: Path, config
     assert "| hyperexcitable − control | contradicted |" in claim5
     assert "test MSE σ=0, label β" in claim5 and "0.3679" in claim5
     assert "Protocol: mapping: deterministic fit" in claim5
+
+
+def test_summary_names_what_defines_each_condition(tmp_path: Path, config: dict) -> None:
+    """A condition that differs from the control only by an Na activation shift is named by
+    that shift in summary.md (issue 15: it used to look like the control)."""
+    results = tmp_path / "results"
+    write_stage_outputs(results, config)
+    path = results / "hh" / "intermediate" / "summary.json"
+    doc = json.loads(path.read_text())
+    doc["params"].update(gnabar=0.12, m_shift_mV=-6.0)
+    control = json.loads((results / "hh" / "control" / "summary.json").read_text())
+    control["params"]["m_shift_mV"] = 0.0
+    (results / "hh" / "control" / "summary.json").write_text(json.dumps(control))
+    path.write_text(json.dumps(doc))
+    summary = run_stage(tmp_path, config)["summary.md"].read_text()
+    glance = summary.split("## Conditions")[1].split("## Claims")[0]
+    inter = next(line for line in glance.splitlines() if line.startswith("| intermediate"))
+    hyper = next(line for line in glance.splitlines() if line.startswith("| hyperexcitable"))
+    assert "m_shift_mV -6" in inter and "gnabar" not in inter
+    assert "gnabar 1" in hyper and "m_shift_mV" not in hyper
+    control = next(line for line in glance.splitlines() if line.startswith("| control"))
+    assert [c.strip() for c in control.strip("|").split("|")][2] == "reference"
