@@ -423,12 +423,9 @@ def _claim_redistributed(ctx: _Context) -> dict[str, Any]:
     return _row(claim, ctx.pair.label, judged, ctx.protocol, **common)
 
 
-def _claim_compensates(
-    ctx: _Context, degraded: str, tag: str | None = None
-) -> tuple[str, dict[str, Any]]:
+def _claim_compensates(ctx: _Context, degraded: str, tag: str | None = None) -> dict[str, Any]:
     """Claim 3 for one pair; ``tag`` names an extra noise protocol whose noisy runs
-    (``<scenario>.<tag>``) replace the main protocol's (the noiseless runs are shared).
-    Returns the comparison's label and the row."""
+    (``<scenario>.<tag>``) replace the main protocol's (the noiseless runs are shared)."""
     claim, noisy, quiet = (
         "noise_compensates",
         ctx.settings.noisy_sigma,
@@ -453,7 +450,7 @@ def _claim_compensates(
             claim, label, Verdict(NOT_EVALUABLE, blocked), protocol, gate=gate,
             metric="test_mse_gap", sigma=noisy,
         )  # fmt: skip
-        return label, row
+        return row
     # Part 1: the overfiring network's own MSE falls with noise (paired by seed).
     own_noisy = ctx.values(metric, scenario(ctx.pair.group, noisy), noisy)
     own_quiet = ctx.values(metric, ctx.pair.group, quiet)
@@ -475,7 +472,7 @@ def _claim_compensates(
     common = dict(metric="test_mse_gap", sigma=noisy, stats=gap_stats, gate=gate)
     if degraded != SUPPORTED:
         reason = f"no degradation without noise to compensate (claim 1 here: {degraded})"
-        return label, _row(claim, label, Verdict(NOT_EVALUABLE, reason), protocol, **common)
+        return _row(claim, label, Verdict(NOT_EVALUABLE, reason), protocol, **common)
     shrinks = ctx.directional(
         gap_stats,
         +1,
@@ -484,7 +481,7 @@ def _claim_compensates(
         scale=gap_stats.mean_a,
     )
     judged = conjunction([("own MSE with noise", restored), ("gap", shrinks)])
-    return label, _row(claim, label, judged, protocol, **common)
+    return _row(claim, label, judged, protocol, **common)
 
 
 def _trained_values(runs: pd.DataFrame, model: str, metric: str) -> dict[int, float]:
@@ -609,7 +606,7 @@ def evaluate_claims(runs: pd.DataFrame, settings: CompareSettings) -> pd.DataFra
         degrade_rows.append({**row, **marks})
         redistribute_rows.append({**_claim_redistributed(ctx), **marks})
         for tag in (None, *settings.ae_extra_protocols):
-            compensate_rows.append({**_claim_compensates(ctx, degraded, tag)[1], **marks})
+            compensate_rows.append({**_claim_compensates(ctx, degraded, tag), **marks})
     rows = (
         degrade_rows
         + redistribute_rows
