@@ -57,7 +57,7 @@ def test_tables_summary_and_figures(repo_root: Path, compare_run: Path) -> None:
     assert set(claims["claim"]) == {"overfiring_degrades", "redistributed_not_raised",
                                     "noise_compensates", "mtc_accurate_sparse",
                                     "beta_follows_label_mapping"}  # fmt: skip
-    for name in ("dose_response_gnabar", "dose_response_beta"):
+    for name in ("dose_response_parameters", "dose_response_beta"):
         assert (results / "compare" / "figures" / f"{name}.png").stat().st_size > 20_000
         assert (results / "compare" / "figures" / f"{name}.svg").exists()
     assert (results / "logs" / "compare" / "summary.log").read_text()
@@ -72,7 +72,7 @@ def test_report_is_self_contained_and_grouped(repo_root: Path, compare_run: Path
     page = (compare_run / "results" / "report.html").read_text()
     categories = re.search(r"var categories = (\{.*?\});", page)
     assert categories and '"5. Compare": {"All conditions": [' in categories.group(1)
-    for item in ("summary.html", "conditions.html", "stats.html", "dose_response_gnabar.png",
+    for item in ("summary.html", "conditions.html", "stats.html", "dose_response_parameters.png",
                  "paper_vs_ours_autoencoder.html"):  # fmt: skip
         assert item in categories.group(1)
     # Everything embedded: no file or network references.

@@ -30,14 +30,8 @@ from bridge.compare.paths import FROZEN, TRAINED, condition_scenario
 from bridge.config.compare import CompareSettings
 from bridge.neurons.registry import CONDITION_MODELS
 
-#: (column, hh metric) of the HH block, in table order.
+#: (column, hh metric) of the HH block after the defining parameters, in table order.
 HH_COLUMNS = (
-    ("gnabar", "gnabar"),
-    ("gkbar", "gkbar"),
-    ("gl", "gl"),
-    # the rest of the cell's definition (empty: not in the HH summary; mutant_fraction empty:
-    # the Na columns apply to all of gNa)
-    *((name, name) for name in HH_DEFINING_PARAMS),
     ("hh_spontaneous_rate_hz", "spontaneous_rate_hz"),
     ("hh_rheobase_single_uA_cm2", "rheobase_single_uA_cm2"),
     ("hh_rheobase_repetitive_uA_cm2", "rheobase_repetitive_uA_cm2"),
@@ -90,6 +84,61 @@ REGRESSOR_COLUMNS = (
 )
 
 
+#: Every parameter that defines a condition's HH cell, in conditions-table order.
+DEFINING_COLUMNS = ("gnabar", "gkbar", "gl", *HH_DEFINING_PARAMS)
+
+
+def condition_definitions(runs: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
+    """One row per condition: its defining parameters as the HH stage recorded them (gnabar
+    from the mapping record when the HH record is missing); empty where not stated."""
+    rows = []
+    for condition in conditions:
+        row: dict[str, Any] = {"condition": condition}
+        for name in DEFINING_COLUMNS:
+            value = condition_value(runs, "hh", condition, name)
+            if value is None and name == "gnabar":
+                value = condition_value(runs, "mapping", condition, name)
+            row[name] = value
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["condition", *DEFINING_COLUMNS])
+
+
+def differing_parameters(definitions: pd.DataFrame, reference: str) -> dict[str, tuple[str, ...]]:
+    """Per condition, the defining parameters it states with a value other than the
+    reference condition's (one the reference does not state counts as other); ``()`` for
+    the reference itself."""
+    columns = [c for c in DEFINING_COLUMNS if c in definitions]
+    ref = definitions[definitions["condition"] == reference]
+    base = ref.iloc[0] if len(ref) else None
+    out = {}
+    for _, row in definitions.iterrows():
+        names = []
+        for name in columns:
+            value = row[name]
+            # A parameter the condition's files do not state is not named.
+            if md.is_missing(value):
+                continue
+            other = None if base is None else base[name]
+            if other is None or md.is_missing(other) or value != other:
+                names.append(name)
+        out[row["condition"]] = () if row["condition"] == reference else tuple(names)
+    return out
+
+
+def defining_text(definitions: pd.DataFrame, reference: str) -> list[str]:
+    """Per condition, ``name value`` of every parameter that differs from the reference
+    condition's (a shift or persistent-Na row no longer looks like the control)."""
+    differing = differing_parameters(definitions, reference)
+    out = []
+    for _, row in definitions.iterrows():
+        if row["condition"] == reference:
+            out.append("reference")
+            continue
+        parts = [f"{name} {md.fmt(row[name])}" for name in differing[row["condition"]]]
+        out.append(", ".join(parts) or "same as the reference")
+    return out
+
+
 def summarise(values: Sequence[float]) -> tuple[float | None, float | None, int]:
     """(mean, SD with ddof 1, n); None where undefined (n = 0; SD for n = 1)."""
     n = len(values)
@@ -109,15 +158,14 @@ def conditions_table(
 ) -> pd.DataFrame:
     """The table described in the module docstring, in the conditions table's order."""
     rows = []
+    definitions = condition_definitions(runs, settings.conditions).set_index("condition")
     for condition in settings.conditions:
         row: dict[str, Any] = {"condition": condition}
         row["is_control"] = condition == settings.reference_condition
+        # Empty (mutant_fraction: the Na columns apply to all of gNa) where not stated.
+        row.update(definitions.loc[condition].to_dict())
         for column, metric in HH_COLUMNS:
-            source = "hh"
-            value = condition_value(runs, source, condition, metric)
-            if value is None and metric == "gnabar":
-                value = condition_value(runs, "mapping", condition, "gnabar")
-            row[column] = value
+            row[column] = condition_value(runs, "hh", condition, metric)
         row["hh_reference_current_uA_cm2"] = settings.reference_current_uA_cm2
         row["hh_rate_at_reference_interpolated"] = (
             condition_text(runs, "hh", condition, "rate_at_reference_hz") == "interpolated"
@@ -171,8 +219,29 @@ def _mean_sd_frame(frame: pd.DataFrame, stems: Sequence[tuple[str, str]]) -> pd.
     return pd.DataFrame(out)
 
 
+def definitions_markdown(definitions: pd.DataFrame, reference: str) -> list[str]:
+    """Lines of the definitions block: a table of the parameters that vary between
+    conditions, each row's differences from the reference, and the shared values."""
+    columns = [c for c in DEFINING_COLUMNS if c in definitions]
+    varying, shared = [], []
+    for name in columns:
+        stated = definitions[name].dropna()
+        if stated.empty:
+            continue
+        if stated.nunique() > 1 or len(stated) < len(definitions):
+            varying.append(name)
+        else:
+            shared.append(f"{name} {md.fmt(stated.iloc[0])}")
+    frame = definitions[["condition", *varying]].copy()
+    frame["defined by (vs the reference)"] = defining_text(definitions, reference)
+    lines = [md.table(frame)]
+    if shared:
+        lines += ["", f"Same for every condition: {', '.join(shared)}."]
+    return lines
+
+
 def conditions_markdown(table: pd.DataFrame, settings: CompareSettings, prov_line: str) -> str:
-    """conditions.md: the same table in four readable blocks (HH, mapping, networks)."""
+    """conditions.md: the same table in readable blocks (definitions, HH, mapping, networks)."""
     ref = settings.reference_condition
     noisy = f"{settings.noisy_sigma:g}"
     hh = _sectioned(
@@ -237,6 +306,10 @@ def conditions_markdown(table: pd.DataFrame, settings: CompareSettings, prov_lin
         f"Control: `{ref}`. Network cells: mean ± SD over seeds (n = seeds with a value; "
         "n=0: a gap, see `gaps.csv`). Empty mapped values are undefined for that condition "
         "(e.g. β membrane for a cell that fires at rest).",
+        "",
+        "## What defines each condition (the HH stage's parameters)",
+        "",
+        *definitions_markdown(table[["condition", *DEFINING_COLUMNS]], ref),
         "",
         "## HH cell (NEURON)",
         "",

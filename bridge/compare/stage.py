@@ -20,7 +20,7 @@ from bridge.compare.claims import evaluate_claims
 from bridge.compare.collect import GAP_COLUMNS, RUN_COLUMNS, collect_runs, read_table
 from bridge.compare.comparisons import LAYER_RATE_PREFIX, stats_table
 from bridge.compare.conditions import conditions_markdown, conditions_table
-from bridge.compare.figures import plot_dose_response
+from bridge.compare.figures import plot_dose_response_beta, plot_dose_response_parameters
 from bridge.compare.html import markdown_to_html
 from bridge.compare.paper_tables import autoencoder_table, regressor_table
 from bridge.compare.summary import summary_markdown
@@ -211,11 +211,12 @@ def write_figures(
     config: Mapping[str, Any],
     conditions: Sequence[str],
     runs_path: PathLike,
-    gnabar_paths: Sequence[PathLike],
+    parameter_paths: Sequence[PathLike],
     beta_paths: Sequence[PathLike],
 ) -> None:
-    """Dose-response figures against gnabar and against the mapped beta (PNG + SVG each)."""
+    """Dose-response figures against each varied defining parameter and against the mapped
+    beta (PNG + SVG each)."""
     settings, _ = _setup(config, conditions)
     runs = _read_runs(runs_path)
-    plot_dose_response(runs, settings, "gnabar", *gnabar_paths)
-    plot_dose_response(runs, settings, "beta_fit", *beta_paths)
+    plot_dose_response_parameters(runs, settings, *parameter_paths)
+    plot_dose_response_beta(runs, settings, *beta_paths)

@@ -11,13 +11,15 @@ weights and data order, so each seed gives one difference d_i = a_i - b_i:
   seed-to-seed spread of the runs themselves (empty for n < 2 or when both SDs are 0);
 * a paired t-test p-value only from ``min_n_p_value`` paired seeds on (config).
 
+:func:`mean_interval` gives the same t interval for one group's mean (the figures' bars).
+
 Seeds present on one side only are left out and counted (``n_unpaired``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -122,3 +124,27 @@ def paired_stats(
         p_value=p,
         note="; ".join(notes),
     )
+
+
+@dataclass(frozen=True)
+class MeanInterval:
+    """Mean over seeds and its two-sided t interval (None for one seed)."""
+
+    n: int
+    mean: float
+    ci_low: float | None
+    ci_high: float | None
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> MeanInterval:
+    """Mean of ``values`` (one per seed) with mean +- t_{(1+c)/2, n-1} sd / sqrt(n)."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"mean_interval: confidence must lie in (0, 1), got {confidence}")
+    x = np.asarray(values, dtype=float)
+    if x.size == 0:
+        raise ValueError("mean_interval: no values")
+    mean = float(x.mean())
+    if x.size < 2:
+        return MeanInterval(1, mean, None, None)
+    half = sps.t.ppf(0.5 + confidence / 2.0, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size)
+    return MeanInterval(int(x.size), mean, mean - half, mean + half)

@@ -23,9 +23,9 @@ from bridge.compare.claims import (
     claim_tally,
     regressor_gate,
 )
-from bridge.compare.collect import GAP_COLUMNS, HH_DEFINING_PARAMS
+from bridge.compare.collect import GAP_COLUMNS
 from bridge.compare.comparisons import condition_value, seed_values
-from bridge.compare.conditions import summarise
+from bridge.compare.conditions import defining_text, summarise
 from bridge.compare.paths import FROZEN, benchmark_arm, condition_scenario, label_scenario
 from bridge.config.compare import CompareSettings
 from bridge.config.regressor import REGRESSOR_REFERENCE_LABEL
@@ -187,34 +187,6 @@ def _gates_text(runs: pd.DataFrame, settings: CompareSettings) -> list[str]:
     return lines
 
 
-#: Condition parameters the summary names when they differ from the reference condition's.
-DEFINING_COLUMNS = ("gnabar", "gkbar", "gl", *HH_DEFINING_PARAMS)
-
-
-def _defining_text(conditions: pd.DataFrame, settings: CompareSettings) -> list[str]:
-    """Per condition, every defining parameter whose value differs from the reference
-    condition's (a shift or persistent-Na row no longer looks like the control)."""
-    columns = [c for c in DEFINING_COLUMNS if c in conditions]
-    ref = conditions[conditions["condition"] == settings.reference_condition]
-    base = ref.iloc[0] if len(ref) else None
-    out = []
-    for _, row in conditions.iterrows():
-        if row["condition"] == settings.reference_condition:
-            out.append("reference")
-            continue
-        parts = []
-        for name in columns:
-            value = row[name]
-            other = None if base is None else base[name]
-            # A parameter the condition's files do not state is not named.
-            if md.is_missing(value):
-                continue
-            if other is None or md.is_missing(other) or value != other:
-                parts.append(f"{name} {md.fmt(value)}")
-        out.append(", ".join(parts) or "same as the reference")
-    return out
-
-
 def _glance(
     runs: pd.DataFrame, conditions: pd.DataFrame, settings: CompareSettings
 ) -> pd.DataFrame:
@@ -225,7 +197,7 @@ def _glance(
             for c in conditions["condition"]
         ],
         "gNa (S/cm²)": conditions["gnabar"],
-        "defined by (vs the reference)": _defining_text(conditions, settings),
+        "defined by (vs the reference)": defining_text(conditions, settings.reference_condition),
         "HH spont. rate (Hz)": conditions["hh_spontaneous_rate_hz"],
         f"HH rate at {settings.reference_current_uA_cm2:g} µA/cm² (Hz)": conditions[
             "hh_rate_at_reference_hz"

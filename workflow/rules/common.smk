@@ -228,6 +228,6 @@ def compare_outputs():
         "results/compare/stats.csv",
         "results/compare/paper_vs_ours_autoencoder.csv",
         "results/compare/paper_vs_ours_regressor.csv",
-        "results/compare/figures/dose_response_gnabar.png",
+        "results/compare/figures/dose_response_parameters.png",
         "results/compare/figures/dose_response_beta.png",
     ]

@@ -163,18 +163,19 @@ rule compare_summary:
 
 
 rule compare_figures:
-    """Dose-response: every network metric against gnabar and against the mapped beta."""
+    """Dose-response: every network metric against each varied condition parameter and
+    against the mapped beta."""
     input:
         runs=rules.compare_collect.output.runs,
     output:
-        gnabar_png=report(
-            "results/compare/figures/dose_response_gnabar.png",
+        parameters_png=report(
+            "results/compare/figures/dose_response_parameters.png",
             caption="../report/compare_dose_response.rst",
             category="5. Compare",
             subcategory=COMPARE_SUB,
-            labels={"type": "figure", "content": "dose-response vs gNa"},
+            labels={"type": "figure", "content": "dose-response vs varied parameters"},
         ),
-        gnabar_svg="results/compare/figures/dose_response_gnabar.svg",
+        parameters_svg="results/compare/figures/dose_response_parameters.svg",
         beta_png=report(
             "results/compare/figures/dose_response_beta.png",
             caption="../report/compare_dose_response.rst",

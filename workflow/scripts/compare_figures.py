@@ -8,6 +8,6 @@ write_figures(
     config=snakemake.params.compare,
     conditions=list(snakemake.params.conditions),
     runs_path=snakemake.input.runs,
-    gnabar_paths=(snakemake.output.gnabar_png, snakemake.output.gnabar_svg),
+    parameter_paths=(snakemake.output.parameters_png, snakemake.output.parameters_svg),
     beta_paths=(snakemake.output.beta_png, snakemake.output.beta_svg),
 )
