@@ -94,6 +94,8 @@ def _dry_run(repo_root: Path, workdir: Path, conditions: Path) -> dict[str, int]
         "--configfile", *(str(repo_root / p) for p in OVERLAYS),
         "--config", f"conditions={conditions}",
         "--cores", "2", "all", "--dry-run",
+        # The cluster profile the overlay's header names: its executor and resources parse.
+        "--workflow-profile", str(repo_root / "profiles" / "slurm"),
     ]  # fmt: skip
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
