@@ -195,26 +195,27 @@ def test_split_conductance_without_mutation_is_the_wild_type() -> None:
     assert_same_spikes(wild, split, atol_ms=SAME_TRAJECTORY_ATOL_ms)
 
 
-def test_hhx_currents_match_params_module_with_every_column() -> None:
+#: Shifted, persistent-Na cells: the whole Na conductance mutant, and a heterozygous split with
+#: every column set.
+CURRENT_CHECK_CELLS = (
+    dict(gnabar=0.2, m_shift_mV=-4.0, h_shift_mV=3.0, nap_fraction=0.05, celsius=10.0),
+    dict(gnabar=0.2, m_shift_mV=-4.0, h_shift_mV=3.0, nap_fraction=0.05, m_slope_factor=1.3,
+         h_slope_factor=0.8, m_tau_factor=1.5, h_tau_factor=0.7, n_shift_mV=2.0,
+         mutant_fraction=0.4, celsius=10.0),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("changes", CURRENT_CHECK_CELLS, ids=("whole_na", "every_column"))
+def test_hhx_currents_match_params_module(changes: dict) -> None:
+    """NEURON's hhx and hh_models.params agree on the steady Na and K currents."""
     from neuron import h
 
     from hh_models.cell import build_cell
 
-    params = control(
-        gnabar=0.2,
-        m_shift_mV=-4.0,
-        h_shift_mV=3.0,
-        nap_fraction=0.05,
-        m_slope_factor=1.3,
-        h_slope_factor=0.8,
-        m_tau_factor=1.5,
-        h_tau_factor=0.7,
-        n_shift_mV=2.0,
-        mutant_fraction=0.4,
-        celsius=10.0,
-    )
+    params = control(**changes)
     cell = build_cell(params)
     assert cell.mechanism == "hhx"
+    # integer potentials: the rate table's own nodes, so interpolation is exact
     for v in (-80.0, -65.0, -50.0, -30.0, 0.0):
         h.finitialize(v)
         expected = steady_state_currents(params, v)

@@ -11,7 +11,6 @@ from hh_models.params import (
     HHParams,
     StepProtocol,
     params_from_condition,
-    steady_state_currents,
 )
 from hh_models.protocols import (
     check_rest_stability,
@@ -76,23 +75,6 @@ def test_hhx_with_zero_shifts_reproduces_builtin_hh(celsius: float) -> None:
         assert a.size == b.size
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
     np.testing.assert_allclose(hh.v_full_mV, hhx.v_full_mV, rtol=0, atol=1e-9)
-
-
-def test_hhx_currents_match_params_module() -> None:
-    """NEURON's hhx and hh_models.params agree on shifted, persistent-Na steady currents."""
-    from neuron import h
-
-    from hh_models.cell import build_cell
-
-    params = control(gnabar=0.2, m_shift_mV=-4.0, h_shift_mV=3.0, nap_fraction=0.05, celsius=10)
-    cell = build_cell(params)
-    assert cell.mechanism == "hhx"
-    # integer potentials: the rate table's own nodes, so interpolation is exact
-    for v in (-80.0, -65.0, -50.0, -30.0, 0.0):
-        h.finitialize(v)
-        expected = steady_state_currents(params, v)
-        assert cell.segment.ina == pytest.approx(expected["ina"], rel=1e-9, abs=1e-15)
-        assert cell.segment.ik == pytest.approx(expected["ik"], rel=1e-9, abs=1e-15)
 
 
 @pytest.mark.parametrize(("shift_mV", "direction"), [(-3.0, -1), (3.0, +1)])
