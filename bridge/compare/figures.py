@@ -11,17 +11,19 @@ Parameters, one block of panels each: every defining parameter of the HH cell
 says how ``el_mV`` was chosen) that takes at least two stated values. A block holds the
 reference condition and every condition whose value of that parameter differs from the
 reference's. Conditions that also differ in other parameters form their own series, named by
-those parameters (the leak re-balanced gNa grid: "with el_mV, v_rest_target_mV"), and a
-condition differing in exactly those other parameters anchors that series at the reference's
-value; so a shifted row is never stacked on the gNa axis at the control's gNa.
+those parameters (the leak re-balanced gNa grid: "with el_mV, v_rest_target_mV"); so a shifted
+row is never stacked on the gNa axis at the control's gNa.
 
-Points are means over seeds with their 95 % t interval (no bar for one seed), joined in x order
-within a series; dashed lines are the trivial baselines (mean image, repeat-last-value) where
-one exists. A condition without an x value or without runs is left out and named in the title.
+Points are means over seeds with their 95 % t interval (no bar for one seed). A series of at
+least :data:`MIN_LINE_POINTS` conditions (a grid) is joined in x order; fewer (e.g. two
+variants that also differ in other values) stay separate points. Dashed lines are the trivial
+baselines (mean image, repeat-last-value) where one exists. A condition without an x value or
+without runs is left out and named in the title.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +64,10 @@ MODEL_SPREAD = 0.012
 #: Points are labelled with their condition only up to this many conditions in a block, and
 #: ticks sit at the conditions' own x values only up to this many distinct values.
 MAX_LABELLED = 8
+#: A series is drawn as a line from this many points on (a grid, not a few variants).
+MIN_LINE_POINTS = 3
+#: Panel titles are wrapped at this many characters.
+TITLE_WIDTH_CHARS = 60
 #: Conditions without data are named in a panel's title up to this many, else counted.
 MAX_NAMED_GAPS = 4
 N_COLUMNS = 4
@@ -171,11 +177,6 @@ def parameter_block(definitions: pd.DataFrame, reference: str, parameter: str) -
     for condition, names in differing.items():
         if parameter in names:
             groups.setdefault(tuple(n for n in names if n != parameter), []).append(condition)
-    for condition, names in differing.items():
-        # A condition differing in exactly a series' other parameters sits at the reference's
-        # value of this one: the series' anchor (the re-balanced grid's point at the control gNa).
-        if names and parameter not in names and names in groups:
-            groups[names].append(condition)
     series = []
     for i, (others, members) in enumerate(groups.items()):
         members = [c for c in members if values.get(c) is not None]
@@ -231,7 +232,7 @@ def _draw_panel(
                 points.append((xp, mean_interval(values, CONFIDENCE), condition))
                 with_data.add(condition)
             points.sort(key=lambda p: p[0])
-            if len(points) > 1:
+            if len(points) >= MIN_LINE_POINTS:
                 ax.plot([p[0] for p in points], [p[1].mean for p in points],
                         color=series.colours[points[0][2]], lw=0.8, alpha=0.6)  # fmt: skip
             for i, (xp, stat, condition) in enumerate(points):
@@ -280,7 +281,9 @@ def _draw_panel(
     title = panel["title"]
     if left_out:
         named = f": {', '.join(left_out)}" if len(left_out) <= MAX_NAMED_GAPS else ", see gaps.csv"
-        title += f"\n({len(left_out)} condition(s) without data{named})"
+        title += "\n" + textwrap.fill(
+            f"({len(left_out)} condition(s) without data{named})", TITLE_WIDTH_CHARS
+        )
     ax.set_title(title, fontsize=8)
     ax.set_xlabel(X_LABELS.get(block.x, block.x), fontsize=8)
     ax.tick_params(labelsize=7)
