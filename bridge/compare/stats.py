@@ -97,8 +97,8 @@ def paired_stats(
     sd_diff = ci_low = ci_high = g = p = None
     if n >= 2:
         sd_diff = float(d.std(ddof=1))
-        half = sps.t.ppf(0.5 + confidence / 2.0, n - 1) * sd_diff / math.sqrt(n)
-        ci_low, ci_high = mean_diff - half, mean_diff + half
+        interval = mean_interval(d, confidence)
+        ci_low, ci_high = interval.ci_low, interval.ci_high
         g = hedges_g_av(xa, xb)
         if g is None:
             notes.append("no Hedges' g: both groups have zero spread")
