@@ -116,3 +116,7 @@ def test_figure_puts_each_condition_in_its_parameters_block(tmp_path: Path) -> N
     assert (out / "p.png").stat().st_size > 20_000 and (out / "p.svg").exists()
     beta = plot_dose_response_beta(runs, settings, out / "b.png")
     assert beta[f"beta_fit: {ae_mse}"] == len(CONDITIONS)
+    # A condition without a fitted beta has no x: left out of that figure, not a crash.
+    no_beta = (runs["stage"] == "mapping") & (runs["condition"] == "hyperexcitable")
+    beta = plot_dose_response_beta(runs[~no_beta], settings, out / "b.png")
+    assert beta[f"beta_fit: {ae_mse}"] == len(CONDITIONS) - 1

@@ -224,9 +224,10 @@ def _draw_panel(
             points = []
             for condition in series.conditions:
                 values = list(_series(runs, panel, condition, model).values())
-                if not values:
-                    continue
                 x0 = block.values[condition]
+                # No x (e.g. no mapping record) or no runs: named in the title as without data.
+                if x0 is None or not values:
+                    continue
                 offset = spread * MODEL_OFFSETS[model] if model else 0.0
                 xp = 10 ** (np.log10(x0) + offset) if log_x else x0 + offset
                 points.append((xp, mean_interval(values, CONFIDENCE), condition))
