@@ -110,8 +110,12 @@ def gnabar_grid() -> list[float]:
     ]
 
 
+def _grid_name(gnabar: float) -> str:
+    return f"gna{gnabar:.4f}".replace(".", "p")
+
+
 def _point_name(gnabar: float) -> str:
-    return "control" if gnabar == CONTROL_GNABAR else f"gna{gnabar:.4f}".replace(".", "p")
+    return "control" if gnabar == CONTROL_GNABAR else _grid_name(gnabar)
 
 
 def dose_response_rows(hh_cfg: dict) -> list[DoseResponseRow]:
@@ -125,7 +129,7 @@ def dose_response_rows(hh_cfg: dict) -> list[DoseResponseRow]:
         rows.append(DoseResponseRow(name, gnabar, None, None, f"gNa {gnabar:g} S/cm2, el kept"))
         rows.append(
             DoseResponseRow(
-                (f"gna{gnabar:.4f}".replace(".", "p")) + REBALANCED_SUFFIX,
+                _grid_name(gnabar) + REBALANCED_SUFFIX,
                 gnabar,
                 None,
                 v_rest,
